@@ -1,0 +1,709 @@
+"""Finite groups as Cayley tables over the elements 0..n-1 (identity 0), and continuous groups.
+
+A :class:`FiniteGroup` knows its multiplication table, inverses, generators, shortest words in the
+generators, subgroups and conjugacy classes. Elements may carry labels (a permutation tuple or a
+float64 matrix) from which representations such as ``sign`` or ``standard`` are read off.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .errors import (
+    GroupAxiomError,
+    GroupClosureError,
+    NonFiniteError,
+    ShapeError,
+    UnknownElementError,
+)
+
+__all__ = [
+    "FiniteGroup",
+    "Subgroup",
+    "ContinuousGroup",
+    "cyclic",
+    "dihedral",
+    "symmetric",
+    "alternating",
+    "klein4",
+    "quaternion",
+    "abelian",
+    "direct_product",
+    "from_permutations",
+    "from_matrices",
+    "from_table",
+    "so2",
+    "o2",
+    "so3",
+    "o3",
+]
+
+DEFAULT_MAX_ORDER = 5040
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """A subgroup K of ``group``: its elements (sorted indices into the parent) and generators."""
+
+    group: FiniteGroup = field(repr=False, compare=False)
+    elements: tuple[int, ...]
+    generators: tuple[int, ...]
+
+    @property
+    def order(self) -> int:
+        return len(self.elements)
+
+    @property
+    def index(self) -> int:
+        return self.group.order // self.order
+
+    def __contains__(self, g: object) -> bool:
+        return g in self._set
+
+    @cached_property
+    def _set(self) -> frozenset[int]:
+        return frozenset(self.elements)
+
+    def is_normal(self) -> bool:
+        G = self.group
+        return all(G.conjugate(k, g) in self for g in G.generators for k in self.generators)
+
+    def as_group(self) -> FiniteGroup:
+        """The subgroup as a group of its own, element i of the result being ``elements[i]``."""
+        G = self.group
+        pos = {g: i for i, g in enumerate(self.elements)}
+        table = np.array([[pos[int(G.table[a, b])] for b in self.elements] for a in self.elements])
+        labels = None if G.labels is None else [G.labels[g] for g in self.elements]
+        gens = [pos[g] for g in self.generators if g != 0]
+        names = [G.generator_name(g) for g in self.generators if g != 0]
+        return FiniteGroup(
+            table, gens, name=f"<{', '.join(names) or 'e'}> in {G.name}", labels=labels,
+            generator_names=names,
+        )
+
+    def __str__(self) -> str:
+        gens = ", ".join(self.group.word_str(g) for g in self.generators) or "e"
+        return f"<{gens}> (order {self.order})"
+
+
+class FiniteGroup:
+    """A finite group given by its Cayley table ``table[g, h] = g h`` over 0..n-1 (identity 0).
+
+    The table is checked at construction: identity, Latin square (inverses) and associativity
+    (Light's test over the generators, which suffices once the generators generate).
+    """
+
+    def __init__(
+        self,
+        table: np.ndarray | Sequence[Sequence[int]],
+        generators: Iterable[int],
+        *,
+        name: str = "G",
+        labels: Sequence[object] | None = None,
+        generator_names: Sequence[str] | None = None,
+        family: tuple[str, int] | None = None,
+    ) -> None:
+        table = np.asarray(table)
+        if table.ndim != 2 or table.shape[0] != table.shape[1] or table.shape[0] == 0:
+            raise ShapeError(f"a Cayley table must be a non-empty square array, got shape {table.shape}")
+        if not np.issubdtype(table.dtype, np.integer):
+            raise GroupAxiomError(f"a Cayley table must hold integers, got dtype {table.dtype}")
+        n = table.shape[0]
+        if table.min() < 0 or table.max() >= n:
+            raise GroupAxiomError(f"Cayley table entries must lie in 0..{n - 1}")
+        self.table = np.ascontiguousarray(table, dtype=np.int64)
+        self.table.setflags(write=False)
+        self.generators: tuple[int, ...] = tuple(int(g) for g in generators)
+        for g in self.generators:
+            if not 0 <= g < n:
+                raise UnknownElementError(f"generator {g} is not an element of a group of order {n}")
+        self.name = name
+        self.labels = None if labels is None else list(labels)
+        if self.labels is not None and len(self.labels) != n:
+            raise ShapeError(f"{len(self.labels)} labels for a group of order {n}")
+        if generator_names is None:
+            generator_names = [chr(ord("a") + i) if i < 26 else f"g{i}" for i in range(len(self.generators))]
+        if len(generator_names) != len(self.generators):
+            raise ShapeError(f"{len(generator_names)} generator names for {len(self.generators)} generators")
+        self.generator_names = tuple(generator_names)
+        self.family = family
+        self._check_axioms()
+
+    # -- axioms ----------------------------------------------------------------------------------
+    def _check_axioms(self) -> None:
+        t, n = self.table, self.order
+        ar = np.arange(n)
+        if not (np.array_equal(t[0], ar) and np.array_equal(t[:, 0], ar)):
+            bad = int(np.flatnonzero((t[0] != ar) | (t[:, 0] != ar))[0])
+            raise GroupAxiomError(f"element 0 is not the identity: 0*{bad} or {bad}*0 != {bad}")
+        for axis, what in ((1, "row"), (0, "column")):
+            s = np.sort(t, axis=axis)
+            ok = np.all(s == (ar[None, :] if axis == 1 else ar[:, None]), axis=axis)
+            if not ok.all():
+                i = int(np.flatnonzero(~ok)[0])
+                raise GroupAxiomError(
+                    f"{what} {i} of the Cayley table repeats an element, so {i} has no inverse "
+                    "(a group table is a Latin square)"
+                )
+        reached = self._closure_mask(self.generators)
+        if not reached.all():
+            missing = int(np.flatnonzero(~reached)[0])
+            raise GroupAxiomError(
+                f"the generators {list(self.generators)} do not generate the group: "
+                f"element {missing} is never reached"
+            )
+        for a in self.generators:  # Light's associativity test: (x a) y == x (a y)
+            lhs = t[t[:, a], :]
+            rhs = t[:, t[a, :]]
+            if not np.array_equal(lhs, rhs):
+                x, y = (int(v) for v in np.argwhere(lhs != rhs)[0])
+                raise GroupAxiomError(
+                    f"multiplication is not associative: ({x}*{a})*{y} != {x}*({a}*{y})"
+                )
+
+    # -- basic structure -------------------------------------------------------------------------
+    @property
+    def order(self) -> int:
+        return int(self.table.shape[0])
+
+    def __len__(self) -> int:
+        return self.order
+
+    @property
+    def elements(self) -> range:
+        return range(self.order)
+
+    @cached_property
+    def inverses(self) -> np.ndarray:
+        inv = np.argmin(self.table, axis=1)  # the column holding the identity 0
+        inv.setflags(write=False)
+        return inv
+
+    def check_element(self, g: object) -> int:
+        """Return ``g`` as an int element index, raising UnknownElementError otherwise."""
+        if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, np.integer)):
+            raise UnknownElementError(f"{g!r} is not an element index of {self.name} (order {self.order})")
+        if not 0 <= int(g) < self.order:
+            raise UnknownElementError(
+                f"{int(g)} is not an element of {self.name}: elements are 0..{self.order - 1}"
+            )
+        return int(g)
+
+    def mul(self, g: int, h: int, *more: int) -> int:
+        out = int(self.table[self.check_element(g), self.check_element(h)])
+        for k in more:
+            out = int(self.table[out, self.check_element(k)])
+        return out
+
+    def inv(self, g: int) -> int:
+        return int(self.inverses[self.check_element(g)])
+
+    def power(self, g: int, k: int) -> int:
+        g = self.check_element(g)
+        if k < 0:
+            g, k = self.inv(g), -k
+        out = 0
+        for _ in range(k):
+            out = int(self.table[out, g])
+        return out
+
+    def conjugate(self, g: int, h: int) -> int:
+        """h g h^-1."""
+        return int(self.table[self.table[h, g], self.inverses[h]])
+
+    def element_order(self, g: int) -> int:
+        g = self.check_element(g)
+        k, x = 1, g
+        while x != 0:
+            x = int(self.table[x, g])
+            k += 1
+        return k
+
+    @cached_property
+    def is_abelian(self) -> bool:
+        return bool(np.array_equal(self.table, self.table.T))
+
+    # -- words -----------------------------------------------------------------------------------
+    @cached_property
+    def _words(self) -> list[tuple[int, ...]]:
+        words: list[tuple[int, ...] | None] = [None] * self.order
+        words[0] = ()
+        queue = deque([0])
+        while queue:
+            g = queue.popleft()
+            for i, a in enumerate(self.generators):
+                h = int(self.table[g, a])
+                if words[h] is None:
+                    words[h] = words[g] + (i,)  # type: ignore[operator]
+                    queue.append(h)
+        return words  # type: ignore[return-value]
+
+    def word(self, g: int) -> tuple[int, ...]:
+        """A shortest word (a_1, ..., a_k) of generator positions with g = gens[a_1] ... gens[a_k]."""
+        return self._words[self.check_element(g)]
+
+    def word_str(self, g: int) -> str:
+        """The shortest word of ``g`` written with generator names and powers, e.g. ``r^2 s``."""
+        w = self.word(g)
+        if not w:
+            return "e"
+        parts = []
+        for i, run in itertools.groupby(w):
+            k = len(list(run))
+            parts.append(self.generator_names[i] + (f"^{k}" if k > 1 else ""))
+        return " ".join(parts)
+
+    def generator_name(self, g: int) -> str:
+        if g in self.generators:
+            return self.generator_names[self.generators.index(g)]
+        return self.word_str(g)
+
+    def evaluate_word(self, word: Sequence[int]) -> int:
+        out = 0
+        for i in word:
+            out = int(self.table[out, self.generators[i]])
+        return out
+
+    # -- subgroups -------------------------------------------------------------------------------
+    def _closure_mask(self, gens: Iterable[int]) -> np.ndarray:
+        gens = [int(g) for g in gens]
+        mask = np.zeros(self.order, dtype=bool)
+        mask[0] = True
+        frontier = np.array([0])
+        if not gens:
+            return mask
+        while frontier.size:
+            new = np.unique(self.table[np.ix_(frontier, gens)])
+            new = new[~mask[new]]
+            mask[new] = True
+            frontier = new
+        return mask
+
+    def subgroup(self, generators: Iterable[int]) -> Subgroup:
+        """The subgroup generated by ``generators``."""
+        gens = tuple(dict.fromkeys(self.check_element(g) for g in generators if g != 0))
+        elems = tuple(int(x) for x in np.flatnonzero(self._closure_mask(gens)))
+        return Subgroup(self, elems, gens)
+
+    def subgroups(self) -> list[Subgroup]:
+        """All subgroups, sorted by order then elements, each with a small generating set.
+
+        Joins every known subgroup with every cyclic subgroup until nothing new appears; every
+        subgroup is reached this way since it is generated by finitely many cyclic subgroups.
+        """
+        cyclic_subs: dict[bytes, tuple[int, ...]] = {}
+        for g in range(1, self.order):
+            m = self._closure_mask([g])
+            cyclic_subs.setdefault(np.packbits(m).tobytes(), (g,))
+        cyc = [(np.unpackbits(np.frombuffer(k, np.uint8), count=self.order).astype(bool), gens)
+               for k, gens in cyclic_subs.items()]
+        trivial = np.zeros(self.order, bool)
+        trivial[0] = True
+        found: dict[bytes, tuple[np.ndarray, tuple[int, ...]]] = {np.packbits(trivial).tobytes(): (trivial, ())}
+        frontier = list(found.values())
+        while frontier:
+            nxt = []
+            for mask, gens in frontier:
+                for cmask, (c,) in cyc:
+                    if mask[c]:
+                        continue
+                    new_gens = gens + (c,)
+                    new = self._closure_mask(new_gens)
+                    key = np.packbits(new).tobytes()
+                    if key not in found:
+                        found[key] = (new, new_gens)
+                        nxt.append(found[key])
+            frontier = nxt
+        subs = [Subgroup(self, tuple(int(x) for x in np.flatnonzero(m)), g) for m, g in found.values()]
+        subs.sort(key=lambda s: (s.order, s.elements))
+        return subs
+
+    def conjugacy_classes(self) -> list[tuple[int, ...]]:
+        """The conjugacy classes, each sorted, in order of their smallest element."""
+        seen = np.zeros(self.order, dtype=bool)
+        classes = []
+        allh = np.arange(self.order)
+        for g in range(self.order):
+            if seen[g]:
+                continue
+            cls = np.unique(self.table[self.table[allh, g], self.inverses[allh]])
+            seen[cls] = True
+            classes.append(tuple(int(x) for x in cls))
+        return classes
+
+    def cosets(self, K: Subgroup) -> np.ndarray:
+        """``coset[g]`` = index of the left coset gK, numbered in order of first appearance."""
+        self._own(K)
+        coset = np.full(self.order, -1, dtype=np.int64)
+        k = np.array(K.elements)
+        n = 0
+        for g in range(self.order):
+            if coset[g] < 0:
+                coset[self.table[g, k]] = n
+                n += 1
+        return coset
+
+    def _own(self, K: Subgroup) -> None:
+        from .errors import GroupMismatchError
+
+        if K.group is not self and not (K.group.order == self.order and np.array_equal(K.group.table, self.table)):
+            raise GroupMismatchError(f"subgroup {K} belongs to {K.group.name}, not to {self.name}")
+
+    def __repr__(self) -> str:
+        return f"FiniteGroup({self.name}, order={self.order}, generators={list(self.generator_names)})"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def describe(self) -> str:
+        gens = ", ".join(
+            f"{n} = {self._label_str(g)}" for n, g in zip(self.generator_names, self.generators, strict=True)
+        )
+        return f"{self.name} (order {self.order}; generators {gens})"
+
+    def _label_str(self, g: int) -> str:
+        if self.labels is None:
+            return f"#{g}"
+        lab = self.labels[g]
+        if isinstance(lab, np.ndarray):
+            return np.array2string(np.round(lab, 6), separator=",").replace("\n", "")
+        return str(lab)
+
+
+# ---------------------------------------------------------------------------------------------
+# constructors
+
+
+def from_table(table: np.ndarray, generators: Iterable[int], **kw: object) -> FiniteGroup:
+    """A group from an explicit Cayley table (checked)."""
+    return FiniteGroup(table, generators, **kw)  # type: ignore[arg-type]
+
+
+def cyclic(n: int) -> FiniteGroup:
+    """C_n = <r | r^n>, element k = r^k."""
+    _check_positive(n, "cyclic")
+    a = np.arange(n)
+    gens = [1] if n > 1 else []
+    return FiniteGroup((a[:, None] + a[None, :]) % n, gens, name=f"C{n}",
+                       generator_names=["r"] if n > 1 else [], family=("cyclic", n))
+
+
+def dihedral(n: int) -> FiniteGroup:
+    """D_n of order 2n: element k + n e = r^k s^e, with s r s = r^-1; labels are 2x2 matrices."""
+    _check_positive(n, "dihedral")
+    idx = np.arange(2 * n)
+    k, e = idx % n, idx // n
+    # (r^a s^e)(r^b s^f) = r^(a + (-1)^e b) s^(e+f)
+    kk = (k[:, None] + np.where(e[:, None] == 0, 1, -1) * k[None, :]) % n
+    ee = (e[:, None] + e[None, :]) % 2
+    table = kk + n * ee
+    gens, names = ([1, n], ["r", "s"]) if n > 1 else ([1], ["s"])
+    labels = []
+    for i in idx:
+        th = 2 * np.pi * k[i] / n
+        rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        labels.append(rot @ np.diag([1.0, -1.0]) if e[i] else rot)
+    return FiniteGroup(table, gens, name=f"D{n}", labels=labels, generator_names=names, family=("dihedral", n))
+
+
+def symmetric(n: int) -> FiniteGroup:
+    """S_n acting on {0..n-1}, generated by the transposition (0 1) and the cycle (0 1 ... n-1)."""
+    _check_positive(n, "symmetric")
+    gens = []
+    if n >= 2:
+        gens.append(tuple([1, 0] + list(range(2, n))))
+    if n >= 3:
+        gens.append(tuple(list(range(1, n)) + [0]))
+    G = from_permutations(gens, degree=n, name=f"S{n}", max_order=_factorial(n),
+                          generator_names=["t", "c"][: len(gens)])
+    G.family = ("symmetric", n)
+    return G
+
+
+def alternating(n: int) -> FiniteGroup:
+    """A_n, generated by the 3-cycles (0 1 i), i = 2..n-1."""
+    _check_positive(n, "alternating")
+    gens = []
+    for i in range(2, n):
+        p = list(range(n))
+        p[0], p[1], p[i] = 1, i, 0
+        gens.append(tuple(p))
+    G = from_permutations(gens, degree=n, name=f"A{n}", max_order=max(1, _factorial(n) // 2))
+    G.family = ("alternating", n)
+    return G
+
+
+def klein4() -> FiniteGroup:
+    G = abelian(2, 2)
+    G.name = "V4"
+    return G
+
+
+def quaternion() -> FiniteGroup:
+    """Q8 as left multiplication by i and j on the quaternions (4x4 real matrices)."""
+    i = np.array([[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -1], [0, 0, 1, 0]], dtype=float)
+    j = np.array([[0, 0, -1, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, -1, 0, 0]], dtype=float)
+    G = from_matrices([i, j], name="Q8", generator_names=["i", "j"])
+    G.family = ("quaternion", 8)
+    return G
+
+
+def abelian(*orders: int) -> FiniteGroup:
+    """C_{n1} x C_{n2} x ..."""
+    if not orders:
+        return cyclic(1)
+    G = cyclic(orders[0])
+    for n in orders[1:]:
+        G = direct_product(G, cyclic(n))
+    G.name = " x ".join(f"C{n}" for n in orders)
+    if len(orders) == 1:
+        G.family = ("cyclic", orders[0])
+    return G
+
+
+def direct_product(G: FiniteGroup, H: FiniteGroup) -> FiniteGroup:
+    """G x H, element (g, h) at index g |H| + h."""
+    m = H.order
+    gi = np.arange(G.order * m) // m
+    hi = np.arange(G.order * m) % m
+    table = G.table[np.ix_(gi, gi)] * m + H.table[np.ix_(hi, hi)]
+    gens = [g * m for g in G.generators] + list(H.generators)
+    gn = list(G.generator_names)
+    hn = [n if n not in gn else n + "'" for n in H.generator_names]
+    labels = None
+    if G.labels is not None and H.labels is not None:
+        labels = [(G.labels[a], H.labels[b]) for a, b in zip(gi, hi, strict=True)]
+    return FiniteGroup(table, gens, name=f"{G.name} x {H.name}", labels=labels, generator_names=gn + hn)
+
+
+def from_permutations(
+    generators: Sequence[Sequence[int]],
+    *,
+    degree: int | None = None,
+    max_order: int = DEFAULT_MAX_ORDER,
+    name: str = "G",
+    generator_names: Sequence[str] | None = None,
+) -> FiniteGroup:
+    """The group generated by permutations of {0..degree-1}; ``perm[i]`` is the image of i.
+
+    Labels are the permutation tuples. Raises GroupClosureError past ``max_order`` elements.
+    """
+    gens = [np.asarray(p) for p in generators]
+    if degree is None:
+        degree = len(gens[0]) if gens else 1
+    for i, p in enumerate(gens):
+        if p.shape != (degree,) or sorted(p.tolist()) != list(range(degree)):
+            raise ShapeError(f"generator {i} = {p.tolist()} is not a permutation of 0..{degree - 1}")
+    start = np.stack([np.arange(degree)] + gens)
+    elems, table, gen_idx = _close(
+        start, _compose,
+        lambda a: a.astype(np.int64), max_order, what="permutations",
+    )
+    labels = [tuple(int(x) for x in p) for p in elems]
+    return FiniteGroup(table, gen_idx, name=name, labels=labels,
+                       generator_names=_names_for(generator_names, gen_idx, len(gens)))
+
+
+def from_matrices(
+    generators: Sequence[np.ndarray],
+    *,
+    max_order: int = DEFAULT_MAX_ORDER,
+    tol: float = 1e-8,
+    name: str = "G",
+    generator_names: Sequence[str] | None = None,
+) -> FiniteGroup:
+    """The finite group generated by invertible matrices, closed up to ``tol`` (max-abs entry).
+
+    Labels are the float64 matrices. Raises GroupClosureError if the closure exceeds ``max_order``.
+    """
+    mats = [np.asarray(m, dtype=np.float64) for m in generators]
+    if not mats:
+        raise ShapeError("from_matrices needs at least one generator matrix")
+    d = mats[0].shape[0]
+    for i, m in enumerate(mats):
+        if m.shape != (d, d):
+            raise ShapeError(f"generator {i} has shape {m.shape}, expected ({d}, {d})")
+        if not np.all(np.isfinite(m)):
+            raise NonFiniteError(f"generator {i} holds NaN or inf")
+    start = np.stack([np.eye(d)] + mats)
+    elems, table, gen_idx = _close(
+        start, np.matmul, lambda a: np.round(a / tol).astype(np.int64), max_order,
+        what="matrices", tol=tol,
+    )
+    return FiniteGroup(table, gen_idx, name=name, labels=list(elems),
+                       generator_names=_names_for(generator_names, gen_idx, len(mats)))
+
+
+_HASH = np.random.default_rng(20251209).integers(1, 2**62, size=4096, dtype=np.int64)
+
+
+def _hash_rows(keys: np.ndarray) -> np.ndarray:
+    flat = keys.reshape(keys.shape[0], -1)
+    with np.errstate(over="ignore"):
+        return (flat * _HASH[: flat.shape[1]]).sum(axis=1)
+
+
+def _close(start, mul, key, max_order, *, what: str, tol: float | None = None):  # type: ignore[no-untyped-def]
+    """Close ``start`` (identity first, then generators) under ``mul``.
+
+    Returns the element array (identity first), the Cayley table and the indices of the distinct
+    non-identity generators. Elements are identified by ``key`` (an integer array), and with
+    ``tol`` by max-abs distance where rounding splits a value at a grid boundary.
+    """
+    elems: list[np.ndarray] = []
+    index: dict[bytes, int] = {}
+
+    def lookup(a: np.ndarray) -> int | None:
+        i = index.get(key(a).tobytes())
+        if i is None and tol is not None:
+            for j, e in enumerate(elems):
+                if np.max(np.abs(e - a)) <= tol:
+                    return j
+        return i
+
+    def add(a: np.ndarray) -> int:
+        i = lookup(a)
+        if i is None:
+            if len(elems) >= max_order:
+                raise GroupClosureError(
+                    f"the {what} generate more than max_order={max_order} elements; raise max_order "
+                    "or check that the generators have finite order"
+                )
+            i = len(elems)
+            elems.append(a)
+            index[key(a).tobytes()] = i
+        return i
+
+    gen_idx = list(dict.fromkeys(i for i in (add(a) for a in start) if i != 0))
+    i = 0
+    while i < len(elems):
+        for g in gen_idx:
+            add(mul(elems[i], elems[g]))
+        i += 1
+    E = np.stack(elems)
+    n = len(elems)
+    prods = mul(E[:, None], E[None, :]).reshape((n * n,) + E.shape[1:])
+    ekeys, pkeys = key(E), key(prods)
+    eh, ph = _hash_rows(ekeys), _hash_rows(pkeys)
+    order = np.argsort(eh, kind="stable")
+    pos = np.clip(np.searchsorted(eh[order], ph), 0, n - 1)
+    table = order[pos]
+    bad = np.flatnonzero(np.any((ekeys[table] != pkeys).reshape(n * n, -1), axis=1))
+    for b in bad:
+        j = lookup(prods[b])
+        if j is None:
+            raise GroupClosureError(f"the {what} do not close: a product falls outside the set")
+        table[b] = j
+    return elems, table.reshape(n, n), gen_idx
+
+
+def _compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(a b)[i] = a[b[i]], broadcast over leading axes."""
+    a, b = np.broadcast_arrays(a, b)
+    return np.take_along_axis(a, b, axis=-1)
+
+
+def _names_for(names: Sequence[str] | None, gen_idx: list[int], given: int) -> Sequence[str] | None:
+    return names if names is not None and len(gen_idx) == given else None
+
+
+def _check_positive(n: int, what: str) -> None:
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ShapeError(f"{what}(n) needs a positive integer n, got {n!r}")
+
+
+def _factorial(n: int) -> int:
+    out = 1
+    for k in range(2, n + 1):
+        out *= k
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# continuous groups
+
+
+@dataclass(frozen=True)
+class ContinuousGroup:
+    """A compact matrix group: SO(2), O(2), SO(3) or O(3), acting on R^``dim``.
+
+    ``sample(n, generator)`` draws float64 matrices from the Haar measure; ``covering()`` is a fixed
+    finite subgroup used for deterministic gating (the cube group for O(3), D_12 for O(2), ...).
+    """
+
+    name: str
+    dim: int
+    orientation_preserving: bool
+
+    def sample(self, n: int, generator: np.random.Generator | int | None = None) -> np.ndarray:
+        rng = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
+        if self.dim == 2:
+            th = rng.uniform(0.0, 2 * np.pi, size=n)
+            c, s = np.cos(th), np.sin(th)
+            out = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+        else:
+            # Haar on O(3) by QR of a Gaussian with the sign fix of Mezzadri (2007)
+            z = rng.standard_normal((n, 3, 3))
+            q, r = np.linalg.qr(z)
+            q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
+            det = np.linalg.det(q)
+            q[det < 0, :, 0] *= -1  # now in SO(3), still Haar
+            out = q
+        if not self.orientation_preserving:
+            flip = rng.integers(0, 2, size=n).astype(bool)
+            if self.dim == 2:
+                out[flip] = out[flip] @ np.diag([1.0, -1.0])
+            else:
+                out[flip] = -out[flip]
+        return out
+
+    def covering(self) -> FiniteGroup:
+        """A fixed finite subgroup whose elements are float64 matrices (labels)."""
+        if self.dim == 2:
+            G = dihedral(12) if not self.orientation_preserving else cyclic(12)
+            mats = [_rot2(2 * np.pi / 12)] + ([] if self.orientation_preserving else [np.diag([1.0, -1.0])])
+            H = from_matrices(mats, name=f"{'D' if not self.orientation_preserving else 'C'}12 in {self.name}")
+            assert H.order == G.order
+            return H
+        rz = np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
+        rx = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
+        mats = [rz, rx] + ([] if self.orientation_preserving else [-np.eye(3)])
+        return from_matrices(mats, name=f"cube group in {self.name}")
+
+    def contains(self, m: np.ndarray, tol: float = 1e-9) -> bool:
+        m = np.asarray(m, dtype=np.float64)
+        if m.shape != (self.dim, self.dim):
+            return False
+        ok = np.allclose(m.T @ m, np.eye(self.dim), atol=tol)
+        if self.orientation_preserving:
+            ok = ok and abs(np.linalg.det(m) - 1) < tol
+        return bool(ok)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _rot2(th: float) -> np.ndarray:
+    return np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+
+
+def so2() -> ContinuousGroup:
+    return ContinuousGroup("SO(2)", 2, True)
+
+
+def o2() -> ContinuousGroup:
+    return ContinuousGroup("O(2)", 2, False)
+
+
+def so3() -> ContinuousGroup:
+    return ContinuousGroup("SO(3)", 3, True)
+
+
+def o3() -> ContinuousGroup:
+    return ContinuousGroup("O(3)", 3, False)

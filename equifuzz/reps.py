@@ -1,0 +1,533 @@
+"""Real representations of finite groups (one float64 matrix per element) and of continuous groups.
+
+A :class:`Representation` is validated at construction: shapes, finiteness, invertibility and the
+homomorphism law rho(g h) = rho(g) rho(h) (checked for all g and all generators h, which suffices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .errors import (
+    GroupMismatchError,
+    HomomorphismError,
+    NonFiniteError,
+    RepresentationError,
+    ShapeError,
+    SingularMatrixError,
+)
+from .groups import ContinuousGroup, FiniteGroup, Subgroup
+
+__all__ = [
+    "Representation",
+    "ContinuousRepresentation",
+    "trivial",
+    "sign",
+    "regular",
+    "coset",
+    "permutation",
+    "rotation",
+    "standard",
+    "signed_permutation",
+    "direct_sum",
+    "tensor",
+    "change_basis",
+    "from_matrices",
+    "from_generators",
+    "defining",
+    "determinant",
+    "inner",
+    "dim_hom",
+    "dim_fix",
+    "intertwiners",
+    "irreducibles",
+    "decompose",
+]
+
+HOM_TOL = 1e-8
+
+
+class Representation:
+    """rho: G -> GL(d) given by one float64 matrix per group element (``matrices[g]``)."""
+
+    def __init__(self, group: FiniteGroup, matrices: np.ndarray, *, name: str | None = None,
+                 _checked: bool = False) -> None:
+        if not isinstance(group, FiniteGroup):
+            raise RepresentationError(f"a Representation needs a FiniteGroup, got {type(group).__name__}")
+        mats = np.array(matrices, dtype=np.float64)
+        if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or mats.shape[0] != group.order:
+            raise ShapeError(
+                f"a representation of {group.name} needs matrices of shape ({group.order}, d, d), "
+                f"got {mats.shape}"
+            )
+        self.group = group
+        self.name = name or f"rep{mats.shape[1]}"
+        if not _checked:
+            _validate(group, mats)
+        mats.setflags(write=False)
+        self._mats = mats
+
+    # -- access ----------------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return int(self._mats.shape[1])
+
+    @property
+    def matrices(self) -> np.ndarray:
+        """Read-only float64 array of shape (|G|, d, d)."""
+        return self._mats
+
+    def __call__(self, g: int) -> np.ndarray:
+        return self._mats[self.group.check_element(g)]
+
+    def generator_matrices(self) -> np.ndarray:
+        return self._mats[list(self.group.generators)]
+
+    def character(self) -> np.ndarray:
+        """chi(g) = trace rho(g), one float64 per element."""
+        return np.trace(self._mats, axis1=1, axis2=2).copy()
+
+    @cached_property
+    def is_permutation(self) -> bool:
+        m = self._mats
+        binary = np.all((np.abs(m) < 1e-12) | (np.abs(m - 1) < 1e-12))
+        return bool(binary and np.allclose(m.sum(axis=1), 1) and np.allclose(m.sum(axis=2), 1))
+
+    @cached_property
+    def is_orthogonal(self) -> bool:
+        eye = np.eye(self.dim)
+        return bool(np.allclose(np.swapaxes(self._mats, 1, 2) @ self._mats, eye, atol=1e-10))
+
+    def permutations(self) -> np.ndarray:
+        """For a permutation representation: ``perm[g, i]`` = j with rho(g) e_i = e_j."""
+        if not self.is_permutation:
+            raise RepresentationError(f"{self.name} is not a permutation representation")
+        return np.argmax(self._mats, axis=1)
+
+    def dual(self) -> Representation:
+        """The contragredient rho^*(g) = rho(g)^{-T} (acts on weights w of w.x)."""
+        inv = self._mats[self.group.inverses]
+        return Representation(self.group, np.swapaxes(inv, 1, 2), name=f"{self.name}*", _checked=True)
+
+    def orthogonalized(self) -> Representation:
+        """An equivalent orthogonal representation S rho S^-1 with S = M^{1/2}, M = sum rho^T rho."""
+        S = self.orthogonalizer()
+        Sinv = np.linalg.inv(S)
+        mats = S @ self._mats @ Sinv
+        return Representation(self.group, mats, name=f"orth({self.name})", _checked=True)
+
+    def orthogonalizer(self) -> np.ndarray:
+        """S = (sum_g rho(g)^T rho(g) / |G|)^{1/2}, so that S rho(g) S^-1 is orthogonal."""
+        M = np.einsum("gji,gjk->ik", self._mats, self._mats) / self.group.order
+        w, V = np.linalg.eigh((M + M.T) / 2)
+        return (V * np.sqrt(w)) @ V.T
+
+    def restrict(self, K: Subgroup) -> Representation:
+        """Restriction to a subgroup K, as a representation of ``K.as_group()``."""
+        self.group._own(K)
+        return Representation(K.as_group(), self._mats[list(K.elements)], name=f"{self.name}|K", _checked=True)
+
+    # -- algebra ---------------------------------------------------------------------------------
+    def __add__(self, other: Representation) -> Representation:
+        return direct_sum(self, other)
+
+    def __mul__(self, other: Representation) -> Representation:
+        return tensor(self, other)
+
+    def __repr__(self) -> str:
+        return f"Representation({self.name} of {self.group.name}, dim={self.dim})"
+
+    __str__ = __repr__
+
+    def allclose(self, other: Representation, atol: float = 1e-10) -> bool:
+        return self.group.order == other.group.order and self.dim == other.dim and bool(
+            np.allclose(self._mats, other._mats, atol=atol))
+
+
+def _validate(G: FiniteGroup, mats: np.ndarray) -> None:
+    if not np.all(np.isfinite(mats)):
+        g = int(np.argwhere(~np.isfinite(mats))[0][0])
+        raise NonFiniteError(f"rho({G.word_str(g)}) (element {g}) holds NaN or inf")
+    d = mats.shape[1]
+    eye = np.eye(d)
+    scale = max(1.0, float(np.max(np.abs(mats))))
+    if np.max(np.abs(mats[0] - eye)) > HOM_TOL * scale:
+        raise HomomorphismError(f"rho(e) is not the identity (max deviation "
+                                f"{np.max(np.abs(mats[0] - eye)):.3g})")
+    conds = np.linalg.cond(mats)
+    if not np.all(np.isfinite(conds)) or np.max(conds) > 1e12:
+        g = int(np.argmax(np.where(np.isfinite(conds), conds, np.inf)))
+        raise SingularMatrixError(f"rho({G.word_str(g)}) (element {g}) is singular "
+                                  f"(condition number {conds[g]:.3g})")
+    for h in G.generators:
+        lhs = mats[G.table[:, h]]
+        rhs = mats @ mats[h]
+        err = np.max(np.abs(lhs - rhs), axis=(1, 2))
+        g = int(np.argmax(err))
+        tol = HOM_TOL * scale * max(1.0, float(np.max(np.abs(mats[h]))))
+        if err[g] > tol:
+            raise HomomorphismError(
+                f"not a homomorphism: rho(g h) != rho(g) rho(h) for g = {G.word_str(g)} (element {g}), "
+                f"h = {G.word_str(h)} (element {h}); max entry error {err[g]:.3g} > tolerance {tol:.3g}"
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# constructors
+
+
+def from_matrices(G: FiniteGroup, mats: np.ndarray | Mapping[int, np.ndarray] | Sequence[np.ndarray],
+                  *, name: str | None = None) -> Representation:
+    """A representation from one matrix per element, or a mapping generator -> matrix."""
+    if isinstance(mats, Mapping):
+        return from_generators(G, mats, name=name)
+    return Representation(G, np.asarray(mats, dtype=np.float64), name=name)
+
+
+def from_generators(G: FiniteGroup, gen_mats: Mapping[int, np.ndarray] | Sequence[np.ndarray],
+                    *, name: str | None = None) -> Representation:
+    """Extend generator images to all elements along shortest words, then validate.
+
+    ``gen_mats`` maps each generator (element index) to its matrix, or lists them in the order of
+    ``G.generators``. Inconsistent images (relations not respected) raise HomomorphismError.
+    """
+    if not isinstance(gen_mats, Mapping):
+        seq = list(gen_mats)
+        if len(seq) != len(G.generators):
+            raise ShapeError(f"{len(seq)} generator matrices for the {len(G.generators)} generators of {G.name}")
+        gen_mats = dict(zip(G.generators, seq, strict=True))
+    missing = [G.generator_name(g) for g in G.generators if g not in gen_mats]
+    extra = [g for g in gen_mats if g not in G.generators]
+    if missing or extra:
+        raise ShapeError(f"generator matrices must be given exactly for the generators {list(G.generators)} "
+                         f"of {G.name}; missing {missing}, not generators {extra}")
+    gm = {g: np.asarray(m, dtype=np.float64) for g, m in gen_mats.items()}
+    dims = {m.shape for m in gm.values()}
+    if len(dims) > 1 or any(len(s) != 2 or s[0] != s[1] for s in dims):
+        raise ShapeError(f"generator matrices must be square and of one size, got shapes {sorted(dims)}")
+    d = next(iter(dims))[0] if dims else 1
+    mats = np.empty((G.order, d, d))
+    for g in G.elements:
+        m = np.eye(d)
+        for i in G.word(g):
+            m = m @ gm[G.generators[i]]
+        mats[g] = m
+    return Representation(G, mats, name=name)
+
+
+def trivial(G: FiniteGroup | ContinuousGroup, n: int = 1) -> Representation | ContinuousRepresentation:
+    """The trivial representation on R^n."""
+    if isinstance(G, ContinuousGroup):
+        return ContinuousRepresentation(G, n, lambda m: np.eye(n), name=f"trivial{n}")
+    return Representation(G, np.broadcast_to(np.eye(n), (G.order, n, n)), name=f"trivial{n}", _checked=True)
+
+
+def sign(G: FiniteGroup, K: Subgroup | None = None) -> Representation:
+    """A one-dimensional sign character: +1 on an index-2 subgroup K, -1 off it.
+
+    Without K it is read off the group: parity for permutation groups, determinant for matrix
+    groups, s -> -1 for dihedral and r -> -1 for even cyclic groups.
+    """
+    if K is not None:
+        G._own(K)
+        if K.index != 2:
+            raise RepresentationError(f"sign(G, K) needs a subgroup of index 2; {K} has index {K.index}")
+        vals = np.array([1.0 if g in K else -1.0 for g in G.elements])
+    else:
+        vals = _natural_sign(G)
+        if vals is None or np.all(vals == 1):
+            raise RepresentationError(
+                f"{G.name} has no natural sign character; pass an index-2 subgroup: sign(G, K)")
+    return Representation(G, vals[:, None, None], name="sign")
+
+
+def _natural_sign(G: FiniteGroup) -> np.ndarray | None:
+    fam = G.family[0] if G.family else None
+    if fam == "cyclic" and G.order % 2 == 0:
+        return np.array([(-1.0) ** g for g in G.elements])
+    if G.labels is None:
+        return None
+    lab = G.labels[0]
+    if isinstance(lab, tuple) and all(isinstance(x, int) for x in lab):
+        return np.array([_parity(p) for p in G.labels])  # type: ignore[arg-type]
+    if isinstance(lab, np.ndarray):
+        dets = np.array([np.linalg.det(m) for m in G.labels])  # type: ignore[arg-type]
+        if np.allclose(np.abs(dets), 1):
+            return np.sign(dets)
+    return None
+
+
+def _parity(p: Sequence[int]) -> float:
+    seen, s = set(), 1.0
+    for i in range(len(p)):
+        if i in seen:
+            continue
+        j, k = i, 0
+        while j not in seen:
+            seen.add(j)
+            j = p[j]
+            k += 1
+        if k % 2 == 0:
+            s = -s
+    return s
+
+
+def permutation(G: FiniteGroup, images: np.ndarray | Sequence[Sequence[int]] | Mapping[int, Sequence[int]],
+                *, name: str | None = None) -> Representation:
+    """The permutation representation rho(g) e_i = e_{images[g][i]}.
+
+    ``images`` is an array (|G|, m) of point images for every element, or a mapping from each
+    generator to its permutation (extended along words and validated).
+    """
+    if isinstance(images, Mapping):
+        return from_generators(G, {g: _perm_matrix(p) for g, p in images.items()}, name=name or "perm")
+    arr = np.asarray(images)
+    if arr.ndim != 2 or arr.shape[0] != G.order:
+        raise ShapeError(f"permutation images must have shape ({G.order}, m), got {arr.shape}")
+    return Representation(G, np.stack([_perm_matrix(p) for p in arr]), name=name or "perm")
+
+
+def _perm_matrix(p: Sequence[int]) -> np.ndarray:
+    p = np.asarray(p)
+    m = len(p)
+    if p.ndim != 1 or sorted(p.tolist()) != list(range(m)):
+        raise ShapeError(f"{p.tolist()} is not a permutation of 0..{m - 1}")
+    out = np.zeros((m, m))
+    out[p, np.arange(m)] = 1.0
+    return out
+
+
+def regular(G: FiniteGroup) -> Representation:
+    """The left regular representation: rho(g) e_h = e_{g h}."""
+    return Representation(G, np.stack([_perm_matrix(G.table[g]) for g in G.elements]),
+                          name="regular", _checked=True)
+
+
+def coset(G: FiniteGroup, K: Subgroup) -> Representation:
+    """The permutation representation on the left cosets G/K: g . hK = (g h)K; dim = [G:K]."""
+    c = G.cosets(K)
+    reps_ = [int(np.flatnonzero(c == j)[0]) for j in range(K.index)]
+    images = np.array([[c[G.table[g, r]] for r in reps_] for g in G.elements])
+    return Representation(G, np.stack([_perm_matrix(p) for p in images]),
+                          name=f"coset[G/{K.order}]", _checked=True)
+
+
+def rotation(G: FiniteGroup) -> Representation:
+    """C_n by rotations of 2 pi / n, and D_n additionally by the reflection diag(1, -1), on R^2."""
+    fam = G.family
+    if fam is None or fam[0] not in ("cyclic", "dihedral"):
+        raise RepresentationError(f"rotation(G) needs a cyclic or dihedral group, got {G.name}")
+    n = fam[1]
+    th = 2 * np.pi / n
+    R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    if fam[0] == "cyclic":
+        gens = [R] if n > 1 else []
+    else:
+        gens = ([R] if n > 1 else []) + [np.diag([1.0, -1.0])]
+    if not gens:
+        return Representation(G, np.eye(2)[None], name="rotation", _checked=True)
+    return from_generators(G, gens, name="rotation")
+
+
+def standard(G: FiniteGroup) -> Representation:
+    """A permutation group (S_n, A_n, ...) acting on R^n by permuting coordinates."""
+    if G.labels is None or not isinstance(G.labels[0], tuple) or not all(isinstance(x, int) for x in G.labels[0]):
+        raise RepresentationError(f"standard(G) needs a permutation group (S_n, A_n), got {G.name}")
+    return Representation(G, np.stack([_perm_matrix(p) for p in G.labels]),  # type: ignore[arg-type]
+                          name="standard", _checked=True)
+
+
+def signed_permutation(G: FiniteGroup, images: Mapping[int, Sequence[int]],
+                       signs: Mapping[int, Sequence[float]], *, name: str | None = None) -> Representation:
+    """rho(g) e_i = signs[g][i] e_{images[g][i]}, given for each generator g (signs are +-1)."""
+    mats = {}
+    for g, p in images.items():
+        s = np.asarray(signs[g], dtype=np.float64)
+        if s.shape != (len(p),) or not np.all(np.abs(s) == 1):
+            raise ShapeError(f"signs for generator {g} must be {len(p)} values of +-1, got {s.tolist()}")
+        mats[g] = _perm_matrix(p) * s[None, :]
+    return from_generators(G, mats, name=name or "signed_perm")
+
+
+def direct_sum(*reps: Representation) -> Representation:
+    """rho_1 + rho_2 + ...: block diagonal."""
+    if not reps:
+        raise ShapeError("direct_sum needs at least one representation")
+    G = _same_group(reps)
+    d = sum(r.dim for r in reps)
+    mats = np.zeros((G.order, d, d))
+    o = 0
+    for r in reps:
+        mats[:, o:o + r.dim, o:o + r.dim] = r.matrices
+        o += r.dim
+    return Representation(G, mats, name=" + ".join(r.name for r in reps), _checked=True)
+
+
+def tensor(r1: Representation, r2: Representation) -> Representation:
+    """rho_1 (x) rho_2 (Kronecker product)."""
+    G = _same_group((r1, r2))
+    mats = np.einsum("gij,gkl->gikjl", r1.matrices, r2.matrices).reshape(G.order, r1.dim * r2.dim, -1)
+    return Representation(G, mats, name=f"({r1.name}) x ({r2.name})", _checked=True)
+
+
+def change_basis(rep: Representation, Q: np.ndarray) -> Representation:
+    """The equivalent representation Q rho(g) Q^-1."""
+    Q = np.asarray(Q, dtype=np.float64)
+    if Q.shape != (rep.dim, rep.dim):
+        raise ShapeError(f"change of basis must be ({rep.dim}, {rep.dim}), got {Q.shape}")
+    if not np.all(np.isfinite(Q)):
+        raise NonFiniteError("change of basis holds NaN or inf")
+    if np.linalg.cond(Q) > 1e10:
+        raise SingularMatrixError(f"change of basis is singular (condition number {np.linalg.cond(Q):.3g})")
+    mats = Q @ rep.matrices @ np.linalg.inv(Q)
+    return Representation(rep.group, mats, name=f"Q({rep.name})", _checked=True)
+
+
+def _same_group(reps: Sequence[Representation]) -> FiniteGroup:
+    G = reps[0].group
+    for r in reps[1:]:
+        if r.group is not G and not (r.group.order == G.order and np.array_equal(r.group.table, G.table)):
+            raise GroupMismatchError(f"{r.name} is a representation of {r.group.name}, not of {G.name}")
+    return G
+
+
+# ---------------------------------------------------------------------------------------------
+# characters
+
+
+def _char(x: Representation | np.ndarray) -> np.ndarray:
+    return x.character() if isinstance(x, Representation) else np.asarray(x, dtype=np.float64)
+
+
+def inner(chi: Representation | np.ndarray, psi: Representation | np.ndarray) -> float:
+    """<chi, psi> = 1/|G| sum_g chi(g) psi(g) (real characters)."""
+    a, b = _char(chi), _char(psi)
+    if a.shape != b.shape:
+        raise ShapeError(f"characters of different groups: lengths {a.shape} and {b.shape}")
+    return float(np.dot(a, b) / a.shape[0])
+
+
+def _as_int(x: float, what: str) -> int:
+    k = round(x)
+    if abs(x - k) > 1e-6:
+        raise RepresentationError(f"{what} = {x} is not an integer: the input is not a representation")
+    return int(k)
+
+
+def dim_hom(r1: Representation, r2: Representation) -> int:
+    """dim Hom_G(r1, r2) = <chi_1, chi_2>."""
+    _same_group((r1, r2))
+    return _as_int(inner(r1, r2), "dim Hom")
+
+
+def dim_fix(r: Representation, K: Subgroup | None = None) -> int:
+    """dim of the subspace fixed by K (default: the whole group) = 1/|K| sum_{k in K} chi(k)."""
+    chi = r.character()
+    if K is None:
+        return _as_int(float(chi.mean()), "dim Fix")
+    r.group._own(K)
+    return _as_int(float(chi[list(K.elements)].mean()), "dim Fix")
+
+
+def intertwiners(r1: Representation, r2: Representation, tol: float = 1e-9) -> np.ndarray:
+    """A basis (k, dim r2, dim r1) of {X : X rho_1(g) = rho_2(g) X for all generators g}.
+
+    Null space of the stacked linear equations; the independent check of ``dim_hom``.
+    """
+    G = _same_group((r1, r2))
+    p, d = r2.dim, r1.dim
+    rows = []
+    for g in G.generators:
+        # vec(X A) - vec(B X) with row-major vec: X A -> (I (x) A^T), B X -> (B (x) I)
+        rows.append(np.kron(np.eye(p), r1(g).T) - np.kron(r2(g), np.eye(d)))
+    if not rows:
+        return np.eye(p * d).reshape(p * d, p, d)
+    A = np.concatenate(rows)
+    _, s, vt = np.linalg.svd(A)
+    scale = max(1.0, s[0] if s.size else 1.0)
+    rank = int(np.sum(s > tol * scale))
+    return vt[rank:].reshape(-1, p, d)
+
+
+def irreducibles(G: FiniteGroup, seed: int = 0) -> list[Representation]:
+    """The real irreducible representations of G (orthogonal), one per isomorphism class.
+
+    Eigenspaces of a generic symmetric matrix in the commutant of the regular representation are
+    irreducible; they are grouped by character. <chi, chi> is 1, 2 or 4 (real, complex, quaternionic).
+    """
+    reg = regular(G)
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((G.order, G.order))
+    A = A + A.T
+    C = np.einsum("gij,jk,glk->il", reg.matrices, A, reg.matrices) / G.order
+    w, V = np.linalg.eigh(C)
+    groups_: list[list[int]] = []
+    for i in range(len(w)):
+        if groups_ and abs(w[i] - w[groups_[-1][0]]) < 1e-8 * max(1.0, abs(w[i])):
+            groups_[-1].append(i)
+        else:
+            groups_.append([i])
+    out: list[Representation] = []
+    chars: list[np.ndarray] = []
+    for idx in groups_:
+        B = V[:, idx]
+        mats = np.einsum("ia,gij,jb->gab", B, reg.matrices, B)
+        chi = np.trace(mats, axis1=1, axis2=2)
+        if any(np.allclose(chi, c, atol=1e-8) for c in chars):
+            continue
+        chars.append(chi)
+        mats = np.where(np.abs(mats) < 1e-13, 0.0, mats)
+        out.append(Representation(G, mats, name=f"irrep{len(out)}[{len(idx)}]"))
+    out.sort(key=lambda r: (r.dim, -r.character().sum()))
+    for k, r in enumerate(out):
+        r.name = f"irrep{k}[{r.dim}]"
+    return out
+
+
+def decompose(rep: Representation) -> list[tuple[Representation, int]]:
+    """Multiplicities of the real irreducibles in ``rep``: m_i = <chi, chi_i> / <chi_i, chi_i>."""
+    out = []
+    for irr in irreducibles(rep.group):
+        m = inner(rep, irr) / inner(irr, irr)
+        k = _as_int(m, f"multiplicity of {irr.name}")
+        if k:
+            out.append((irr, k))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# continuous groups
+
+
+@dataclass(frozen=True)
+class ContinuousRepresentation:
+    """A representation of a continuous matrix group, as a callable from a group matrix to a matrix."""
+
+    group: ContinuousGroup
+    dim: int
+    fn: Callable[[np.ndarray], np.ndarray]
+    name: str = "rep"
+
+    def __call__(self, m: np.ndarray) -> np.ndarray:
+        m = np.asarray(m, dtype=np.float64)
+        if m.ndim == 3:
+            return np.stack([self(x) for x in m])
+        if m.shape != (self.group.dim, self.group.dim):
+            raise ShapeError(f"{self.group.name} elements are ({self.group.dim}, {self.group.dim}) matrices, "
+                             f"got {m.shape}")
+        out = np.asarray(self.fn(m), dtype=np.float64).reshape(self.dim, self.dim)
+        return out
+
+
+def defining(K: ContinuousGroup) -> ContinuousRepresentation:
+    """The defining representation: a matrix acts as itself."""
+    return ContinuousRepresentation(K, K.dim, lambda m: m, name="defining")
+
+
+def determinant(K: ContinuousGroup) -> ContinuousRepresentation:
+    """The one-dimensional representation m -> det(m) (+-1)."""
+    return ContinuousRepresentation(K, 1, lambda m: np.array([[np.round(np.linalg.det(m))]]), name="det")
