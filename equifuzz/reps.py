@@ -24,6 +24,7 @@ from .groups import ContinuousGroup, FiniteGroup, Subgroup
 
 __all__ = [
     "Representation",
+    "PermutationRepresentation",
     "ContinuousRepresentation",
     "trivial",
     "sign",
@@ -46,6 +47,7 @@ __all__ = [
     "intertwiners",
     "irreducibles",
     "decompose",
+    "subgroup_from_elements",
 ]
 
 HOM_TOL = 1e-8
@@ -146,6 +148,105 @@ class Representation:
     def allclose(self, other: Representation, atol: float = 1e-10) -> bool:
         return self.group.order == other.group.order and self.dim == other.dim and bool(
             np.allclose(self._mats, other._mats, atol=atol))
+
+
+class PermutationRepresentation(Representation):
+    """A permutation representation stored as point images ``perms[g, i]`` (rho(g) e_i = e_perms[g,i]).
+
+    Matrices are built only when asked for, so hidden layers of thousands of neurons stay cheap.
+    """
+
+    def __init__(self, group: FiniteGroup, perms: np.ndarray, *, name: str | None = None) -> None:
+        perms = np.array(perms, dtype=np.int64)
+        if perms.ndim != 2 or perms.shape[0] != group.order:
+            raise ShapeError(f"point images must have shape ({group.order}, m), got {perms.shape}")
+        m = perms.shape[1]
+        if m and not np.all(np.sort(perms, axis=1) == np.arange(m)):
+            g = int(np.flatnonzero(~np.all(np.sort(perms, axis=1) == np.arange(m), axis=1))[0])
+            raise ShapeError(f"the images of element {g} are not a permutation of 0..{m - 1}")
+        if m and not np.array_equal(perms[0], np.arange(m)):
+            raise HomomorphismError("the identity does not act as the identity permutation")
+        for h in group.generators:  # rho(g h) = rho(g) rho(h): perm[gh, i] = perm[g, perm[h, i]]
+            bad = np.flatnonzero(np.any(perms[group.table[:, h]] != perms[:, perms[h]], axis=1))
+            if bad.size:
+                g = int(bad[0])
+                raise HomomorphismError(f"not a homomorphism: the permutation of g h differs from that of g "
+                                        f"then h for g = {group.word_str(g)}, h = {group.word_str(h)}")
+        perms.setflags(write=False)
+        self.group = group
+        self.name = name or f"perm{m}"
+        self.perms = perms
+
+    @property
+    def dim(self) -> int:
+        return int(self.perms.shape[1])
+
+    @cached_property
+    def _dense(self) -> np.ndarray:
+        n, m = self.perms.shape
+        mats = np.zeros((n, m, m))
+        mats[np.arange(n)[:, None], self.perms, np.arange(m)[None, :]] = 1.0
+        mats.setflags(write=False)
+        return mats
+
+    @property
+    def matrices(self) -> np.ndarray:
+        return self._dense
+
+    @property
+    def _mats(self) -> np.ndarray:  # type: ignore[override]
+        return self._dense
+
+    def __call__(self, g: int) -> np.ndarray:
+        g = self.group.check_element(g)
+        m = self.dim
+        out = np.zeros((m, m))
+        out[self.perms[g], np.arange(m)] = 1.0
+        return out
+
+    def character(self) -> np.ndarray:
+        return (self.perms == np.arange(self.dim)[None, :]).sum(axis=1).astype(np.float64)
+
+    @property
+    def is_permutation(self) -> bool:  # type: ignore[override]
+        return True
+
+    @property
+    def is_orthogonal(self) -> bool:  # type: ignore[override]
+        return True
+
+    def permutations(self) -> np.ndarray:
+        return self.perms
+
+    def orbits(self) -> list[list[int]]:
+        """The orbits of the points, each sorted, in order of their smallest point."""
+        seen = np.zeros(self.dim, dtype=bool)
+        out = []
+        for i in range(self.dim):
+            if not seen[i]:
+                orb = np.unique(self.perms[:, i])
+                seen[orb] = True
+                out.append([int(x) for x in orb])
+        return out
+
+    def stabilizer(self, i: int) -> Subgroup:
+        """The subgroup of elements fixing point i."""
+        return subgroup_from_elements(self.group, np.flatnonzero(self.perms[:, i] == i))
+
+
+def subgroup_from_elements(G: FiniteGroup, elements: Sequence[int]) -> Subgroup:
+    """The subgroup with exactly these elements, with a small generating set (greedy)."""
+    target = sorted(int(x) for x in elements)
+    gens: list[int] = []
+    current = {0}
+    for g in target:
+        if g not in current:
+            gens.append(g)
+            current = set(G.subgroup(gens).elements)
+    K = G.subgroup(gens)
+    if list(K.elements) != target:
+        raise RepresentationError(f"the elements {target} do not form a subgroup of {G.name}")
+    return K
 
 
 def _validate(G: FiniteGroup, mats: np.ndarray) -> None:

@@ -1,0 +1,190 @@
+"""Compensation by symmetrization (T5a) and orbit merging (T5b).
+
+(S f)(x) = 1/|G| sum_h rho_out(h)^-1 f(rho_in(h) x) is a layer-wise equivariant network of width
+|G| m: neuron (h, i) = (rho_in(h)^T w_i, b_i, rho_out(h)^-1 v_i / |G|). With ``merge=True`` neurons
+with the same normalized (w, b) are merged orbit by orbit, giving width
+sum over distinct orbits of normalized (w, b) of |orbit| <= |G| m. If f is equivariant, S f = f.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..nets import ReLUNet, cluster_rows
+from ..reps import Representation
+from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
+
+__all__ = ["symmetrize", "compensate"]
+
+
+def _exact_mats(rho: Representation, inverse_transpose: bool = False) -> np.ndarray | None:
+    G = rho.group
+    out = []
+    for g in G.elements:
+        M = rho(g)
+        if inverse_transpose:
+            M = rho(G.inv(g)).T
+        q = rational_matrix(M)
+        if q is None:
+            return None
+        out.append(q)
+    return np.stack(out)
+
+
+def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) -> ReLUNet:
+    """The width-|G| m network S f (T5a); exact when the weights are Fractions and the reps rational."""
+    _check_net(net, rho_in, rho_out)
+    G = rho_in.group
+    n = G.order
+    inv = G.inverses
+    if net.exact:
+        A = _exact_mats(rho_in)  # rho_in(h)
+        Bi = _exact_mats(rho_out)
+        if A is not None and Bi is not None:
+            Binv = Bi[inv]  # rho_out(h)^-1 = rho_out(h^-1)
+            W1 = np.concatenate([net.W1 @ A[h] for h in range(n)])  # rows w_i^T rho_in(h) = (rho_in(h)^T w_i)^T
+            b1 = np.concatenate([net.b1] * n)
+            W2 = np.concatenate([Binv[h] @ net.W2 for h in range(n)], axis=1) / Fraction(n)
+            b2 = sum((Binv[h] @ net.b2 for h in range(n)), np.zeros(net.p, dtype=object)) / Fraction(n)
+            return ReLUNet(W1, b1 if net.hidden_bias else None, W2, b2 if net.output_bias else None, exact=True)
+    W1, b1, W2, b2 = net.float_params()
+    A = rho_in.matrices
+    Binv = rho_out.matrices[inv]
+    W1s = np.einsum("md,hde->hme", W1, A).reshape(n * net.width, net.d)
+    W2s = np.einsum("hpq,qm->phm", Binv, W2).reshape(net.p, n * net.width) / n
+    b1s = np.tile(b1, n)
+    b2s = np.einsum("hpq,q->p", Binv, b2) / n
+    return ReLUNet(W1s, b1s if net.hidden_bias else None, W2s, b2s if net.output_bias else None)
+
+
+def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *, merge: bool = True,
+               tol: float = DEFAULT_TOL) -> ReLUNet:
+    """A layer-wise equivariant network computing S f (equal to f when f is equivariant).
+
+    ``merge=False`` gives the plain width-|G| m symmetrization; ``merge=True`` merges neurons with
+    the same normalized (w, b), one orbit at a time, and drops orbits whose merged output is zero.
+    """
+    S = symmetrize(net, rho_in, rho_out)
+    if not merge:
+        return S
+    if S.exact:
+        return _merge_exact(S, rho_in, rho_out)
+    return _merge_float(S, rho_in, rho_out, tol)
+
+
+def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float) -> ReLUNet:
+    G = rho_in.group
+    W1, b1, W2, b2 = S.float_params()
+    d, p = S.d, S.p
+    wn = np.linalg.norm(W1, axis=1)
+    wmax = max(float(wn.max()) if wn.size else 0.0, 1e-300)
+    live = wn > tol * wmax
+    # constant neurons (w = 0) fold into the output bias when there is one
+    const = ~live & (b1 > 0)
+    extra_b2 = W2[:, const] @ b1[const]
+    keep_const = const if not S.output_bias else np.zeros_like(const)
+    if S.output_bias:
+        b2 = b2 + extra_b2
+    idx = np.flatnonzero(live)
+    U = W1[idx] / wn[idx, None]
+    beta = b1[idx] / wn[idx]
+    C = W2[:, idx].T * wn[idx, None]  # merged channel per normalized neuron: sum |w| v
+    bscale = 1.0 + (float(np.max(np.abs(beta))) if beta.size else 0.0)
+    labels = cluster_rows(np.concatenate([U, beta[:, None] / bscale], axis=1), tol)
+    k = int(labels.max()) + 1 if labels.size else 0
+    Csum = np.zeros((k, p))
+    np.add.at(Csum, labels, C)
+    first = np.full(k, -1)
+    first[labels[::-1]] = np.arange(labels.size)[::-1]
+    cscale = max(float(np.linalg.norm(C, axis=1).max()) if C.size else 0.0, 1e-300)
+    # orbits of normalized neurons: build each orbit from one representative so that the weights
+    # along the orbit are exact images (strict layer-wise equivariance, not only up to scaling)
+    done = np.zeros(k, dtype=bool)
+    rows_W1, rows_b1, cols_W2 = [], [], []
+    dual = rho_in.dual().matrices
+    Bm = rho_out.matrices
+    reps_rows = np.concatenate([U[first], beta[first, None] / bscale], axis=1)
+    for c in range(k):
+        if done[c]:
+            continue
+        w, b, v = U[first[c]], beta[first[c]], Csum[c]
+        imgs_w = dual @ w  # (|G|, d)
+        imgs_rows = np.concatenate([imgs_w / np.linalg.norm(imgs_w, axis=1, keepdims=True),
+                                    (b / np.linalg.norm(imgs_w, axis=1))[:, None] / bscale], axis=1)
+        lab = cluster_rows(np.concatenate([reps_rows, imgs_rows]), tol)
+        owner = {int(lab[j]): j for j in range(k)}
+        seen_cls = set()
+        for g in G.elements:
+            cls = owner.get(int(lab[k + g]))
+            if cls is None or cls in seen_cls:
+                continue
+            seen_cls.add(cls)
+            done[cls] = True
+            if np.linalg.norm(v) > tol * cscale:
+                rows_W1.append(imgs_w[g])
+                rows_b1.append(b)
+                cols_W2.append(Bm[g] @ v)
+    ci = np.flatnonzero(keep_const)
+    W1m = np.array(rows_W1 + [np.zeros(d)] * len(ci)).reshape(-1, d)
+    b1m = np.array(rows_b1 + list(b1[ci]))
+    W2m = np.concatenate([np.array(cols_W2).reshape(-1, p).T, W2[:, ci]], axis=1) if (cols_W2 or ci.size) \
+        else np.zeros((p, 0))
+    return ReLUNet(W1m, b1m if S.hidden_bias else None, W2m, b2 if S.output_bias else None)
+
+
+def _merge_exact(S: ReLUNet, rho_in: Representation, rho_out: Representation) -> ReLUNet:
+    G = rho_in.group
+    d, p = S.d, S.p
+    zero = Fraction(0)
+    dual = [rational_matrix(rho_in.dual()(g)) for g in G.elements]
+    Bm = [rational_matrix(rho_out(g)) for g in G.elements]
+    b2 = S.b2.copy()
+    groups: dict[tuple[Fraction, ...], list[Fraction]] = {}
+    order: list[tuple[Fraction, ...]] = []
+    const_cols = []
+    for i in range(S.width):
+        w, b, v = S.W1[i], S.b1[i], S.W2[:, i]
+        nz = [x for x in w if x != 0]
+        if not nz:
+            if b > 0:
+                if S.output_bias:
+                    b2 = b2 + v * b
+                else:
+                    const_cols.append(i)
+            continue
+        s = abs(nz[0])
+        key = tuple(x / s for x in w) + (b / s,)
+        if key not in groups:
+            groups[key] = [zero] * p
+            order.append(key)
+        for r in range(p):
+            groups[key][r] += s * v[r]
+    done: set[tuple[Fraction, ...]] = set()
+    W1r, b1r, W2c = [], [], []
+    for key in order:
+        if key in done:
+            continue
+        w = np.array(key[:d], dtype=object)
+        b = key[d]
+        v = np.array(groups[key], dtype=object)
+        for g in G.elements:
+            wg = dual[g] @ w
+            s = abs([x for x in wg if x != 0][0])
+            kg = tuple(x / s for x in wg) + (b / s,)
+            if kg in done:
+                continue
+            done.add(kg)
+            if any(x != 0 for x in v):
+                W1r.append(list(wg))
+                b1r.append(b)
+                W2c.append(list(Bm[g] @ v))
+    for i in const_cols:
+        W1r.append([zero] * d)
+        b1r.append(S.b1[i])
+        W2c.append(list(S.W2[:, i]))
+    W1 = np.array(W1r + [[zero] * d], dtype=object)[:-1].reshape(len(W1r), d)
+    W2 = np.array(W2c + [[zero] * p], dtype=object)[:-1].reshape(len(W2c), p).T
+    b1 = np.array(b1r + [zero], dtype=object)[:-1]
+    return ReLUNet(W1, b1 if S.hidden_bias else None, W2, b2 if S.output_bias else None, exact=True)

@@ -1,0 +1,594 @@
+"""Batched equivariance errors of B networks x E group elements x N inputs in one pass.
+
+For network b, element e (input matrix A_e = rho_in(g_e), output matrix C_e = rho_out(g_e)) and
+input x_n the kernel computes
+
+    num[b, e, n]    = || f_b(A_e x_n) - C_e f_b(x_n) ||_2
+    rel[b, e, n]    = num / ( ||f_b(x_n)||_2 + ||f_b(A_e x_n)||_2 + eps * s_b )
+    gap[e]          = max( ||A_e - I||_2 , ||C_e - I||_2 )          (spectral norms)
+    scaled[b, e, n] = rel / gap[e]        (rel itself where gap[e] <= GAP_FLOOR: g acts trivially)
+
+with s_b the weight scale of network b (``ReLUNet.scale``: max_i ||(w_i, b_i)|| ||v_i||, or |b2|).
+``rel`` is scale-aware (invariant under f -> c f, and under x -> t x for bias-free nets) and lies in
+[0, 1] for orthogonal rho_out; ``scaled`` divides by the distance of g from the identity as in emlp,
+so an element close to the identity cannot pass just because it barely moves anything. Per (b, e)
+the kernel returns max_n rel, max_n scaled (the same argmax, since gap only depends on e), the
+argmax index and that input.
+
+Networks of different widths are padded with zero neurons (w = 0, b = 0, v = 0), which add exact
+zeros. Inputs are shared (N, d) or per network (B, N, d). Work is chunked over N, then E, then B so
+that the live tensors stay under ``max_bytes`` (see :func:`peak_bytes`). The device is CUDA when
+available, else CPU; TF32 is switched off for the call and restored afterwards. Screening runs in
+float32; confirmation re-evaluates in float64 and then asks the exact oracle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import EquifuzzError, ShapeError
+from ..nets import ReLUNet
+from ..reps import Representation
+
+__all__ = [
+    "DEFAULT_EPS",
+    "DEFAULT_MAX_BYTES",
+    "SCREEN_TOL",
+    "CONFIRM_TOL",
+    "GAP_FLOOR",
+    "NetBatch",
+    "KernelResult",
+    "Counterexample",
+    "ScreenReport",
+    "default_device",
+    "no_tf32",
+    "element_gaps",
+    "peak_bytes",
+    "plan_chunks",
+    "equivariance_errors",
+    "group_errors",
+    "paired_errors",
+    "screen_then_confirm",
+    "KernelMemoryError",
+]
+
+DEFAULT_EPS = 1e-6
+"""eps in the denominator eps * s_b: keeps rel finite where f vanishes (units of output per input)."""
+DEFAULT_MAX_BYTES = 256 * 2**20
+SCREEN_TOL = 1e-3
+"""float32 screening threshold on the scaled error (float32 round-off of width-64 nets is ~1e-6)."""
+CONFIRM_TOL = 1e-8
+"""float64 threshold on the scaled error above which a candidate goes to the exact oracle."""
+GAP_FLOOR = 1e-12
+
+
+class KernelMemoryError(EquifuzzError, MemoryError):
+    """Even the smallest chunk (one network, one element, one input) exceeds ``max_bytes``."""
+
+
+# ---------------------------------------------------------------------------------------------
+# device and precision
+
+
+def default_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else CUDA when available, else CPU."""
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@contextlib.contextmanager
+def no_tf32() -> Iterator[None]:
+    """Switch TF32 off for CUDA matmuls and cuDNN inside the block; restore the settings afterwards."""
+    old_mm = torch.backends.cuda.matmul.allow_tf32
+    old_cudnn = torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = old_mm
+        torch.backends.cudnn.allow_tf32 = old_cudnn
+
+
+# ---------------------------------------------------------------------------------------------
+# a batch of networks
+
+
+@dataclass(frozen=True)
+class NetBatch:
+    """B networks padded to a common width m: W1 (B, m, d), b1 (B, m), W2 (B, p, m), b2 (B, p).
+
+    Float64 numpy arrays; ``widths[b]`` is the real width of network b (neurons past it are zero),
+    ``scale[b]`` its weight scale s_b.
+    """
+
+    W1: np.ndarray
+    b1: np.ndarray
+    W2: np.ndarray
+    b2: np.ndarray
+    widths: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def from_nets(cls, nets: Sequence[ReLUNet], width: int | None = None) -> NetBatch:
+        """Stack networks of one (d, p), padding each to ``width`` (default: the largest) with zero neurons."""
+        nets = list(nets)
+        if not nets:
+            raise ShapeError("a NetBatch needs at least one network")
+        d, p = nets[0].d, nets[0].p
+        for i, n in enumerate(nets):
+            if (n.d, n.p) != (d, p):
+                raise ShapeError(f"network {i} maps R^{n.d} -> R^{n.p}, but network 0 maps R^{d} -> R^{p}")
+        m = max(n.width for n in nets) if width is None else int(width)
+        if m < max(n.width for n in nets):
+            raise ShapeError(f"cannot pad to width {m}: the widest network has {max(n.width for n in nets)} neurons")
+        B = len(nets)
+        W1, b1 = np.zeros((B, m, d)), np.zeros((B, m))
+        W2, b2 = np.zeros((B, p, m)), np.zeros((B, p))
+        for i, n in enumerate(nets):
+            w1, bb1, w2, bb2 = n.float_params()
+            k = n.width
+            W1[i, :k], b1[i, :k], W2[i, :, :k], b2[i] = w1, bb1, w2, bb2
+        widths = np.array([n.width for n in nets], dtype=np.int64)
+        scale = np.array([n.scale for n in nets], dtype=np.float64)
+        return cls(W1, b1, W2, b2, widths, scale)
+
+    @classmethod
+    def from_arrays(cls, W1: Any, b1: Any, W2: Any, b2: Any) -> NetBatch:
+        """A batch from stacked float64 arrays (all of full width)."""
+        W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in (W1, b1, W2, b2))
+        B, m, d = W1.shape
+        p = W2.shape[1]
+        if b1.shape != (B, m) or W2.shape != (B, p, m) or b2.shape != (B, p):
+            raise ShapeError(f"inconsistent stacked shapes W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}")
+        wn = np.sqrt((W1 ** 2).sum(-1) + b1 ** 2)
+        vn = np.sqrt((W2 ** 2).sum(1))
+        scale = np.maximum(np.maximum((wn * vn).max(-1, initial=0.0), np.abs(b2).max(-1, initial=0.0)), 1e-300)
+        return cls(W1, b1, W2, b2, np.full(B, m, dtype=np.int64), scale)
+
+    @classmethod
+    def random(cls, B: int, m: int, d: int, p: int, seed: int = 0) -> NetBatch:
+        """B random networks (Gaussian weights, He-scaled first layer) from a fixed seed."""
+        rng = np.random.default_rng(seed)
+        return cls.from_arrays(rng.standard_normal((B, m, d)) * math.sqrt(2.0 / d), rng.standard_normal((B, m)) * 0.1,
+                               rng.standard_normal((B, p, m)) / math.sqrt(m), rng.standard_normal((B, p)) * 0.1)
+
+    @property
+    def size(self) -> int:
+        return int(self.W1.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.W1.shape[1])
+
+    @property
+    def d(self) -> int:
+        return int(self.W1.shape[2])
+
+    @property
+    def p(self) -> int:
+        return int(self.W2.shape[1])
+
+    def net(self, b: int) -> ReLUNet:
+        """Network b, trimmed to its real width."""
+        k = int(self.widths[b])
+        return ReLUNet(self.W1[b, :k], self.b1[b, :k], self.W2[b, :, :k], self.b2[b])
+
+    def subset(self, idx: Sequence[int]) -> NetBatch:
+        idx = np.asarray(idx, dtype=np.int64)
+        return NetBatch(self.W1[idx], self.b1[idx], self.W2[idx], self.b2[idx], self.widths[idx], self.scale[idx])
+
+    def tensors(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.as_tensor(a, dtype=dtype, device=device) for a in (self.W1, self.b1, self.W2, self.b2))
+
+
+def _as_batch(nets: NetBatch | Sequence[ReLUNet] | ReLUNet) -> NetBatch:
+    if isinstance(nets, NetBatch):
+        return nets
+    if isinstance(nets, ReLUNet):
+        return NetBatch.from_nets([nets])
+    return NetBatch.from_nets(nets)
+
+
+def element_gaps(A: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """gap[e] = max(||A_e - I||_2, ||C_e - I||_2): how far element e is from acting as the identity."""
+    A = np.asarray(A, dtype=np.float64)
+    C = np.asarray(C, dtype=np.float64)
+    ga = np.linalg.norm(A - np.eye(A.shape[-1]), ord=2, axis=(-2, -1)) if A.shape[-1] else np.zeros(len(A))
+    gc = np.linalg.norm(C - np.eye(C.shape[-1]), ord=2, axis=(-2, -1)) if C.shape[-1] else np.zeros(len(C))
+    return np.maximum(ga, gc)
+
+
+# ---------------------------------------------------------------------------------------------
+# memory plan
+
+
+def peak_bytes(B: int, E: int, N: int, m: int, d: int, p: int, chunk: tuple[int, int, int] | None = None, *,
+               itemsize: int = 4, per_network_inputs: bool = False) -> int:
+    """Peak bytes of the tensors the kernel holds on the device for chunk (n_chunk, e_chunk, b_chunk).
+
+    Resident: the padded parameters (B (m d + m + p m + p)), the element matrices (E (d^2 + p^2)), the
+    inputs (N d, or B N d per network) and the per-(b, e) results (B E (3 + d) values, float64/int64).
+    Per chunk (nb = b_chunk, ne = e_chunk, nn = n_chunk): inputs nn d (nb nn d per network);
+    f on the chunk: nb m nn (hidden) + nb p nn; folded weights W1 A_e: nb ne m d;
+    pre-activations nb ne m nn; f(A x), C f(x): 2 nb ne p nn; norms and errors: 4 nb ne nn.
+    The count excludes allocator rounding and BLAS workspaces; it is the figure ``max_bytes`` bounds.
+    """
+    nn, ne, nb = (N, E, B) if chunk is None else chunk
+    nn, ne, nb = min(nn, N), min(ne, E), min(nb, B)
+    s = itemsize
+    resident = s * (B * (m * d + m + p * m + p) + E * (d * d + p * p) + (B if per_network_inputs else 1) * N * d)
+    resident += 8 * B * E * (3 + d)
+    per_chunk = s * ((nb if per_network_inputs else 1) * nn * d + nb * m * nn + nb * p * nn + nb * ne * m * d
+                     + nb * ne * m * nn + 2 * nb * ne * p * nn + 4 * nb * ne * nn)
+    return int(resident + per_chunk)
+
+
+def plan_chunks(B: int, E: int, N: int, m: int, d: int, p: int, *, itemsize: int = 4,
+                per_network_inputs: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[int, int, int]:
+    """The largest (n_chunk, e_chunk, b_chunk) with peak_bytes <= max_bytes: halve N, then E, then B.
+
+    N is not cut below 256 inputs before E and B are cut (long GEMMs are what make the batch fast).
+    """
+    def fits(c: tuple[int, int, int]) -> bool:
+        return peak_bytes(B, E, N, m, d, p, c, itemsize=itemsize, per_network_inputs=per_network_inputs) <= max_bytes
+
+    nn, ne, nb = N, E, B
+    while not fits((nn, ne, nb)) and nn > min(N, 256):
+        nn = max(min(N, 256), (nn + 1) // 2)
+    while not fits((nn, ne, nb)) and ne > 1:
+        ne = (ne + 1) // 2
+    while not fits((nn, ne, nb)) and nb > 1:
+        nb = (nb + 1) // 2
+    while not fits((nn, ne, nb)) and nn > 1:
+        nn = (nn + 1) // 2
+    if not fits((nn, ne, nb)):
+        need = peak_bytes(B, E, N, m, d, p, (1, 1, 1), itemsize=itemsize, per_network_inputs=per_network_inputs)
+        raise KernelMemoryError(f"max_bytes={max_bytes} is below the {need} bytes that one network, one element "
+                                "and one input need (parameters and inputs stay resident); raise max_bytes")
+    return nn, ne, nb
+
+
+# ---------------------------------------------------------------------------------------------
+# the kernel
+
+
+def _forward(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, Xt: torch.Tensor) -> torch.Tensor:
+    """f_b on inputs stored feature-major: Xt (d, n) shared or (B, d, n); returns (B, p, n)."""
+    H = torch.matmul(W1, Xt)  # (B, m, n)
+    H.add_(b1.unsqueeze(-1)).relu_()
+    Y = torch.matmul(W2, H)
+    return Y.add_(b2.unsqueeze(-1))
+
+
+def _chunk_errors(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, A: torch.Tensor,
+                  C: torch.Tensor, Xt: torch.Tensor, den_floor: torch.Tensor) -> torch.Tensor:
+    """rel[b, e, n] for one chunk (see the module docstring); Xt is (d, n) or (B, d, n)."""
+    nb, m, d = W1.shape
+    ne = A.shape[0]
+    n = Xt.shape[-1]
+    Y = _forward(W1, b1, W2, b2, Xt)  # (nb, p, n)
+    nY = torch.linalg.vector_norm(Y, dim=1)  # (nb, n)
+    W1A = torch.matmul(W1.unsqueeze(1), A.unsqueeze(0))  # (nb, ne, m, d): rows w_i^T A_e
+    if Xt.dim() == 2:
+        Z = torch.matmul(W1A.reshape(nb * ne * m, d), Xt).reshape(nb, ne, m, n)
+    else:
+        Z = torch.bmm(W1A.reshape(nb, ne * m, d), Xt).reshape(nb, ne, m, n)
+    del W1A
+    Z.add_(b1[:, None, :, None]).relu_()
+    YA = torch.matmul(W2.unsqueeze(1), Z)  # (nb, ne, p, n)
+    del Z
+    YA.add_(b2[:, None, :, None])
+    nYA = torch.linalg.vector_norm(YA, dim=2)  # (nb, ne, n)
+    CY = torch.matmul(C.unsqueeze(0), Y.unsqueeze(1))  # (nb, ne, p, n)
+    YA.sub_(CY)
+    del CY
+    num = torch.linalg.vector_norm(YA, dim=2)
+    den = nYA.add_(nY.unsqueeze(1)).add_(den_floor[:, None, None])
+    return num.div_(den)
+
+
+def paired_errors(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, A: torch.Tensor,
+                  C: torch.Tensor, X: torch.Tensor, eps_scale: float | torch.Tensor) -> torch.Tensor:
+    """Differentiable rel[e, s] for one network and inputs X (E, S, d) paired with elements (E, ...).
+
+    Same formula as the kernel: ||f(A_e x) - C_e f(x)|| / (||f(x)|| + ||f(A_e x)|| + eps s).
+    """
+    def f(x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x @ W1.T + b1) @ W2.T + b2
+
+    AX = torch.einsum("eij,esj->esi", A, X)
+    Y = f(X)
+    YA = f(AX)
+    diff = YA - torch.einsum("epq,esq->esp", C, Y)
+    num = torch.linalg.vector_norm(diff, dim=-1)
+    den = torch.linalg.vector_norm(Y, dim=-1) + torch.linalg.vector_norm(YA, dim=-1) + eps_scale
+    return num / den
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    """Per (network b, element e): max_n rel, max_n scaled, the argmax input index and that input."""
+
+    max_error: np.ndarray  # (B, E) float64
+    max_scaled: np.ndarray  # (B, E) float64
+    argmax: np.ndarray  # (B, E) int64 index into the inputs
+    inputs: np.ndarray  # (B, E, d) float64: the worst input per (b, e)
+    gap: np.ndarray  # (E,)
+    dtype: str
+    device: str
+    chunk: tuple[int, int, int]
+    peak_bytes: int
+    seconds: float
+    n_inputs: int
+
+    def worst(self) -> tuple[int, int, float]:
+        """(b, e, scaled error) of the largest scaled error over the whole batch."""
+        b, e = np.unravel_index(int(np.argmax(self.max_scaled)), self.max_scaled.shape)
+        return int(b), int(e), float(self.max_scaled[b, e])
+
+
+_COMPILED: dict[str, Any] = {}
+
+
+def _compiled_chunk_errors() -> Any:
+    if "fn" not in _COMPILED:
+        _COMPILED["fn"] = torch.compile(_chunk_errors, dynamic=False)
+    return _COMPILED["fn"]
+
+
+def equivariance_errors(
+    nets: NetBatch | Sequence[ReLUNet] | ReLUNet,
+    A: Any,
+    C: Any,
+    X: Any,
+    *,
+    eps: float = DEFAULT_EPS,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    chunk: tuple[int, int, int] | None = None,
+    compile: bool = False,
+) -> KernelResult:
+    """Max over inputs of the equivariance error of every network under every element matrix pair.
+
+    ``A`` (E, d, d) and ``C`` (E, p, p) are the input and output matrices of the elements; ``X`` is
+    (N, d) shared or (B, N, d) per network. ``chunk`` = (n_chunk, e_chunk, b_chunk) overrides the
+    plan that keeps :func:`peak_bytes` under ``max_bytes``. ``compile`` wraps the chunk function in
+    ``torch.compile`` (off by default: it did not pay off in measurements, see ``equifuzz bench``).
+    """
+    batch = _as_batch(nets)
+    dev = default_device(device)
+    A = np.asarray(A, dtype=np.float64)
+    C = np.asarray(C, dtype=np.float64)
+    Xn = X.detach().cpu().double().numpy() if isinstance(X, torch.Tensor) else np.asarray(X, dtype=np.float64)
+    B, m, d, p = batch.size, batch.width, batch.d, batch.p
+    if A.ndim != 3 or A.shape[1:] != (d, d):
+        raise ShapeError(f"A must have shape (E, {d}, {d}) for networks on R^{d}, got {A.shape}")
+    if C.ndim != 3 or C.shape[1:] != (p, p) or C.shape[0] != A.shape[0]:
+        raise ShapeError(f"C must have shape ({A.shape[0]}, {p}, {p}) to match A and outputs in R^{p}, got {C.shape}")
+    per_net = Xn.ndim == 3
+    if not ((Xn.ndim == 2 and Xn.shape[1] == d) or (per_net and Xn.shape[0] == B and Xn.shape[2] == d)):
+        raise ShapeError(f"inputs must have shape (N, {d}) or ({B}, N, {d}), got {Xn.shape}")
+    E, N = A.shape[0], Xn.shape[-2]
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if chunk is None:
+        chunk = plan_chunks(B, E, N, m, d, p, itemsize=itemsize, per_network_inputs=per_net, max_bytes=max_bytes)
+    nn, ne, nb = (max(1, min(int(c), full)) for c, full in zip(chunk, (N, E, B), strict=True))
+    gap = element_gaps(A, C)
+    inv_gap = np.where(gap > GAP_FLOOR, 1.0 / np.maximum(gap, GAP_FLOOR), 1.0)
+    fn = _compiled_chunk_errors() if compile else _chunk_errors
+
+    t0 = time.perf_counter()
+    with no_tf32(), torch.no_grad():
+        W1, b1, W2, b2 = batch.tensors(dev, dtype)
+        At = torch.as_tensor(A, dtype=dtype, device=dev)
+        Ct = torch.as_tensor(C, dtype=dtype, device=dev)
+        Xt = torch.as_tensor(Xn, dtype=dtype, device=dev).transpose(-1, -2)  # (d, N) or (B, d, N)
+        floor = torch.as_tensor(eps * batch.scale, dtype=dtype, device=dev)
+        best = torch.full((B, E), -1.0, dtype=torch.float64, device=dev)
+        arg = torch.zeros((B, E), dtype=torch.int64, device=dev)
+        for b0 in range(0, B, nb):
+            bs = slice(b0, min(B, b0 + nb))
+            for n0 in range(0, N, nn):
+                ns = slice(n0, min(N, n0 + nn))
+                Xc = Xt[..., ns] if not per_net else Xt[bs, :, ns]
+                Xc = Xc.contiguous()
+                for e0 in range(0, E, ne):
+                    es = slice(e0, min(E, e0 + ne))
+                    rel = fn(W1[bs], b1[bs], W2[bs], b2[bs], At[es], Ct[es], Xc, floor[bs])
+                    val, idx = rel.max(dim=-1)
+                    val = val.double()
+                    cur = best[bs, es]
+                    better = val > cur
+                    best[bs, es] = torch.where(better, val, cur)
+                    arg[bs, es] = torch.where(better, idx + n0, arg[bs, es])
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+    seconds = time.perf_counter() - t0
+    max_err = best.cpu().numpy()
+    argmax = arg.cpu().numpy()
+    if per_net:
+        worst_x = Xn[np.arange(B)[:, None], argmax]
+    else:
+        worst_x = Xn[argmax]
+    return KernelResult(
+        max_error=max_err, max_scaled=max_err * inv_gap[None, :], argmax=argmax, inputs=worst_x, gap=gap,
+        dtype=str(dtype).replace("torch.", ""), device=str(dev), chunk=(nn, ne, nb),
+        peak_bytes=peak_bytes(B, E, N, m, d, p, (nn, ne, nb), itemsize=itemsize, per_network_inputs=per_net),
+        seconds=seconds, n_inputs=N,
+    )
+
+
+def group_errors(nets: NetBatch | Sequence[ReLUNet] | ReLUNet, rho_in: Representation, rho_out: Representation,
+                 X: Any, elements: Sequence[int] | None = None, **kw: Any) -> KernelResult:
+    """:func:`equivariance_errors` for the elements of a group (default: every element but the identity)."""
+    if rho_in.group.order != rho_out.group.order:
+        raise ShapeError(f"rho_in is a representation of {rho_in.group.name} but rho_out of {rho_out.group.name}")
+    els = default_elements(rho_in) if elements is None else [rho_in.group.check_element(g) for g in elements]
+    return equivariance_errors(nets, rho_in.matrices[els], rho_out.matrices[els], X, **kw)
+
+
+def default_elements(rho_in: Representation, max_elements: int = 256, seed: int = 0) -> list[int]:
+    """Every non-identity element, or for large groups the generators plus random words (fixed seed)."""
+    G = rho_in.group
+    if G.order - 1 <= max_elements:
+        return list(range(1, G.order))
+    rng = np.random.default_rng(seed)
+    els = list(dict.fromkeys(g for g in G.generators if g != 0))
+    seen = set(els) | {0}
+    ngen = len(G.generators)
+    tries = 0
+    while len(els) < max_elements and tries < 50 * max_elements:
+        tries += 1
+        word = rng.integers(0, ngen, size=int(rng.integers(1, 12)))
+        g = G.evaluate_word(word.tolist())
+        if g not in seen:
+            seen.add(g)
+            els.append(g)
+    return els
+
+
+# ---------------------------------------------------------------------------------------------
+# screen, re-check in float64, confirm with the exact oracle
+
+
+def _oracle(name: str) -> Any:
+    """The oracle function ``name`` from equifuzz.oracles, or None while that layer is absent."""
+    try:
+        mod = importlib.import_module("equifuzz.oracles")
+    except ImportError:
+        return None
+    return getattr(mod, name, None)
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A network that fails equivariance: worst element (index and word) and input, three opinions.
+
+    ``error32`` and ``error64`` are the scaled errors (rel / gap) of the float32 screen and the float64
+    re-evaluation at their own worst inputs; ``verdict`` is the exact oracle's verdict (None when the
+    oracle layer is unavailable, in which case the object is only a candidate).
+    """
+
+    network: int
+    element: int
+    word: str
+    input: np.ndarray = field(repr=False)
+    error32: float
+    error64: float
+    verdict: Any = field(default=None, repr=False)
+
+    @property
+    def confirmed(self) -> bool | None:
+        """True when the oracle says 'not equivariant', False when it says it is, None without oracle."""
+        if self.verdict is None:
+            return None
+        return not bool(self.verdict.holds)
+
+    def __str__(self) -> str:
+        x = np.array2string(np.asarray(self.input), precision=4, separator=", ")
+        ok = {True: "confirmed by the oracle", False: "REJECTED by the oracle", None: "no oracle"}[self.confirmed]
+        return (f"network {self.network}: g = {self.word} (element {self.element}), x = {x}, "
+                f"scaled error float32 {self.error32:.3g}, float64 {self.error64:.3g} ({ok})")
+
+    def to_dict(self) -> dict[str, Any]:
+        v = self.verdict
+        return {"network": self.network, "element": self.element, "word": self.word,
+                "input": np.asarray(self.input, dtype=np.float64).tolist(), "error32": self.error32,
+                "error64": self.error64, "confirmed": self.confirmed,
+                "verdict": v.to_dict() if v is not None and hasattr(v, "to_dict") else (None if v is None else str(v))}
+
+
+@dataclass(frozen=True)
+class ScreenReport:
+    """Outcome of :func:`screen_then_confirm`.
+
+    ``counterexamples``: the oracle agrees the network is not equivariant. ``rejected``: float64 saw an
+    error above ``confirm_tol`` but the oracle says equivariant (report these: a tolerance or oracle
+    issue). ``unconfirmed``: float64 candidates while no oracle is available.
+    """
+
+    counterexamples: list[Counterexample]
+    rejected: list[Counterexample]
+    unconfirmed: list[Counterexample]
+    screen: KernelResult
+    recheck: KernelResult | None
+    elements: list[int]
+    n_screened: int
+    n_candidates: int
+    screen_tol: float
+    confirm_tol: float
+
+    def __str__(self) -> str:
+        lines = [f"screened {self.n_screened} networks x {len(self.elements)} elements x {self.screen.n_inputs} "
+                 f"inputs ({self.screen.dtype}, {self.screen.device}, {self.screen.seconds:.3f} s): "
+                 f"{self.n_candidates} float32 candidates above {self.screen_tol:g}, "
+                 f"{len(self.counterexamples)} counterexamples"]
+        lines += [f"  {c}" for c in self.counterexamples + self.rejected + self.unconfirmed]
+        return "\n".join(lines)
+
+
+def screen_then_confirm(
+    nets: NetBatch | Sequence[ReLUNet] | ReLUNet,
+    rho_in: Representation,
+    rho_out: Representation,
+    *,
+    inputs: Any = None,
+    n_inputs: int = 1024,
+    elements: Sequence[int] | None = None,
+    seed: int = 0,
+    screen_tol: float = SCREEN_TOL,
+    confirm_tol: float = CONFIRM_TOL,
+    eps: float = DEFAULT_EPS,
+    device: str | torch.device | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    use_oracle: bool = True,
+) -> ScreenReport:
+    """Screen all (network, element) pairs in float32, re-check candidates in float64, confirm exactly.
+
+    Inputs default to ``n_inputs`` draws of N(0, I_d) from ``seed``. A pair is a float32 candidate when
+    its scaled error exceeds ``screen_tol``; candidate networks are re-evaluated in float64 on the same
+    inputs and those above ``confirm_tol`` go to ``equifuzz.oracles.check_equivariant``. Only a network
+    the oracle calls non-equivariant becomes a counterexample.
+    """
+    batch = _as_batch(nets)
+    G = rho_in.group
+    els = default_elements(rho_in) if elements is None else [G.check_element(g) for g in elements]
+    if inputs is None:
+        gen = torch.Generator().manual_seed(seed)
+        inputs = torch.randn(n_inputs, batch.d, generator=gen, dtype=torch.float64).numpy()
+    X = np.asarray(inputs, dtype=np.float64)
+    A, C = rho_in.matrices[els], rho_out.matrices[els]
+    kw = dict(eps=eps, device=device, max_bytes=max_bytes)
+    screen = equivariance_errors(batch, A, C, X, dtype=torch.float32, **kw)
+    cand = screen.max_scaled > screen_tol
+    cand_nets = np.flatnonzero(cand.any(axis=1))
+    recheck = None
+    out: dict[str, list[Counterexample]] = {"c": [], "r": [], "u": []}
+    if cand_nets.size:
+        Xs = X[cand_nets] if X.ndim == 3 else X
+        recheck = equivariance_errors(batch.subset(cand_nets), A, C, Xs, dtype=torch.float64, **kw)
+        check = _oracle("check_equivariant") if use_oracle else None
+        for i, b in enumerate(cand_nets):
+            e = int(np.argmax(recheck.max_scaled[i]))
+            err64 = float(recheck.max_scaled[i, e])
+            if err64 <= confirm_tol:
+                continue
+            verdict = check(batch.net(int(b)), rho_in, rho_out) if check is not None else None
+            cx = Counterexample(network=int(b), element=els[e], word=G.word_str(els[e]),
+                                input=recheck.inputs[i, e].copy(), error32=float(screen.max_scaled[b, e]),
+                                error64=err64, verdict=verdict)
+            out["u" if verdict is None else ("c" if cx.confirmed else "r")].append(cx)
+    return ScreenReport(out["c"], out["r"], out["u"], screen, recheck, els, batch.size, int(cand_nets.size),
+                        screen_tol, confirm_tol)
