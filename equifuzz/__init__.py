@@ -3,6 +3,7 @@
 from . import groups, reps
 from .errors import *  # noqa: F401,F403
 from .errors import __all__ as _errors_all
+from .gate import assert_equivariant, irreps_representation
 from .nets import CanonicalForm, ReLUNet, from_torch
 from .oracles import (
     EquivalenceVerdict,
@@ -28,6 +29,8 @@ __all__ = [
     "groups",
     "reps",
     "ReLUNet",
+    "assert_equivariant",
+    "irreps_representation",
     "CanonicalForm",
     "from_torch",
     "Verdict",
