@@ -28,11 +28,70 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .campaign import run_campaign
+
+    console = Console()
+    res = run_campaign(args.profile, seed=args.seed, out=args.out, budget=args.budget, workers=args.workers,
+                       device=args.device, sweep=not args.no_sweep)
+    failed = [k for k, c in res.summary["claims"].items() if c["status"] == "FAILED"]
+    console.print(f"wrote {res.out / 'summary.md'}, summary.json, compensation.png and "
+                  f"{len(res.reports)} report(s) in {res.seconds:.1f} s")
+    _print_claims(console, res.summary)
+    if failed:
+        console.print(f"[red]claims failed: {', '.join(failed)}[/red]")
+    return 1 if failed else 0
+
+
+def _print_claims(console: object, summary: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"claims (profile {summary['profile']}, seed {summary['seed']})")
+    for col in ("claim", "status", "checks", "failures", "statement"):
+        table.add_column(col, overflow="fold")
+    for cid, c in summary["claims"].items():
+        style = {"holds": "green", "FAILED": "red"}.get(c["status"], "yellow")
+        table.add_row(cid, f"[{style}]{c['status']}[/{style}]", str(c["checks"]), str(c["failures"]), c["statement"])
+    console.print(table)  # type: ignore[attr-defined]
+
+
+def _cmd_claims(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .campaign import CLAIMS, load_summary
+
+    console = Console()
+    try:
+        summary = load_summary(args.out)
+    except FileNotFoundError as exc:
+        console.print(str(exc))
+        for cid, statement in CLAIMS.items():
+            console.print(f"  {cid}: (not run) {statement}")
+        return 2
+    _print_claims(console, summary)
+    return 1 if any(c["status"] == "FAILED" for c in summary["claims"].values()) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="equifuzz", description="Property-based testing of equivariance claims.")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("catalog", help="list the built-in groups and representations and check their laws")
     c.set_defaults(func=_cmd_catalog)
+    f = sub.add_parser("fuzz", help="run a campaign over the claims of the theory and write reports")
+    f.add_argument("--profile", choices=("dev", "ci", "nightly", "gpu"), default="dev")
+    f.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="stop starting new cases after this many seconds (the summary says so)")
+    f.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    f.add_argument("--seed", type=int, default=0, help="master seed: same seed, same summary.json")
+    f.add_argument("--workers", type=int, default=None, help="shards (default: CPU cores, or visible GPUs)")
+    f.add_argument("--device", default=None, help="torch device for the batched search (default: auto)")
+    f.add_argument("--no-sweep", action="store_true", help="skip the compensation sweep of Example A")
+    f.set_defaults(func=_cmd_fuzz)
+    cl = sub.add_parser("claims", help="each claim with its status from the last campaign")
+    cl.add_argument("--out", default="reports", help="folder of the campaign (default: reports/)")
+    cl.set_defaults(func=_cmd_claims)
     return p
 
 

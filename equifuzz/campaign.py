@@ -1,0 +1,551 @@
+"""The main job: a campaign over the claims of the theory on the embedded default.
+
+A campaign enumerates cases (group, input and output representation, seed) deterministically from a
+master seed, runs them in shards on all local CPU cores (or every visible GPU), merges the results in
+case order, runs the worked examples and the compensation sweep of Example A, and writes
+``summary.md``, ``summary.json`` (byte-identical for the same seed and profile), ``compensation.png``
+and one report per counterexample found: every network that is equivariant but not layer-wise at its
+width, and every case where a claim failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import groups, reps
+from .examples import Case, example_a, example_b
+from .families import flipped_net, layerwise_net, random_net
+from .groups import FiniteGroup
+from .nets import ReLUNet
+from .oracles import (
+    check_equivariant,
+    check_layerwise,
+    compensate,
+    equivalent,
+    gn_dimension,
+    len_dimension,
+    realizability,
+)
+from .oracles.verdict import jsonable
+from .reps import Representation
+
+__all__ = ["CLAIMS", "PROFILES", "CampaignResult", "run_campaign", "load_summary", "SUMMARY_SCHEMA_VERSION"]
+
+SUMMARY_SCHEMA_VERSION = 1
+
+CLAIMS: dict[str, str] = {
+    "T1": "Equivariance decided exactly by the canonical form agrees with the batched float32/float64 search.",
+    "T2": "A layer-wise network's neuron multiset is G-invariant; the recovered hidden representation is a "
+          "homomorphism whose orbits have size |G|/|K|.",
+    "T3": "Equivariance strictly costs expressive power: Examples A, B and the drawn folded networks are "
+          "equivariant but not layer-wise at their width.",
+    "T4": "No layer-wise network narrower than sum_j |G|/|Stab+(H_j)| realizes f.",
+    "T5": "Symmetrization yields a layer-wise network computing f; orbit merging needs at most |G| m neurons; "
+          "the bound width removes the gap.",
+    "T5c": "Symmetrizing never increases the squared risk against an equivariant target under an invariant law.",
+    "T6": "The layer-wise parameter space has the character-formula dimension (checked against the null space) "
+          "and D_LEN <= D_GN(m), with equality iff rho_out is trivial.",
+    "RISK": "Example A: the best layer-wise risk at each width matches the reference table within 10%.",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    groups: tuple[str, ...]
+    seeds_per_setting: int
+    width: int
+    n_inputs: int
+    sweep: dict[str, Any]
+    sweep_widths: tuple[int, ...]
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(("C2", "C4", "V4", "D3"), 1, 3, 256,
+                  dict(restarts=8, adam_steps=250, lbfgs_steps=150, n_train=8192, n_eval=50_000), (2, 4, 6)),
+    "dev": Profile(("C2", "C3", "C4", "C6", "V4", "D3", "D4", "S3"), 2, 4, 512,
+                   dict(restarts=12, adam_steps=300, lbfgs_steps=200, n_train=16384, n_eval=100_000),
+                   (1, 2, 3, 4, 5, 6)),
+    "nightly": Profile(("C2", "C3", "C4", "C6", "V4", "D3", "D4", "D6", "S3", "Q8", "A4", "S4"), 6, 6, 2048,
+                       dict(restarts=16, adam_steps=400, lbfgs_steps=300, n_train=16384, n_eval=200_000),
+                       (1, 2, 3, 4, 5, 6)),
+    "gpu": Profile(("C2", "C3", "C4", "C6", "V4", "D3", "D4", "D6", "S3", "Q8", "A4", "S4"), 16, 8, 8192,
+                   dict(restarts=64, adam_steps=400, lbfgs_steps=300, n_train=65536, n_eval=1_000_000),
+                   (1, 2, 3, 4, 5, 6)),
+}
+
+GROUPS: dict[str, Callable[[], FiniteGroup]] = {
+    "C2": lambda: groups.cyclic(2), "C3": lambda: groups.cyclic(3), "C4": lambda: groups.cyclic(4),
+    "C6": lambda: groups.cyclic(6), "V4": groups.klein4, "D3": lambda: groups.dihedral(3),
+    "D4": lambda: groups.dihedral(4), "D6": lambda: groups.dihedral(6), "S3": lambda: groups.symmetric(3),
+    "Q8": groups.quaternion, "A4": lambda: groups.alternating(4), "S4": lambda: groups.symmetric(4),
+}
+
+
+def _input_reps(G: FiniteGroup) -> list[tuple[str, Representation]]:
+    out: list[tuple[str, Representation]] = []
+    for name, build in (("rotation", reps.rotation), ("standard", reps.standard)):
+        try:
+            out.append((name, build(G)))
+        except reps.RepresentationError:
+            pass
+    if G.family and G.family[0] == "quaternion":
+        out.append(("defining", reps.from_matrices(G, np.stack(G.labels))))  # type: ignore[arg-type]
+    if G.order <= 8:
+        out.append(("regular", reps.regular(G)))
+    return out
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One unit of campaign work: everything needed to rebuild it."""
+
+    index: int
+    group: str
+    rho_in: str
+    rho_out: str
+    basis_change: bool
+    seed: int
+
+    @property
+    def case_id(self) -> str:
+        return f"{self.group}/{self.rho_in}{'~Q' if self.basis_change else ''}->{self.rho_out}/s{self.seed}"
+
+
+def enumerate_cases(profile: Profile, seed: int) -> list[CaseSpec]:
+    """All cases of a profile, in a fixed order, with seeds derived from the master seed."""
+    specs = []
+    ss = np.random.SeedSequence(seed)
+    for gname in profile.groups:
+        G = GROUPS[gname]()
+        for in_name, _ in _input_reps(G):
+            for out_name in ("trivial", "same"):
+                for basis_change in (False, True):
+                    for _ in range(profile.seeds_per_setting):
+                        child = int(ss.spawn(1)[0].generate_state(1)[0])
+                        specs.append(CaseSpec(len(specs), gname, in_name, out_name, basis_change, child))
+    return specs
+
+
+def build_reps(spec: CaseSpec) -> tuple[FiniteGroup, Representation, Representation]:
+    G = GROUPS[spec.group]()
+    rho_in = dict(_input_reps(G))[spec.rho_in]
+    if spec.basis_change:
+        rng = np.random.default_rng(spec.seed ^ 0x5A5A)
+        while True:
+            Q = np.eye(rho_in.dim) + 0.5 * rng.standard_normal((rho_in.dim, rho_in.dim)) / np.sqrt(rho_in.dim)
+            if np.linalg.cond(Q) < 20:
+                break
+        rho_in = reps.change_basis(rho_in, Q)
+    rho_out = reps.trivial(G) if spec.rho_out == "trivial" else rho_in
+    return G, rho_in, rho_out  # type: ignore[return-value]
+
+
+@dataclass
+class Check:
+    claim: str
+    case: str
+    holds: bool
+    detail: str = ""
+
+
+@dataclass
+class Finding:
+    """A counterexample: a network that is equivariant but not layer-wise at its width, or a failed claim."""
+
+    case: str
+    claim: str
+    kind: str
+    net: ReLUNet
+    rho_in: Representation
+    rho_out: Representation
+    seed: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CaseOutcome:
+    spec: CaseSpec
+    checks: list[Check]
+    findings: list[Finding]
+
+
+def run_case(spec: CaseSpec, profile: Profile, device: str | None = None) -> CaseOutcome:
+    """Run every claim that applies to one case."""
+    from .search.kernel import screen_then_confirm
+
+    G, rho_in, rho_out = build_reps(spec)
+    rng = np.random.default_rng(spec.seed)
+    cid = spec.case_id
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    d, p, m = rho_in.dim, rho_out.dim, profile.width
+    nets: dict[str, ReLUNet] = {
+        "random": random_net(d, p, m, rng),
+        "layerwise": layerwise_net(rho_in, rho_out, max(1, m // 2), rng),
+    }
+    folded = flipped_net(rho_in, rho_out, rng)
+    if folded is not None:
+        nets["folded"] = folded
+    names = list(nets)
+    verdicts = {k: check_equivariant(n, rho_in, rho_out) for k, n in nets.items()}
+
+    # T1: exact oracle vs batched search (nets of equal shape go through the kernel in one pass)
+    screen = screen_then_confirm([nets[k] for k in names], rho_in, rho_out, n_inputs=profile.n_inputs,
+                                 seed=spec.seed % (2**31), device=device)
+    flagged = {c.network for c in screen.counterexamples} | {c.network for c in screen.rejected}
+    for i, k in enumerate(names):
+        agree = (i in flagged) == (not verdicts[k].holds)
+        checks.append(Check("T1", f"{cid}/{k}", agree,
+                            f"exact {'holds' if verdicts[k].holds else 'fails'} ({verdicts[k].max_error:.2g}), "
+                            f"search {'flags' if i in flagged else 'passes'}"))
+        if not agree:
+            findings.append(Finding(f"{cid}/{k}", "T1", "oracle-disagreement", nets[k], rho_in, rho_out, spec.seed))
+
+    # T2 and T6 on the layer-wise network
+    L = nets["layerwise"]
+    lv = check_layerwise(L, rho_in, rho_out)
+    ok2 = lv.holds and lv.hidden is not None and all(o.size * o.stabilizer.order == G.order for o in lv.orbits)
+    checks.append(Check("T2", f"{cid}/layerwise", ok2, str(lv).splitlines()[0]))
+    if lv.holds and lv.hidden is not None and lv.hidden.dim <= 64:
+        for hb in (True, False):
+            for ob in (True, False):
+                a = len_dimension(rho_in, lv.hidden, rho_out, hidden_bias=hb, output_bias=ob)
+                b = len_dimension(rho_in, lv.hidden, rho_out, hidden_bias=hb, output_bias=ob, method="nullspace")
+                checks.append(Check("T6", f"{cid}/layerwise/hb={hb},ob={ob}", a == b,
+                                    f"character {a}, null space {b}"))
+        reg = reps.regular(G)  # one copy of the regular representation: width |G|
+        dl = len_dimension(rho_in, reg, rho_out)
+        dg = gn_dimension(d, 1, p)
+        fixed = reps.dim_fix(rho_out)
+        ok6 = dl == (d + 1 + p) + fixed and dl <= dg and (dl == dg) == (fixed == p)
+        checks.append(Check("T6", f"{cid}/regular", ok6, f"D_LEN = {dl}, D_GN(1) = {dg}, dim Fix(rho_out) = {fixed}"))
+    else:
+        checks.append(Check("T6", f"{cid}/layerwise", lv.holds, "no hidden representation to count"))
+
+    # T5 on the random network: symmetrization is layer-wise and equivariant; merged width bounds
+    f = nets["random"]
+    S = compensate(f, rho_in, rho_out, merge=False)
+    M = compensate(f, rho_in, rho_out, merge=True)
+    ok5 = (check_layerwise(S, rho_in, rho_out).holds and check_layerwise(M, rho_in, rho_out).holds
+           and check_equivariant(M, rho_in, rho_out).holds and equivalent(S, M).holds
+           and M.width <= G.order * f.width)
+    checks.append(Check("T5", f"{cid}/random", ok5, f"|G| m = {G.order * f.width}, merged width {M.width}"))
+    # T5 on an equivariant network: S f = f
+    ok5b = equivalent(compensate(L, rho_in, rho_out), L).holds
+    checks.append(Check("T5", f"{cid}/layerwise", ok5b, "S f = f for an equivariant f"))
+
+    # T5c: risk of S f <= risk of f against an equivariant target (orthogonal rho_out), on a G-closed sample
+    if rho_out.is_orthogonal:
+        X = rng.standard_normal((256, d))
+        Xg = np.concatenate([X @ rho_in(g).T for g in G.elements])
+        target = L.to_float()
+        r_f = float(np.mean(np.sum((f(Xg) - target(Xg)) ** 2, axis=1)))
+        r_s = float(np.mean(np.sum((M(Xg) - target(Xg)) ** 2, axis=1)))
+        checks.append(Check("T5c", f"{cid}/random", r_s <= r_f * (1 + 1e-9) + 1e-12,
+                            f"risk(S f) = {r_s:.4g} <= risk(f) = {r_f:.4g}"))
+
+    # T3/T4/T5 on the folded (equivariant, not layer-wise) network
+    if "folded" in nets:
+        F = nets["folded"]
+        fv, fl = verdicts["folded"], check_layerwise(F, rho_in, rho_out)
+        below = realizability(F, rho_in, rho_out, F.width)
+        ok3 = fv.holds and not fl.holds and below.realizable is False
+        checks.append(Check("T3", f"{cid}/folded", ok3,
+                            f"equivariant {fv.holds}, layer-wise {fl.holds}, width {F.width}, lower {below.lower}"))
+        if below.lower is not None:
+            at = realizability(F, rho_in, rho_out, below.upper or below.lower)
+            w = at.witness
+            ok4 = w is not None and w.width >= below.lower
+            ok5c = (at.realizable is True and w is not None and check_layerwise(w, rho_in, rho_out).holds
+                    and equivalent(w, F).holds)
+            checks.append(Check("T4", f"{cid}/folded", ok4 and below.realizable is False,
+                                f"lower {below.lower}, witness width {w.width if w else None}"))
+            checks.append(Check("T5", f"{cid}/folded", ok5c,
+                                f"bound width {at.width} realizes f with a layer-wise witness"))
+        if fv.holds and not fl.holds:
+            findings.append(Finding(f"{cid}/folded", "layerwise", "equivariant-not-layerwise", F, rho_in, rho_out,
+                                    spec.seed, {"width": F.width, "lower": below.lower, "upper": below.upper}))
+    for c in checks:
+        net_name = c.case[len(cid) + 1:].split("/")[0]
+        if not c.holds and c.claim != "T1" and net_name in nets:
+            findings.append(Finding(c.case, c.claim, "claim-failed", nets[net_name], rho_in, rho_out, spec.seed,
+                                    {"detail": c.detail}))
+    return CaseOutcome(spec, checks, findings)
+
+
+def _run_shard(args: tuple[list[CaseSpec], Profile, str | None, float | None]) -> list[CaseOutcome]:
+    specs, profile, device, deadline = args
+    import torch
+
+    torch.set_num_threads(1)
+    out = []
+    for s in specs:
+        if deadline is not None and time.time() > deadline:
+            break
+        out.append(run_case(s, profile, device))
+    return out
+
+
+def example_checks(case: Case) -> tuple[list[Check], Finding | None, dict[str, Any]]:
+    """Claims T3, T4, T5 on a worked example, against its reference values."""
+    f, ri, ro = case.net, case.rho_in, case.rho_out
+    ref = case.reference
+    ev, lv = check_equivariant(f, ri, ro), check_layerwise(f, ri, ro)
+    below = realizability(f, ri, ro, ref["lower"] - 1)
+    at = realizability(f, ri, ro, ref["lower"])
+    w = at.witness
+    checks = [
+        Check("T3", case.name, ev.holds and not lv.holds, f"equivariant {ev.holds}, layer-wise {lv.holds}"),
+        Check("T4", case.name, below.lower == ref["lower"] and below.realizable is False,
+              f"lower bound {below.lower} (reference {ref['lower']}); width {ref['lower'] - 1} realizable: "
+              f"{below.realizable}"),
+        Check("T5", case.name, at.upper == ref["upper"] and at.naive_upper == ref["naive_upper"]
+              and at.realizable is True and w is not None and check_layerwise(w, ri, ro).holds
+              and equivalent(w, f).holds,
+              f"upper bound {at.upper} (reference {ref['upper']}), naive {at.naive_upper} "
+              f"(reference {ref['naive_upper']}), witness width {w.width if w else None}"),
+    ]
+    finding = Finding(case.name, "layerwise", "equivariant-not-layerwise", f, ri, ro, 0,
+                      {"width": f.width, "lower": at.lower, "upper": at.upper}) if ev.holds and not lv.holds else None
+    info = {"width": f.width, "lower": at.lower, "upper": at.upper, "naive_upper": at.naive_upper,
+            "equivariant": ev.holds, "layerwise": lv.holds}
+    return checks, finding, info
+
+
+@dataclass
+class CampaignResult:
+    summary: dict[str, Any]
+    markdown: str
+    out: Path
+    reports: list[Path]
+    seconds: float
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    disable=not enabled, transient=False)
+
+
+def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = "reports", budget: float | None = None,
+                 workers: int | None = None, device: str | None = None, progress: bool = True,
+                 sweep: bool = True) -> CampaignResult:
+    """Run the campaign of ``profile_name`` and write its summary and reports into ``out``."""
+    if profile_name not in PROFILES:
+        raise ValueError(f"unknown profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
+    profile = PROFILES[profile_name]
+    t0 = time.time()
+    deadline = t0 + budget if budget else None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    specs = enumerate_cases(profile, seed)
+    devices = _devices(device)
+    n_workers = workers or (len(devices) if devices[0].startswith("cuda") else (os.cpu_count() or 1))
+    n_workers = max(1, min(n_workers, len(specs)))
+    shards = [specs[i::n_workers] for i in range(n_workers)]
+    outcomes: list[CaseOutcome] = []
+    with _progress(progress) as bar:
+        task = bar.add_task(f"cases ({n_workers} shard{'s' if n_workers > 1 else ''})", total=len(specs))
+        if n_workers == 1:
+            for s in specs:
+                if deadline is not None and time.time() > deadline:
+                    break
+                outcomes.append(run_case(s, profile, devices[0]))
+                bar.advance(task)
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            # small chunks keep the progress bar moving; order is restored below
+            jobs = [([s], profile, devices[i % len(devices)], deadline) for i, s in enumerate(specs)]
+            with ctx.Pool(n_workers) as pool:
+                for res in pool.imap_unordered(_run_shard, jobs):
+                    outcomes.extend(res)
+                    bar.advance(task)
+        outcomes.sort(key=lambda o: o.spec.index)
+        ex_task = bar.add_task("worked examples", total=2)
+        examples = {}
+        ex_checks: list[Check] = []
+        findings: list[Finding] = []
+        for case in (example_a(), example_b()):
+            c, fnd, info = example_checks(case)
+            ex_checks += c
+            examples[case.name] = info
+            if fnd is not None:
+                findings.append(fnd)
+            bar.advance(ex_task)
+        sweep_rows: list[dict[str, Any]] = []
+        if sweep:
+            sw_task = bar.add_task("compensation sweep (Example A)", total=len(profile.sweep_widths))
+            sweep_rows = _sweep_example_a(profile, seed, lambda: bar.advance(sw_task))
+    checks = [c for o in outcomes for c in o.checks] + ex_checks
+    for o in outcomes:
+        findings += o.findings
+    ref = example_a().reference["len_risk"]
+    for row in sweep_rows:
+        want = ref.get(row["width"])
+        if want is None:
+            continue
+        ok = abs(row["risk"] - want) <= 0.1 * want + 3 * row["stderr"] + (1e-6 if want == 0 else 0.0)
+        checks.append(Check("RISK", f"example_a/width={row['width']}", ok,
+                            f"best layer-wise risk {row['risk']:.4g} +- {row['stderr']:.1g}, reference {want}"))
+    summary = _summary(profile_name, seed, specs, outcomes, checks, findings, examples, sweep_rows,
+                       complete=len(outcomes) == len(specs))
+    report_dirs = _write_reports(findings, out, seed, devices[0])
+    summary["reports"] = sorted(str(p.name) for p in report_dirs)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    seconds = time.time() - t0
+    md = _markdown(summary, seconds, devices, n_workers)
+    (out / "summary.md").write_text(md)
+    _plot(sweep_rows, examples, out / "compensation.png")
+    return CampaignResult(summary, md, out, report_dirs, seconds)
+
+
+def _devices(device: str | None) -> list[str]:
+    import torch
+
+    if device:
+        return [device]
+    if torch.cuda.is_available():
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return ["cpu"]
+
+
+def _sweep_example_a(profile: Profile, seed: int, tick: Callable[[], None]) -> list[dict[str, Any]]:
+    from .search.sweep import compensation_sweep
+
+    case = example_a()
+    rows = []
+    for w in profile.sweep_widths:
+        res = compensation_sweep(case.net, case.rho_in, case.rho_out, [w], seed=seed,
+                                 **{k: v for k, v in profile.sweep.items() if k != "n_eval"},
+                                 n_eval=profile.sweep["n_eval"])
+        r = res.rows[0]
+        rows.append({"width": w, "risk": round(float(r.risk), 6), "stderr": round(float(r.stderr), 6),
+                     "method": r.method if hasattr(r, "method") else ""})
+        tick()
+    return rows
+
+
+def _summary(profile: str, seed: int, specs: list[CaseSpec], outcomes: list[CaseOutcome], checks: list[Check],
+             findings: list[Finding], examples: dict[str, Any], sweep_rows: list[dict[str, Any]],
+             complete: bool) -> dict[str, Any]:
+    claims = {}
+    for cid, statement in CLAIMS.items():
+        mine = [c for c in checks if c.claim == cid]
+        failed = [c for c in mine if not c.holds]
+        status = "untested" if not mine else ("holds" if not failed else "FAILED")
+        claims[cid] = {"statement": statement, "status": status, "checks": len(mine), "failures": len(failed),
+                       "failed_cases": [f"{c.case}: {c.detail}" for c in failed][:20]}
+    return {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "profile": profile,
+        "seed": seed,
+        "complete": complete,
+        "cases_planned": len(specs),
+        "cases_run": len(outcomes),
+        "claims": claims,
+        "examples": jsonable(examples),
+        "compensation_sweep": sweep_rows,
+        "counterexamples": [{"case": f.case, "claim": f.claim, "kind": f.kind, **jsonable(f.summary)}
+                            for f in findings],
+        "cases": [{**asdict(o.spec), "case_id": o.spec.case_id,
+                   "checks": [{"claim": c.claim, "case": c.case, "holds": c.holds, "detail": c.detail}
+                              for c in o.checks]} for o in outcomes],
+    }
+
+
+def _write_reports(findings: list[Finding], out: Path, seed: int, device: str) -> list[Path]:
+    try:
+        from .report import write_case_report
+    except ImportError:
+        return []
+    dirs = []
+    for f in findings:
+        dirs.append(write_case_report(f, out=out, seed=seed, device=device))
+    return dirs
+
+
+def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], workers: int) -> str:
+    lines = [f"# equifuzz campaign (profile `{summary['profile']}`, seed {summary['seed']})", ""]
+    run = f"{summary['cases_run']} of {summary['cases_planned']} cases"
+    if not summary["complete"]:
+        run += " (the time budget ran out; rerun without --budget for the full, reproducible campaign)"
+    lines += [f"{run} on {', '.join(devices)} in {workers} shard(s), {seconds:.1f} s.", "",
+              "## Claims", "", "| claim | status | checks | failures | statement |", "|---|---|---|---|---|"]
+    for cid, c in summary["claims"].items():
+        lines.append(f"| {cid} | {c['status']} | {c['checks']} | {c['failures']} | {c['statement']} |")
+    lines += ["", "## Worked examples", "", "| example | width | equivariant | layer-wise | lower | upper | naive |",
+              "|---|---|---|---|---|---|---|"]
+    for name, e in summary["examples"].items():
+        lines.append(f"| {name} | {e['width']} | {e['equivariant']} | {e['layerwise']} | {e['lower']} | "
+                     f"{e['upper']} | {e['naive_upper']} |")
+    if summary["compensation_sweep"]:
+        lines += ["", "## Compensation sweep (Example A, best layer-wise risk under N(0, I))", "",
+                  "| width | risk | stderr |", "|---|---|---|"]
+        for r in summary["compensation_sweep"]:
+            lines.append(f"| {r['width']} | {r['risk']:.4g} | {r['stderr']:.1g} |")
+        lines += ["", "![compensation](compensation.png)"]
+    lines += ["", f"## Counterexamples ({len(summary['counterexamples'])})", ""]
+    for c in summary["counterexamples"][:50]:
+        lines.append(f"- `{c['case']}`: {c['kind']} (claim {c['claim']})")
+    if summary.get("reports"):
+        lines += ["", "Reports: " + ", ".join(f"[{r}]({r}/report.md)" for r in summary["reports"][:50])]
+    for cid, c in summary["claims"].items():
+        if c["failed_cases"]:
+            lines += ["", f"### {cid} failures", ""] + [f"- {x}" for x in c["failed_cases"]]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(rows: list[dict[str, Any]], examples: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    ax = axes[0]
+    if rows:
+        ws = [r["width"] for r in rows]
+        ax.errorbar(ws, [max(r["risk"], 1e-7) for r in rows], yerr=[r["stderr"] for r in rows], marker="o",
+                    label="best layer-wise risk (measured)")
+        ref = example_a().reference["len_risk"]
+        ax.plot(list(ref), [max(v, 1e-7) for v in ref.values()], "x", color="k", label="reference (theory)")
+        ax.set_yscale("log")
+        ax.axvline(3, color="grey", ls=":", label="GEN width 3 (exact)")
+        ax.axvline(6, color="green", ls="--", label="lower = upper bound 6")
+    ax.set_xlabel("layer-wise width")
+    ax.set_ylabel("squared risk")
+    ax.set_title("Example A: compensation by width")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    names = list(examples)
+    for i, n in enumerate(names):
+        e = examples[n]
+        ax.barh(i, e["naive_upper"], color="lightgrey", label="naive |G| m" if i == 0 else None)
+        ax.barh(i, e["upper"], color="tab:green", label="orbit-refined upper" if i == 0 else None)
+        ax.plot([e["lower"]], [i], "k|", ms=20, label="lower bound" if i == 0 else None)
+        ax.plot([e["width"]], [i], "ro", label="equivariant width" if i == 0 else None)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("width")
+    ax.set_title("Widths: equivariant vs layer-wise")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def load_summary(out: str | Path = "reports") -> dict[str, Any]:
+    path = Path(out) / "summary.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no campaign summary at {path}; run `equifuzz fuzz --out {out}` first")
+    return json.loads(path.read_text())
