@@ -523,10 +523,12 @@ def _plot(rows: list[dict[str, Any]], examples: dict[str, Any], path: Path) -> N
         ax.set_yscale("log")
         ax.axvline(3, color="grey", ls=":", label="GEN width 3 (exact)")
         ax.axvline(6, color="green", ls="--", label="lower = upper bound 6")
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "sweep not run", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("layer-wise width")
     ax.set_ylabel("squared risk")
     ax.set_title("Example A: compensation by width")
-    ax.legend(fontsize=7)
     ax = axes[1]
     names = list(examples)
     for i, n in enumerate(names):

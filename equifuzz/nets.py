@@ -168,12 +168,12 @@ class ReLUNet:
         l1 = nn.Linear(self.d, self.width, bias=self.hidden_bias, dtype=dtype)
         l2 = nn.Linear(self.width, self.p, bias=self.output_bias, dtype=dtype)
         with torch.no_grad():
-            l1.weight.copy_(torch.as_tensor(W1))
-            l2.weight.copy_(torch.as_tensor(W2))
+            l1.weight.copy_(torch.tensor(W1))
+            l2.weight.copy_(torch.tensor(W2))
             if self.hidden_bias:
-                l1.bias.copy_(torch.as_tensor(b1))
+                l1.bias.copy_(torch.tensor(b1))
             if self.output_bias:
-                l2.bias.copy_(torch.as_tensor(b2))
+                l2.bias.copy_(torch.tensor(b2))
         return nn.Sequential(l1, nn.ReLU(), l2)
 
     # -- conversions and constructions -----------------------------------------------------------
