@@ -533,11 +533,22 @@ def from_matrices(
             raise NonFiniteError(f"generator {i} holds NaN or inf")
     start = np.stack([np.eye(d)] + mats)
     elems, table, gen_idx = _close(
-        start, np.matmul, lambda a: np.round(a / tol).astype(np.int64), max_order,
+        start, np.matmul, lambda a: _grid_key(a, tol), max_order,
         what="matrices", tol=tol,
     )
     return FiniteGroup(table, gen_idx, name=name, labels=list(elems),
                        generator_names=_names_for(generator_names, gen_idx, len(mats)))
+
+
+def _grid_key(a: np.ndarray, tol: float) -> np.ndarray:
+    """Entries rounded to the grid of spacing ``tol``, as int64 (entries past 2^62 tol cannot be keyed)."""
+    big = np.max(np.abs(a)) if a.size else 0.0
+    if not big < 2.0**62 * tol:  # also catches NaN and inf
+        raise GroupClosureError(
+            f"matrix entries grow to {big:.3g}: the generators do not generate a finite group "
+            "(the elements of a finite matrix group have bounded entries); check their eigenvalues"
+        )
+    return np.round(a / tol).astype(np.int64)
 
 
 _HASH = np.random.default_rng(20251209).integers(1, 2**62, size=4096, dtype=np.int64)

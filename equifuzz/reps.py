@@ -307,6 +307,9 @@ def from_generators(G: FiniteGroup, gen_mats: Mapping[int, np.ndarray] | Sequenc
         raise ShapeError(f"generator matrices must be given exactly for the generators {list(G.generators)} "
                          f"of {G.name}; missing {missing}, not generators {extra}")
     gm = {g: np.asarray(m, dtype=np.float64) for g, m in gen_mats.items()}
+    for g, m in gm.items():  # before multiplying along words, which would turn inf into NaN
+        if not np.all(np.isfinite(m)):
+            raise NonFiniteError(f"rho({G.word_str(g)}) (element {g}) holds NaN or inf")
     dims = {m.shape for m in gm.values()}
     if len(dims) > 1 or any(len(s) != 2 or s[0] != s[1] for s in dims):
         raise ShapeError(f"generator matrices must be square and of one size, got shapes {sorted(dims)}")
