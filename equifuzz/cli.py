@@ -74,6 +74,12 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     return 1 if any(c["status"] == "FAILED" for c in summary["claims"].values()) else 0
 
 
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .report.replay import main as replay_main
+
+    return replay_main(args.report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="equifuzz", description="Property-based testing of equivariance claims.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -92,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("claims", help="each claim with its status from the last campaign")
     cl.add_argument("--out", default="reports", help="folder of the campaign (default: reports/)")
     cl.set_defaults(func=_cmd_claims)
+    rp = sub.add_parser("replay", help="re-run the case of a report; exit 1 while it still fails, 0 once it holds")
+    rp.add_argument("report", metavar="REPORT", help="a report folder or its report.json")
+    rp.set_defaults(func=_cmd_replay)
     return p
 
 

@@ -1,0 +1,53 @@
+"""Layer 6: minimize failing cases and write replayable reports.
+
+- :func:`minimize` shrinks a :class:`FailureCase` (neurons, group, summands, weights, input) while
+  it keeps failing the same way, re-checked with the oracles.
+- :func:`write_report` writes ``reports/<claim>-<hash>/`` with report.md, report.json (schema in
+  :mod:`equifuzz.report.schema`), repro.py, example.py and figure.png, atomically.
+- :func:`replay` rebuilds a report's case and runs the oracles again (``equifuzz replay``).
+- :func:`report_failure` is the helper the pytest plugin calls for failing ``equifuzz`` tests.
+"""
+
+from .case import (
+    CASE_ATTRIBUTE,
+    CLAIMS,
+    CaseFailure,
+    FailureCase,
+    NotAFailureError,
+    Outcome,
+    attach_case,
+    evaluate,
+    find_case,
+)
+from .minimize import Minimized, Step, minimize
+from .pytest_hook import report_failure
+from .replay import Replay, ReportError, load_case, replay
+from .schema import REPORT_SCHEMA, SCHEMA_VERSION, SchemaError, validate
+from .writers import report_data, write_case_report, write_report
+
+__all__ = [
+    "CASE_ATTRIBUTE",
+    "CLAIMS",
+    "CaseFailure",
+    "FailureCase",
+    "NotAFailureError",
+    "Outcome",
+    "attach_case",
+    "evaluate",
+    "find_case",
+    "Minimized",
+    "Step",
+    "minimize",
+    "report_failure",
+    "Replay",
+    "ReportError",
+    "load_case",
+    "replay",
+    "REPORT_SCHEMA",
+    "SCHEMA_VERSION",
+    "SchemaError",
+    "validate",
+    "report_data",
+    "write_report",
+    "write_case_report",
+]

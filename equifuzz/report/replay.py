@@ -1,0 +1,93 @@
+"""Replay a report: rebuild its case from ``report.json`` and run the oracles again.
+
+``equifuzz replay REPORT`` (REPORT a report folder or its report.json) prints the verdict and exits
+1 while the claim still fails, 0 once it holds, 2 when the report cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import EquifuzzError
+from .case import FailureCase, Outcome, evaluate
+from .schema import SCHEMA_VERSION
+
+__all__ = ["Replay", "ReportError", "load_report", "load_case", "replay", "main"]
+
+
+class ReportError(EquifuzzError, ValueError):
+    """A report cannot be read (missing file, bad JSON, unknown schema version)."""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A replayed case: the rebuilt case, the fresh outcome and the report it came from."""
+
+    path: Path
+    case: FailureCase
+    outcome: Outcome
+    recorded_holds: bool
+
+    @property
+    def fails(self) -> bool:
+        return not self.outcome.holds
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.fails else 0
+
+    def __str__(self) -> str:
+        o = self.outcome
+        lines = [f"replay of {self.path} ({self.case.name}, claim: {self.case.claim})", str(o.verdict)]
+        if self.case.claim == "layerwise":
+            lines.append("function: " + str(o.equivariance).splitlines()[0])
+        lines.append("the claim still FAILS" if self.fails else "the claim now holds")
+        return "\n".join(lines)
+
+
+def _json_path(report: str | os.PathLike[str]) -> Path:
+    p = Path(report)
+    if p.is_dir():
+        p = p / "report.json"
+    if not p.is_file():
+        raise ReportError(f"no report at {report}: give a report folder or its report.json")
+    return p
+
+
+def load_report(report: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed report.json of a report folder (or of the file itself)."""
+    p = _json_path(report)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{p} is not valid JSON: {exc}") from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise ReportError(f"{p} has schema_version {version!r}; this equifuzz reads version {SCHEMA_VERSION}")
+    return data  # type: ignore[no-any-return]
+
+
+def load_case(report: str | os.PathLike[str]) -> FailureCase:
+    return FailureCase.from_dict(load_report(report)["case"])
+
+
+def replay(report: str | os.PathLike[str]) -> Replay:
+    """Rebuild the case of a report and evaluate it again."""
+    data = load_report(report)
+    case = FailureCase.from_dict(data["case"])
+    return Replay(_json_path(report), case, evaluate(case), bool(data.get("holds", False)))
+
+
+def main(report: str | os.PathLike[str]) -> int:
+    """Print the replay and return the exit status (1 still failing, 0 holds, 2 unreadable)."""
+    try:
+        r = replay(report)
+    except EquifuzzError as exc:
+        print(f"equifuzz replay: {exc}")
+        return 2
+    print(r)
+    return r.exit_code
