@@ -125,12 +125,16 @@ class Residual:
         return f"constants differ: relative residual {self.constant:.3g}"
 
 
-def residual(D: ReLUNet, tol: float = DEFAULT_TOL) -> Residual:
-    """Relative size of the canonical form of ``D`` (a network that should compute zero)."""
+def residual(D: ReLUNet, tol: float = DEFAULT_TOL, reference: float = 0.0) -> Residual:
+    """Relative size of the canonical form of ``D`` (a network that should compute zero).
+
+    ``reference`` floors the scale of the linear part and the constant: D's output bias is only the
+    difference of the biases of the networks D compares, so pass the sum of their norms.
+    """
     form = D.canonical(tol)
     W1, b1, W2, b2 = D.float_params()
     per_neuron = np.sqrt((W1 ** 2).sum(1) + b1 ** 2) * np.sqrt((W2 ** 2).sum(0))
-    total = max(float(per_neuron.sum()) + float(np.linalg.norm(b2)), 1e-300)
+    total = max(float(per_neuron.sum()) + float(np.linalg.norm(b2)), float(reference), 1e-300)
     top = max(float(per_neuron.max()) if per_neuron.size else 0.0, 1e-300)
     ch = np.linalg.norm(np.asarray(form.channels, float), axis=1) if form.n_hyperplanes else np.zeros(0)
     kink = float(ch.max()) / top if ch.size else 0.0
@@ -255,7 +259,9 @@ def _check_canonical(net: ReLUNet, rho_in: Representation, rho_out: Representati
     all_hold = True
     for g, (A, B) in zip(gens, mats, strict=True):
         D = _difference(work, A, B)
-        res = residual(D, tol_ if tol_ else DEFAULT_TOL)
+        b2 = np.asarray(work.b2, dtype=np.float64)
+        res = residual(D, tol_ if tol_ else DEFAULT_TOL,
+                       reference=float(np.linalg.norm(b2) + np.linalg.norm(np.asarray(B, dtype=np.float64) @ b2)))
         residuals[G.word_str(g)] = res.error
         ok = res.holds(tol_)
         all_hold &= ok
@@ -386,7 +392,8 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float = DEFAULT_TOL) -> Equ
     if net1.d != net2.d or net1.p != net2.p:
         raise ShapeError(f"networks map R^{net1.d} -> R^{net1.p} and R^{net2.d} -> R^{net2.p}: not comparable")
     D = net1 - net2
-    res = residual(D, tol)
+    res = residual(D, tol, reference=float(np.linalg.norm(np.asarray(net1.b2, dtype=np.float64))
+                                           + np.linalg.norm(np.asarray(net2.b2, dtype=np.float64))))
     exact = D.exact
     holds = res.holds(0.0 if exact else tol)
     return EquivalenceVerdict(holds, res.error, 0.0 if exact else tol,
