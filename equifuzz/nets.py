@@ -350,6 +350,41 @@ def _orient(U: np.ndarray, eps: float) -> np.ndarray:
     return np.where(lead < 0, -1.0, 1.0)
 
 
+def _join_antipodal(X: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray:
+    """Join clusters whose rows are negatives of each other (one hyperplane, both orientations).
+
+    The orientation rule (first component above _SIGN_EPS positive) is discontinuous: round-off can
+    put two copies of one hyperplane on either side of the threshold, with opposite orientations.
+    """
+    k = int(labels.max()) + 1 if labels.size else 0
+    if k < 2:
+        return labels
+    first = np.full(k, -1)
+    first[labels[::-1]] = np.arange(labels.size)[::-1]
+    R = X[first]
+    both = cluster_rows(np.concatenate([R, -R]), tol)
+    owner: dict[int, int] = {}
+    for i in range(k):
+        owner.setdefault(int(both[i]), i)
+    parent = np.arange(k)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = int(parent[i])
+        return i
+
+    for j in range(k):
+        i = owner.get(int(both[k + j]))
+        if i is not None and i != j:
+            a, b = find(i), find(j)
+            parent[max(a, b)] = min(a, b)
+    roots = np.array([find(i) for i in range(k)])
+    if np.array_equal(roots, np.arange(k)):
+        return labels
+    _, out = np.unique(roots[labels], return_inverse=True)
+    return out.ravel()
+
+
 def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:
     W1, b1, W2, b2 = net.float_params()
     norms = np.linalg.norm(W1, axis=1)
@@ -364,7 +399,7 @@ def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:
     e = b2 + 0.5 * W2[:, live] @ b1[live] + W2[:, ~live] @ np.maximum(b1[~live], 0.0)
     bscale = 1.0 + (float(np.max(np.abs(beta))) if beta.size else 0.0)
     X = np.concatenate([U, beta[:, None] / bscale], axis=1)
-    labels = cluster_rows(X, tol)
+    labels = _join_antipodal(X, cluster_rows(X, tol), tol)
     k = int(labels.max()) + 1 if labels.size else 0
     first = np.full(k, -1)
     for i in range(len(labels) - 1, -1, -1):

@@ -109,15 +109,19 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
         V = U @ dual[g].T
         n = np.linalg.norm(V, axis=1)
         V, b = V / n[:, None], beta / n
-        s = _orient(V, 1e-9)
-        rows = np.concatenate([V * s[:, None], (b * s)[:, None] / bscale], axis=1)
-        lab = cluster_rows(np.concatenate([base, rows]), tol)
-        owner = {int(lab[i]): i for i in range(k)}
-        img = [owner.get(int(lab[k + i]), -1) for i in range(k)]
+        # match each image against both orientations of the hyperplanes (an orientation rule applied to
+        # the images could flip a near-threshold copy); sign -1 where it matches the reversed one
+        rows = np.concatenate([V, b[:, None] / bscale], axis=1)
+        lab = cluster_rows(np.concatenate([base, -base, rows]), tol)
+        owner: dict[int, tuple[int, float]] = {}
+        for i in range(2 * k):
+            owner.setdefault(int(lab[i]), (i % k, 1.0 if i < k else -1.0))
+        matched = [owner.get(int(lab[2 * k + i]), (-1, 1.0)) for i in range(k)]
+        img = [m[0] for m in matched]
         if min(img, default=0) < 0:
             raise ShapeError("hyperplanes are not permuted by the group: the network is not equivariant")
         perm[g] = img
-        sign[g] = s
+        sign[g] = [m[1] for m in matched]
     orbits = []
     seen = np.zeros(k, dtype=bool)
     for h in range(k):
