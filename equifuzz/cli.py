@@ -74,6 +74,28 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     return 1 if any(c["status"] == "FAILED" for c in summary["claims"].values()) else 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .search.bench import run_bench
+
+    console = Console()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("bench", total=None)
+        res = run_bench(args.nets, args.elements, args.inputs, args.width, args.dim, args.out, device=args.device,
+                        repeats=args.repeats, compile=args.compile,
+                        progress=lambda s: progress.update(task, description=s))
+    for line in res.lines():
+        console.print(line, highlight=False, soft_wrap=True)
+    return 0
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .report.replay import main as replay_main
 
@@ -85,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("catalog", help="list the built-in groups and representations and check their laws")
     c.set_defaults(func=_cmd_catalog)
+    b = sub.add_parser("bench", help="throughput of the batched equivariance kernel against a per-(net, element) loop")
+    b.add_argument("--nets", type=int, default=None, help="networks B (default: 256)")
+    b.add_argument("--elements", type=int, default=None, help="group elements E (default: 16)")
+    b.add_argument("--inputs", type=int, default=None, help="inputs N (default: 1024 on GPU, 128 on CPU)")
+    b.add_argument("--width", type=int, default=None, help="hidden width m (default: 64 on GPU, 8 on CPU)")
+    b.add_argument("--dim", type=int, default=None, help="input dimension d (default: 16 on GPU, 4 on CPU)")
+    b.add_argument("--out", type=int, default=None, help="output dimension p (default: 4 on GPU, 2 on CPU)")
+    b.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
+    b.add_argument("--repeats", type=int, default=5, help="timed repeats; the best one counts")
+    b.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice)")
+    b.add_argument("--compile", action="store_true", help="also time the kernel under torch.compile")
+    b.set_defaults(func=_cmd_bench)
     f = sub.add_parser("fuzz", help="run a campaign over the claims of the theory and write reports")
     f.add_argument("--profile", choices=("dev", "ci", "nightly", "gpu"), default="dev")
     f.add_argument("--budget", type=float, default=None, metavar="SECONDS",

@@ -115,7 +115,7 @@ def adversarial_search(
     inv_gap_np = np.where(gap > GAP_FLOOR, 1.0 / np.maximum(gap, GAP_FLOOR), 1.0)
     dt = torch.float64
     with no_tf32():
-        W1, b1, W2, b2 = (torch.as_tensor(a, dtype=dt, device=dev) for a in net.float_params())
+        W1, b1, W2, b2 = (torch.tensor(a, dtype=dt, device=dev) for a in net.float_params())
         At = torch.as_tensor(A, dtype=dt, device=dev)
         Ct = torch.as_tensor(C, dtype=dt, device=dev)
         inv_gap = torch.as_tensor(inv_gap_np, dtype=dt, device=dev)[:, None]

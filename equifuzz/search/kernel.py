@@ -16,8 +16,9 @@ the kernel returns max_n rel, max_n scaled (the same argmax, since gap only depe
 argmax index and that input.
 
 Networks of different widths are padded with zero neurons (w = 0, b = 0, v = 0), which add exact
-zeros. Inputs are shared (N, d) or per network (B, N, d). Work is chunked over N, then E, then B so
-that the live tensors stay under ``max_bytes`` (see :func:`peak_bytes`). The device is CUDA when
+zeros. Inputs are shared (N, d) or per network (B, N, d). Work is chunked over N, then B, then E so
+that the live tensors stay under ``max_bytes`` (see :func:`peak_bytes`); on a CPU chunks are also
+kept near the caches. The device is CUDA when
 available, else CPU; TF32 is switched off for the call and restored afterwards. Screening runs in
 float32; confirmation re-evaluates in float64 and then asks the exact oracle.
 """
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EquifuzzError, ShapeError
+from ..errors import EquifuzzError, NonFiniteError, ShapeError
 from ..nets import ReLUNet
 from ..reps import Representation
 
@@ -54,6 +55,7 @@ __all__ = [
     "element_gaps",
     "peak_bytes",
     "plan_chunks",
+    "default_chunk_bytes",
     "equivariance_errors",
     "group_errors",
     "paired_errors",
@@ -184,9 +186,9 @@ class NetBatch:
         k = int(self.widths[b])
         return ReLUNet(self.W1[b, :k], self.b1[b, :k], self.W2[b, :, :k], self.b2[b])
 
-    def subset(self, idx: Sequence[int]) -> NetBatch:
-        idx = np.asarray(idx, dtype=np.int64)
-        return NetBatch(self.W1[idx], self.b1[idx], self.W2[idx], self.b2[idx], self.widths[idx], self.scale[idx])
+    def subset(self, idx: Sequence[int] | np.ndarray) -> NetBatch:
+        ix = np.asarray(idx, dtype=np.int64)
+        return NetBatch(self.W1[ix], self.b1[ix], self.W2[ix], self.b2[ix], self.widths[ix], self.scale[ix])
 
     def tensors(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         return tuple(torch.as_tensor(a, dtype=dtype, device=device) for a in (self.W1, self.b1, self.W2, self.b2))
@@ -213,89 +215,172 @@ def element_gaps(A: np.ndarray, C: np.ndarray) -> np.ndarray:
 # memory plan
 
 
+def _chunk_elems(E: int, N: int, m: int, d: int, p: int, chunk: tuple[int, int, int], per_net: bool) -> int:
+    nn, ne, nb = chunk
+    m1, d1 = m + 1, d + 1
+    return ((nb if per_net else 1) * d1 * nn  # input chunk [x; 1]
+            + nb * m1 * nn + nb * p * nn + nb * nn  # f(x): hidden, output, norm
+            + nb * m1 * ne * d1  # folded weights [w_i^T A_e, b_i]
+            + nb * m1 * ne * nn  # pre-activations of f(A_e x), rectified in place
+            + 2 * nb * ne * p * nn  # f(A_e x), C_e f(x)
+            + 2 * nb * ne * nn)  # norms, error
+
+
 def peak_bytes(B: int, E: int, N: int, m: int, d: int, p: int, chunk: tuple[int, int, int] | None = None, *,
                itemsize: int = 4, per_network_inputs: bool = False) -> int:
     """Peak bytes of the tensors the kernel holds on the device for chunk (n_chunk, e_chunk, b_chunk).
 
-    Resident: the padded parameters (B (m d + m + p m + p)), the element matrices (E (d^2 + p^2)), the
-    inputs (N d, or B N d per network) and the per-(b, e) results (B E (3 + d) values, float64/int64).
-    Per chunk (nb = b_chunk, ne = e_chunk, nn = n_chunk): inputs nn d (nb nn d per network);
-    f on the chunk: nb m nn (hidden) + nb p nn; folded weights W1 A_e: nb ne m d;
-    pre-activations nb ne m nn; f(A x), C f(x): 2 nb ne p nn; norms and errors: 4 nb ne nn.
-    The count excludes allocator rounding and BLAS workspaces; it is the figure ``max_bytes`` bounds.
+    With m1 = m + 1 and d1 = d + 1 (biases ride along as an extra input 1 and an extra neuron
+    relu(1) = 1 whose output weight is b2): resident parameters B (m1 d1 + p m1) + B, element
+    matrices E (d1^2 + p^2), inputs d1 N (B d1 N per network), per-(b, e) results 2 B E (8 bytes).
+    Per chunk (nb, ne, nn): input chunk d1 nn (nb d1 nn); f(x): nb m1 nn + nb p nn + nb nn; folded
+    weights nb m1 ne d1; pre-activations nb m1 ne nn; f(A x) and C f(x) 2 nb ne p nn; norms 2 nb ne nn.
+    The kernel allocates exactly these buffers once per call and reuses them across chunks
+    (``KernelResult.allocated_bytes`` counts them and equals this figure); only O(nb ne) temporaries of
+    the running max, allocator rounding and BLAS workspace come on top. This is the figure ``max_bytes``
+    bounds.
     """
-    nn, ne, nb = (N, E, B) if chunk is None else chunk
-    nn, ne, nb = min(nn, N), min(ne, E), min(nb, B)
-    s = itemsize
-    resident = s * (B * (m * d + m + p * m + p) + E * (d * d + p * p) + (B if per_network_inputs else 1) * N * d)
-    resident += 8 * B * E * (3 + d)
-    per_chunk = s * ((nb if per_network_inputs else 1) * nn * d + nb * m * nn + nb * p * nn + nb * ne * m * d
-                     + nb * ne * m * nn + 2 * nb * ne * p * nn + 4 * nb * ne * nn)
-    return int(resident + per_chunk)
+    c = (N, E, B) if chunk is None else (min(chunk[0], N), min(chunk[1], E), min(chunk[2], B))
+    m1, d1 = m + 1, d + 1
+    resident = itemsize * (B * (m1 * d1 + p * m1 + 1) + E * (d1 * d1 + p * p)
+                           + (B if per_network_inputs else 1) * d1 * N) + 16 * B * E
+    return int(resident + itemsize * _chunk_elems(E, N, m, d, p, c, per_network_inputs))
 
 
 def plan_chunks(B: int, E: int, N: int, m: int, d: int, p: int, *, itemsize: int = 4,
-                per_network_inputs: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[int, int, int]:
-    """The largest (n_chunk, e_chunk, b_chunk) with peak_bytes <= max_bytes: halve N, then E, then B.
+                per_network_inputs: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
+                chunk_bytes: int | None = None) -> tuple[int, int, int]:
+    """The largest (n_chunk, e_chunk, b_chunk) within the limits: halve N (to 256), then B, then E, then N.
 
-    N is not cut below 256 inputs before E and B are cut (long GEMMs are what make the batch fast).
+    ``max_bytes`` bounds :func:`peak_bytes`; ``chunk_bytes`` (optional) also bounds the per-chunk part
+    alone, which on a CPU keeps the working set near the caches (see :func:`default_chunk_bytes`).
     """
     def fits(c: tuple[int, int, int]) -> bool:
-        return peak_bytes(B, E, N, m, d, p, c, itemsize=itemsize, per_network_inputs=per_network_inputs) <= max_bytes
+        if peak_bytes(B, E, N, m, d, p, c, itemsize=itemsize, per_network_inputs=per_network_inputs) > max_bytes:
+            return False
+        return chunk_bytes is None or itemsize * _chunk_elems(E, N, m, d, p, c, per_network_inputs) <= chunk_bytes
 
     nn, ne, nb = N, E, B
-    while not fits((nn, ne, nb)) and nn > min(N, 256):
-        nn = max(min(N, 256), (nn + 1) // 2)
-    while not fits((nn, ne, nb)) and ne > 1:
-        ne = (ne + 1) // 2
+    floor_n = min(N, 256)
+    while not fits((nn, ne, nb)) and nn > floor_n:
+        nn = max(floor_n, (nn + 1) // 2)
     while not fits((nn, ne, nb)) and nb > 1:
         nb = (nb + 1) // 2
+    while not fits((nn, ne, nb)) and ne > 1:
+        ne = (ne + 1) // 2
     while not fits((nn, ne, nb)) and nn > 1:
         nn = (nn + 1) // 2
-    if not fits((nn, ne, nb)):
+    if peak_bytes(B, E, N, m, d, p, (nn, ne, nb), itemsize=itemsize,
+                  per_network_inputs=per_network_inputs) > max_bytes:
         need = peak_bytes(B, E, N, m, d, p, (1, 1, 1), itemsize=itemsize, per_network_inputs=per_network_inputs)
         raise KernelMemoryError(f"max_bytes={max_bytes} is below the {need} bytes that one network, one element "
                                 "and one input need (parameters and inputs stay resident); raise max_bytes")
     return nn, ne, nb
 
 
+def default_chunk_bytes(device: torch.device) -> int | None:
+    """Per-chunk working-set target: 16 MiB on a CPU (measured sweet spot on a 2-core x86 with 4 MiB L2;
+    much larger chunks run 3-4x slower), unbounded (only ``max_bytes``) on a GPU."""
+    return None if device.type == "cuda" else 16 * 2**20
+
+
 # ---------------------------------------------------------------------------------------------
 # the kernel
 
 
-def _forward(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, Xt: torch.Tensor) -> torch.Tensor:
-    """f_b on inputs stored feature-major: Xt (d, n) shared or (B, d, n); returns (B, p, n)."""
-    H = torch.matmul(W1, Xt)  # (B, m, n)
-    H.add_(b1.unsqueeze(-1)).relu_()
-    Y = torch.matmul(W2, H)
-    return Y.add_(b2.unsqueeze(-1))
+def _augment(batch: NetBatch, A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """W1a = [[W1, b1], [0, 1]] (B, m+1, d+1), W2a = [W2, b2] (B, p, m+1), Aa = diag(A_e, 1) (E, d+1, d+1).
+
+    Then f(x) = W2a relu(W1a [x; 1]) exactly (the extra neuron is relu(1) = 1), and the folded weights
+    W1a Aa_e give f(A_e x) without transforming the inputs.
+    """
+    B, m, d = batch.W1.shape
+    p = batch.p
+    W1a = np.zeros((B, m + 1, d + 1))
+    W1a[:, :m, :d] = batch.W1
+    W1a[:, :m, d] = batch.b1
+    W1a[:, m, d] = 1.0
+    W2a = np.zeros((B, p, m + 1))
+    W2a[:, :, :m] = batch.W2
+    W2a[:, :, m] = batch.b2
+    Aa = np.zeros((A.shape[0], d + 1, d + 1))
+    Aa[:, :d, :d] = A
+    Aa[:, d, d] = 1.0
+    return W1a, W2a, Aa
 
 
-def _chunk_errors(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, A: torch.Tensor,
-                  C: torch.Tensor, Xt: torch.Tensor, den_floor: torch.Tensor) -> torch.Tensor:
-    """rel[b, e, n] for one chunk (see the module docstring); Xt is (d, n) or (B, d, n)."""
-    nb, m, d = W1.shape
-    ne = A.shape[0]
-    n = Xt.shape[-1]
-    Y = _forward(W1, b1, W2, b2, Xt)  # (nb, p, n)
-    nY = torch.linalg.vector_norm(Y, dim=1)  # (nb, n)
-    W1A = torch.matmul(W1.unsqueeze(1), A.unsqueeze(0))  # (nb, ne, m, d): rows w_i^T A_e
-    if Xt.dim() == 2:
-        Z = torch.matmul(W1A.reshape(nb * ne * m, d), Xt).reshape(nb, ne, m, n)
+class _Workspace:
+    """Named flat buffers reused across chunks: a fresh multi-megabyte tensor per chunk costs page
+    faults on every call on a CPU (measured: a 12 MFLOP GEMM took 2.9 ms into fresh memory, 0.2 ms
+    into reused memory)."""
+
+    def __init__(self, dtype: torch.dtype, device: torch.device) -> None:
+        self.dtype, self.device = dtype, device
+        self.bufs: dict[str, torch.Tensor] = {}
+
+    def __call__(self, name: str, *shape: int) -> torch.Tensor:
+        n = math.prod(shape)
+        buf = self.bufs.get(name)
+        if buf is None or buf.numel() < n:
+            buf = self.bufs[name] = torch.empty(n, dtype=self.dtype, device=self.device)
+        return buf[:n].view(shape)
+
+
+def _norm_over_dim1(T: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Euclidean norm over dim 1 (the output coordinates) into ``out``, one fused multiply-add per
+    coordinate: torch's reductions over a short middle dimension are 4x (sum) to 400x (vector_norm)
+    slower on a CPU."""
+    if T.shape[1] == 0:
+        return out.zero_()
+    torch.mul(T[:, 0], T[:, 0], out=out)
+    for k in range(1, T.shape[1]):
+        out.addcmul_(T[:, k], T[:, k])
+    return out.sqrt_()
+
+
+def _chunk_errors(W1a: torch.Tensor, W2a: torch.Tensor, Aa: torch.Tensor, C: torch.Tensor, Xa: torch.Tensor,
+                  den_floor: torch.Tensor, ws: _Workspace | None = None) -> torch.Tensor:
+    """rel[b, e, n] for one chunk (module docstring); Xa = [x; 1] stored (d+1, n) or (nb, d+1, n).
+
+    Three GEMMs do the work: the folded weights W1a Aa_e for all (b, e) at once, the pre-activations of
+    every (b, e) in one (nb m1 ne, d1) x (d1, n) product (batched per network for per-network inputs),
+    and one (p, m1) x (m1, ne n) product per network. Buffers come from ``ws`` when given.
+    """
+    nb, m1, d1 = W1a.shape
+    ne = Aa.shape[0]
+    n = Xa.shape[-1]
+    p = W2a.shape[1]
+    shared = Xa.dim() == 2
+
+    def new(name: str, *shape: int) -> torch.Tensor:
+        return ws(name, *shape) if ws is not None else torch.empty(shape, dtype=W1a.dtype, device=W1a.device)
+
+    H = new("H", nb, m1, n)
+    if shared:
+        torch.mm(W1a.reshape(nb * m1, d1), Xa, out=H.view(nb * m1, n))
     else:
-        Z = torch.bmm(W1A.reshape(nb, ne * m, d), Xt).reshape(nb, ne, m, n)
-    del W1A
-    Z.add_(b1[:, None, :, None]).relu_()
-    YA = torch.matmul(W2.unsqueeze(1), Z)  # (nb, ne, p, n)
-    del Z
-    YA.add_(b2[:, None, :, None])
-    nYA = torch.linalg.vector_norm(YA, dim=2)  # (nb, ne, n)
-    CY = torch.matmul(C.unsqueeze(0), Y.unsqueeze(1))  # (nb, ne, p, n)
-    YA.sub_(CY)
-    del CY
-    num = torch.linalg.vector_norm(YA, dim=2)
-    den = nYA.add_(nY.unsqueeze(1)).add_(den_floor[:, None, None])
-    return num.div_(den)
+        torch.bmm(W1a, Xa, out=H)
+    H.relu_()
+    Y = new("Y", nb, p, n)
+    torch.bmm(W2a, H, out=Y)
+    nY = _norm_over_dim1(Y, new("nY", nb, n))
+    W1A = new("W1A", nb * m1, ne * d1)  # row (b, i), column block e: [w_i^T A_e, b_i]
+    torch.mm(W1a.reshape(nb * m1, d1), Aa.permute(1, 0, 2).reshape(d1, ne * d1), out=W1A)
+    Z = new("Z", nb, m1, ne * n)
+    if shared:
+        torch.mm(W1A.view(nb * m1 * ne, d1), Xa, out=Z.view(nb * m1 * ne, n))
+    else:
+        torch.bmm(W1A.view(nb, m1 * ne, d1), Xa, out=Z.view(nb, m1 * ne, n))
+    Z.relu_()
+    YA = new("YA", nb, p, ne * n)  # f_b(A_e x_n) at [b, :, e, n]
+    torch.bmm(W2a, Z, out=YA)
+    YA4 = YA.view(nb, p, ne, n)
+    CY = new("CY", nb, ne * p, n)  # C_e f_b(x_n) at [b, e, :, n]
+    torch.matmul(C.reshape(ne * p, p), Y, out=CY)
+    nYA = _norm_over_dim1(YA4, new("nYA", nb, ne, n))
+    YA4.sub_(CY.view(nb, ne, p, n).transpose(1, 2))
+    num = _norm_over_dim1(YA4, new("num", nb, ne, n))
+    return num.div_(nYA.add_(nY.unsqueeze(1)).add_(den_floor[:, None, None]))
 
 
 def paired_errors(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, A: torch.Tensor,
@@ -331,6 +416,7 @@ class KernelResult:
     peak_bytes: int
     seconds: float
     n_inputs: int
+    allocated_bytes: int | None = None  # bytes of the device tensors actually held (None under compile)
 
     def worst(self) -> tuple[int, int, float]:
         """(b, e, scaled error) of the largest scaled error over the whole batch."""
@@ -358,14 +444,16 @@ def equivariance_errors(
     device: str | torch.device | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     chunk: tuple[int, int, int] | None = None,
+    chunk_bytes: int | None | str = "auto",
     compile: bool = False,
 ) -> KernelResult:
     """Max over inputs of the equivariance error of every network under every element matrix pair.
 
     ``A`` (E, d, d) and ``C`` (E, p, p) are the input and output matrices of the elements; ``X`` is
     (N, d) shared or (B, N, d) per network. ``chunk`` = (n_chunk, e_chunk, b_chunk) overrides the
-    plan that keeps :func:`peak_bytes` under ``max_bytes``. ``compile`` wraps the chunk function in
-    ``torch.compile`` (off by default: it did not pay off in measurements, see ``equifuzz bench``).
+    plan that keeps :func:`peak_bytes` under ``max_bytes`` (and the per-chunk part under
+    ``chunk_bytes``, by default :func:`default_chunk_bytes`). ``compile`` wraps the chunk function in
+    ``torch.compile`` (off by default: see ``equifuzz bench --compile`` for the measurement).
     """
     batch = _as_batch(nets)
     dev = default_device(device)
@@ -380,33 +468,48 @@ def equivariance_errors(
     per_net = Xn.ndim == 3
     if not ((Xn.ndim == 2 and Xn.shape[1] == d) or (per_net and Xn.shape[0] == B and Xn.shape[2] == d)):
         raise ShapeError(f"inputs must have shape (N, {d}) or ({B}, N, {d}), got {Xn.shape}")
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(C)) and np.all(np.isfinite(Xn))):
+        raise NonFiniteError("element matrices or inputs hold NaN or inf")
     E, N = A.shape[0], Xn.shape[-2]
     itemsize = torch.empty((), dtype=dtype).element_size()
     if chunk is None:
-        chunk = plan_chunks(B, E, N, m, d, p, itemsize=itemsize, per_network_inputs=per_net, max_bytes=max_bytes)
+        cb = default_chunk_bytes(dev) if chunk_bytes == "auto" else chunk_bytes
+        chunk = plan_chunks(B, E, N, m, d, p, itemsize=itemsize, per_network_inputs=per_net, max_bytes=max_bytes,
+                            chunk_bytes=cb)  # type: ignore[arg-type]
     nn, ne, nb = (max(1, min(int(c), full)) for c, full in zip(chunk, (N, E, B), strict=True))
     gap = element_gaps(A, C)
     inv_gap = np.where(gap > GAP_FLOOR, 1.0 / np.maximum(gap, GAP_FLOOR), 1.0)
-    fn = _compiled_chunk_errors() if compile else _chunk_errors
+    W1a, W2a, Aa = _augment(batch, A)
+    Xa = np.concatenate([Xn, np.ones(Xn.shape[:-1] + (1,))], axis=-1)
 
     t0 = time.perf_counter()
     with no_tf32(), torch.no_grad():
-        W1, b1, W2, b2 = batch.tensors(dev, dtype)
-        At = torch.as_tensor(A, dtype=dtype, device=dev)
+        W1t = torch.as_tensor(W1a, dtype=dtype, device=dev)
+        W2t = torch.as_tensor(W2a, dtype=dtype, device=dev)
+        At = torch.as_tensor(Aa, dtype=dtype, device=dev)
         Ct = torch.as_tensor(C, dtype=dtype, device=dev)
-        Xt = torch.as_tensor(Xn, dtype=dtype, device=dev).transpose(-1, -2)  # (d, N) or (B, d, N)
+        Xt = torch.as_tensor(Xa, dtype=dtype, device=dev).transpose(-1, -2)  # (d+1, N) or (B, d+1, N)
         floor = torch.as_tensor(eps * batch.scale, dtype=dtype, device=dev)
         best = torch.full((B, E), -1.0, dtype=torch.float64, device=dev)
         arg = torch.zeros((B, E), dtype=torch.int64, device=dev)
+        compiled = _compiled_chunk_errors() if compile else None
+        ws = _Workspace(dtype, dev)
+
+        def fn(W1c: torch.Tensor, W2c: torch.Tensor, Ac: torch.Tensor, Cc: torch.Tensor, Xc: torch.Tensor,
+               fc: torch.Tensor) -> torch.Tensor:
+            if compiled is not None:
+                return compiled(W1c, W2c, Ac, Cc, Xc, fc)  # type: ignore[no-any-return]
+            return _chunk_errors(W1c, W2c, Ac, Cc, Xc, fc, ws=ws)
+        x_chunk_bytes = 0
         for b0 in range(0, B, nb):
             bs = slice(b0, min(B, b0 + nb))
             for n0 in range(0, N, nn):
                 ns = slice(n0, min(N, n0 + nn))
-                Xc = Xt[..., ns] if not per_net else Xt[bs, :, ns]
-                Xc = Xc.contiguous()
+                Xc = (Xt[..., ns] if not per_net else Xt[bs, :, ns]).contiguous()
+                x_chunk_bytes = max(x_chunk_bytes, Xc.numel() * Xc.element_size())
                 for e0 in range(0, E, ne):
                     es = slice(e0, min(E, e0 + ne))
-                    rel = fn(W1[bs], b1[bs], W2[bs], b2[bs], At[es], Ct[es], Xc, floor[bs])
+                    rel = fn(W1t[bs], W2t[bs], At[es], Ct[es], Xc, floor[bs])
                     val, idx = rel.max(dim=-1)
                     val = val.double()
                     cur = best[bs, es]
@@ -416,17 +519,18 @@ def equivariance_errors(
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
     seconds = time.perf_counter() - t0
+    allocated = None
+    if compiled is None:
+        held = (W1t, W2t, At, Ct, Xt, floor, best, arg, *ws.bufs.values())
+        allocated = sum(t.numel() * t.element_size() for t in held) + x_chunk_bytes
     max_err = best.cpu().numpy()
     argmax = arg.cpu().numpy()
-    if per_net:
-        worst_x = Xn[np.arange(B)[:, None], argmax]
-    else:
-        worst_x = Xn[argmax]
+    worst_x = Xn[np.arange(B)[:, None], argmax] if per_net else Xn[argmax]
     return KernelResult(
         max_error=max_err, max_scaled=max_err * inv_gap[None, :], argmax=argmax, inputs=worst_x, gap=gap,
         dtype=str(dtype).replace("torch.", ""), device=str(dev), chunk=(nn, ne, nb),
         peak_bytes=peak_bytes(B, E, N, m, d, p, (nn, ne, nb), itemsize=itemsize, per_network_inputs=per_net),
-        seconds=seconds, n_inputs=N,
+        seconds=seconds, n_inputs=N, allocated_bytes=allocated,
     )
 
 
@@ -570,7 +674,7 @@ def screen_then_confirm(
         inputs = torch.randn(n_inputs, batch.d, generator=gen, dtype=torch.float64).numpy()
     X = np.asarray(inputs, dtype=np.float64)
     A, C = rho_in.matrices[els], rho_out.matrices[els]
-    kw = dict(eps=eps, device=device, max_bytes=max_bytes)
+    kw: dict[str, Any] = dict(eps=eps, device=device, max_bytes=max_bytes)
     screen = equivariance_errors(batch, A, C, X, dtype=torch.float32, **kw)
     cand = screen.max_scaled > screen_tol
     cand_nets = np.flatnonzero(cand.any(axis=1))
