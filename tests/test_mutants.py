@@ -1,0 +1,100 @@
+"""Self-test of the harness: every planted defect is caught, and no equivariant draw is ever flagged.
+
+Each mutant kind is non-equivariant by construction (see ``equifuzz.strategies._mutants``), for
+reasons that do not involve the oracles; the oracles must say so. Sized defects are drawn down to a
+relative size of 1e-7, ten times the oracles' default tolerance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import event, given, target
+from hypothesis import strategies as st
+
+import equifuzz as ef
+from equifuzz import strategies as efs
+
+pytestmark = pytest.mark.equifuzz
+
+
+def _nontrivial(pair) -> bool:
+    rho_in, rho_out = pair
+    G = rho_in.group
+    return any(not np.allclose(r(g), np.eye(r.dim)) for g in G.generators for r in (rho_in, rho_out))
+
+
+def _nontrivial_out(pair) -> bool:
+    rho_out = pair[1]
+    return any(not np.allclose(rho_out(g), np.eye(rho_out.dim)) for g in rho_out.group.generators)
+
+
+PAIRS = {
+    # what each kind needs: an action to break; a non-trivial rho_out; a non-orthogonal representation
+    "drop_neuron": efs.rep_pairs(change_of_basis=st.booleans()).filter(_nontrivial),
+    "perturb": efs.rep_pairs(change_of_basis=st.booleans()).filter(_nontrivial),
+    "bias_nontrivial": efs.rep_pairs(change_of_basis=st.booleans()).filter(_nontrivial_out),
+    "flip_sign": efs.rep_pairs(change_of_basis=st.booleans()).filter(_nontrivial),
+    "transposed_action": efs.rep_pairs(change_of_basis=True).filter(_nontrivial),
+    "nonpermutation_hidden": efs.rep_pairs(change_of_basis=st.booleans()).filter(_nontrivial),
+}
+
+
+def _witness_gap(net, rho_in, rho_out, x, g) -> float:
+    f = net.to_float()
+    return float(np.max(np.abs(f(rho_in(g) @ x) - rho_out(g) @ f(x))))
+
+
+@pytest.mark.parametrize("kind", efs.MUTANT_KINDS)
+@given(data=st.data())
+def test_every_mutant_kind_is_caught(kind, data):
+    rho_in, rho_out = data.draw(PAIRS[kind], label="representations")
+    dn = data.draw(efs.equivariant_nets(rho_in, rho_out), label="equivariant network")
+    m = data.draw(efs.mutants(dn, kinds=[kind]), label="mutant")
+    assert m.kind == kind
+    event(f"base {dn.kind}/{dn.construction}")
+    if m.epsilon is not None:
+        event(f"epsilon 1e{int(np.floor(np.log10(m.epsilon)))}")
+    verdict = ef.check_equivariant(m.net, rho_in, rho_out)
+    if m.epsilon is not None:
+        # the margin by which the defect clears the tolerance, per unit of planted size
+        target(-verdict.max_error / m.epsilon, label="-(residual / epsilon)")
+    assert not verdict.holds, (m, verdict)
+    assert not ef.check_layerwise(m.net, rho_in, rho_out).holds, m  # layer-wise would imply equivariant
+    if m.witness is not None:  # the witness is a real violation, by direct evaluation
+        x, g = m.witness
+        assert _witness_gap(m.net, rho_in, rho_out, x, g) > 0
+
+
+@pytest.mark.parametrize("kind", ["perturb", "bias_nontrivial"])
+@given(data=st.data())
+def test_the_smallest_sized_defects_are_caught(kind, data):
+    """Sized defects at 1e-7 .. 1e-6 of the weight scale clear the default tolerance 1e-8."""
+    rho_in, rho_out = data.draw(PAIRS[kind], label="representations")
+    dn = data.draw(efs.equivariant_nets(rho_in, rho_out), label="equivariant network")
+    m = data.draw(efs.mutants(dn, kinds=[kind], epsilon=st.sampled_from([1e-7, 2e-7, 5e-7, 1e-6])), label="mutant")
+    verdict = ef.check_equivariant(m.net, rho_in, rho_out)
+    target(-verdict.max_error / m.epsilon, label="-(residual / epsilon)")
+    assert not verdict.holds, (m, verdict)
+
+
+@pytest.mark.parametrize("kind", efs.EQUIVARIANT_KINDS)
+@given(data=st.data())
+def test_no_equivariant_draw_is_flagged(kind, data):
+    pair = efs.rep_pairs(change_of_basis=st.booleans())
+    if kind == "gen-not-len":
+        pair = pair.filter(lambda pr: efs.build_flipped_net(pr[0], pr[1], [0, 1, 2], 0) is not None)
+    rho_in, rho_out = data.draw(pair, label="representations")
+    dn = data.draw(efs.equivariant_nets(rho_in, rho_out, (kind,)), label="equivariant network")
+    verdict = ef.check_equivariant(dn.net, rho_in, rho_out)
+    target(verdict.max_error, label="residual of an equivariant draw")
+    assert verdict.holds, (dn, verdict)
+    assert ef.check_layerwise(dn.net, rho_in, rho_out).holds == (dn.kind == "len"), dn
+
+
+def test_kinds_that_need_structure_are_not_planted_without_it():
+    G = ef.groups.cyclic(2)
+    triv = ef.reps.trivial(G)
+    net = ef.ReLUNet([[1.0]], [0.5], [[2.0]], [1.0])  # equivariant for the trivial action
+    for kind in efs.MUTANT_KINDS:  # nothing moves: no defect can be planted
+        assert efs.plant(kind, net, triv, triv, 0) is None, kind
