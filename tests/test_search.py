@@ -77,7 +77,9 @@ def naive_errors(net: ef.ReLUNet, A: np.ndarray, C: np.ndarray, X: np.ndarray, e
         gap = max(np.linalg.norm(A[e] - np.eye(len(A[e])), 2), np.linalg.norm(C[e] - np.eye(len(C[e])), 2))
         for n, x in enumerate(X):
             fx, fax = net(x), net(A[e] @ x)
-            rel = np.linalg.norm(fax - C[e] @ fx) / (np.linalg.norm(fx) + np.linalg.norm(fax) + eps * net.scale)
+            vn, bn = np.linalg.norm(net.W2, axis=0), np.linalg.norm(net.b2)
+            mag = vn @ np.maximum(net.W1 @ x + net.b1, 0) + vn @ np.maximum(net.W1 @ A[e] @ x + net.b1, 0) + 2 * bn
+            rel = np.linalg.norm(fax - C[e] @ fx) / (mag + eps * net.scale)
             out[e, n] = rel / gap if gap > 1e-12 else rel
     return out.max(axis=1)
 

@@ -62,15 +62,18 @@ def loop_errors(batch: NetBatch, A: np.ndarray, C: np.ndarray, X: np.ndarray, *,
         for b in range(B):
             w1, c1, w2, c2 = W1[b], b1[b], W2[b], b2[b]
 
-            def f(x: torch.Tensor) -> torch.Tensor:
-                return torch.relu(x @ w1.T + c1) @ w2.T + c2  # noqa: B023
+            vn = torch.linalg.vector_norm(w2, dim=0)
+            bn = torch.linalg.vector_norm(c2)
 
-            Y = f(Xt)
-            nY = torch.linalg.vector_norm(Y, dim=1)
+            def f(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                h = torch.relu(x @ w1.T + c1)  # noqa: B023
+                return h @ w2.T + c2, h @ vn + bn  # noqa: B023
+
+            Y, MY = f(Xt)
             for e in range(E):
-                YA = f(AX[e])
+                YA, MYA = f(AX[e])
                 num = torch.linalg.vector_norm(YA - Y @ Ct[e].T, dim=1)
-                rel = num / (nY + torch.linalg.vector_norm(YA, dim=1) + floor[b])
+                rel = num / (MY + MYA + floor[b])
                 v, i = rel.max(0)
                 best[b, e] = v
                 arg[b, e] = i

@@ -4,13 +4,16 @@ For network b, element e (input matrix A_e = rho_in(g_e), output matrix C_e = rh
 input x_n the kernel computes
 
     num[b, e, n]    = || f_b(A_e x_n) - C_e f_b(x_n) ||_2
-    rel[b, e, n]    = num / ( ||f_b(x_n)||_2 + ||f_b(A_e x_n)||_2 + eps * s_b )
+    M_b(x)          = sum_i ||v_i|| relu(w_i . x + b_i) + ||b2||     (magnitude of the summands of f_b(x))
+    rel[b, e, n]    = num / ( M_b(x_n) + M_b(A_e x_n) + eps * s_b )
     gap[e]          = max( ||A_e - I||_2 , ||C_e - I||_2 )          (spectral norms)
     scaled[b, e, n] = rel / gap[e]        (rel itself where gap[e] <= GAP_FLOOR: g acts trivially)
 
 with s_b the weight scale of network b (``ReLUNet.scale``: max_i ||(w_i, b_i)|| ||v_i||, or |b2|).
 ``rel`` is scale-aware (invariant under f -> c f, and under x -> t x for bias-free nets) and lies in
-[0, 1] for orthogonal rho_out; ``scaled`` divides by the distance of g from the identity as in emlp,
+[0, 1] for orthogonal rho_out. Its denominator bounds ||f(x)|| + ||f(A x)|| (triangle inequality) and is
+the scale of the round-off in computing them, so cancelling neurons, where f is small but its terms
+are not, cannot turn float64 round-off into a spurious error; ``scaled`` divides by the distance of g from the identity as in emlp,
 so an element close to the identity cannot pass just because it barely moves anything. Per (b, e)
 the kernel returns max_n rel, max_n scaled (the same argmax, since gap only depends on e), the
 argmax index and that input.
@@ -363,7 +366,9 @@ def _chunk_errors(W1a: torch.Tensor, W2a: torch.Tensor, Aa: torch.Tensor, C: tor
     H.relu_()
     Y = new("Y", nb, p, n)
     torch.bmm(W2a, H, out=Y)
-    nY = _norm_over_dim1(Y, new("nY", nb, n))
+    vn = torch.linalg.vector_norm(W2a, dim=1).unsqueeze(1)  # (nb, 1, m1): ||v_i||, and ||b2|| for the unit
+    nY = new("nY", nb, 1, n)
+    torch.bmm(vn, H, out=nY)  # M_b(x)
     W1A = new("W1A", nb * m1, ne * d1)  # row (b, i), column block e: [w_i^T A_e, b_i]
     torch.mm(W1a.reshape(nb * m1, d1), Aa.permute(1, 0, 2).reshape(d1, ne * d1), out=W1A)
     Z = new("Z", nb, m1, ne * n)
@@ -377,28 +382,32 @@ def _chunk_errors(W1a: torch.Tensor, W2a: torch.Tensor, Aa: torch.Tensor, C: tor
     YA4 = YA.view(nb, p, ne, n)
     CY = new("CY", nb, ne * p, n)  # C_e f_b(x_n) at [b, e, :, n]
     torch.matmul(C.reshape(ne * p, p), Y, out=CY)
-    nYA = _norm_over_dim1(YA4, new("nYA", nb, ne, n))
+    nYA = new("nYA", nb, 1, ne * n)
+    torch.bmm(vn, Z, out=nYA)  # M_b(A_e x)
     YA4.sub_(CY.view(nb, ne, p, n).transpose(1, 2))
     num = _norm_over_dim1(YA4, new("num", nb, ne, n))
-    return num.div_(nYA.add_(nY.unsqueeze(1)).add_(den_floor[:, None, None]))
+    return num.div_(nYA.view(nb, ne, n).add_(nY).add_(den_floor[:, None, None]))
 
 
 def paired_errors(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, A: torch.Tensor,
                   C: torch.Tensor, X: torch.Tensor, eps_scale: float | torch.Tensor) -> torch.Tensor:
     """Differentiable rel[e, s] for one network and inputs X (E, S, d) paired with elements (E, ...).
 
-    Same formula as the kernel: ||f(A_e x) - C_e f(x)|| / (||f(x)|| + ||f(A_e x)|| + eps s).
+    Same formula as the kernel: ||f(A_e x) - C_e f(x)|| / (M(x) + M(A_e x) + eps s).
     """
-    def f(x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x @ W1.T + b1) @ W2.T + b2
+    vn = torch.linalg.vector_norm(W2, dim=0)
+    bn = torch.linalg.vector_norm(b2)
+
+    def f(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = torch.relu(x @ W1.T + b1)
+        return h @ W2.T + b2, h @ vn + bn
 
     AX = torch.einsum("eij,esj->esi", A, X)
-    Y = f(X)
-    YA = f(AX)
+    Y, MY = f(X)
+    YA, MYA = f(AX)
     diff = YA - torch.einsum("epq,esq->esp", C, Y)
     num = torch.linalg.vector_norm(diff, dim=-1)
-    den = torch.linalg.vector_norm(Y, dim=-1) + torch.linalg.vector_norm(YA, dim=-1) + eps_scale
-    return num / den
+    return num / (MY + MYA + eps_scale)
 
 
 @dataclass(frozen=True)
