@@ -121,7 +121,7 @@ class CaseSpec:
 
 def enumerate_cases(profile: Profile, seed: int) -> list[CaseSpec]:
     """All cases of a profile, in a fixed order, with seeds derived from the master seed."""
-    specs = []
+    specs: list[CaseSpec] = []
     ss = np.random.SeedSequence(seed)
     for gname in profile.groups:
         G = GROUPS[gname]()
@@ -281,7 +281,8 @@ def run_case(spec: CaseSpec, profile: Profile, device: str | None = None) -> Cas
     return CaseOutcome(spec, checks, findings)
 
 
-def _run_shard(args: tuple[list[CaseSpec], Profile, str | None, float | None]) -> list[CaseOutcome]:
+def _run_cases(args: tuple[list[CaseSpec], Profile, str | None, float | None]) -> list[CaseOutcome]:
+    """Worker entry point: run cases with one torch thread (the process is one shard of the machine)."""
     specs, profile, device, deadline = args
     import torch
 
@@ -351,7 +352,6 @@ def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = 
     devices = _devices(device)
     n_workers = workers or (len(devices) if devices[0].startswith("cuda") else (os.cpu_count() or 1))
     n_workers = max(1, min(n_workers, len(specs)))
-    shards = [specs[i::n_workers] for i in range(n_workers)]
     outcomes: list[CaseOutcome] = []
     with _progress(progress) as bar:
         task = bar.add_task(f"cases ({n_workers} shard{'s' if n_workers > 1 else ''})", total=len(specs))
@@ -368,7 +368,7 @@ def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = 
             # small chunks keep the progress bar moving; order is restored below
             jobs = [([s], profile, devices[i % len(devices)], deadline) for i, s in enumerate(specs)]
             with ctx.Pool(n_workers) as pool:
-                for res in pool.imap_unordered(_run_shard, jobs):
+                for res in pool.imap_unordered(_run_cases, jobs):
                     outcomes.extend(res)
                     bar.advance(task)
         outcomes.sort(key=lambda o: o.spec.index)

@@ -66,7 +66,7 @@ def flipped_net(rho_in: Representation, rho_out: Representation, rng: np.random.
     dirs = reversing_directions(rho_in)
     if not dirs:
         return None
-    d, p = rho_in.dim, rho_out.dim
+    p = rho_out.dim
     folded: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (normals, channels, non-equivariant L)
     for _ in range(max_orbits * 4):
         if len(folded) >= max_orbits:

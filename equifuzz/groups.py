@@ -279,7 +279,7 @@ class FiniteGroup:
         if not gens:
             return mask
         while frontier.size:
-            new = np.unique(self.table[np.ix_(frontier, gens)])
+            new = np.unique(self.table[np.ix_(frontier, np.asarray(gens, dtype=np.int64))])
             new = new[~mask[new]]
             mask[new] = True
             frontier = new
@@ -310,7 +310,7 @@ class FiniteGroup:
         while frontier:
             nxt = []
             for mask, gens in frontier:
-                for cmask, (c,) in cyc:
+                for _cmask, (c,) in cyc:
                     if mask[c]:
                         continue
                     new_gens = gens + (c,)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import overload
 
 import numpy as np
 
@@ -234,7 +235,7 @@ class PermutationRepresentation(Representation):
         return subgroup_from_elements(self.group, np.flatnonzero(self.perms[:, i] == i))
 
 
-def subgroup_from_elements(G: FiniteGroup, elements: Sequence[int]) -> Subgroup:
+def subgroup_from_elements(G: FiniteGroup, elements: Sequence[int] | np.ndarray) -> Subgroup:
     """The subgroup with exactly these elements, with a small generating set (greedy)."""
     target = sorted(int(x) for x in elements)
     gens: list[int] = []
@@ -323,6 +324,10 @@ def from_generators(G: FiniteGroup, gen_mats: Mapping[int, np.ndarray] | Sequenc
     return Representation(G, mats, name=name)
 
 
+@overload
+def trivial(G: FiniteGroup, n: int = 1) -> Representation: ...
+@overload
+def trivial(G: ContinuousGroup, n: int = 1) -> ContinuousRepresentation: ...
 def trivial(G: FiniteGroup | ContinuousGroup, n: int = 1) -> Representation | ContinuousRepresentation:
     """The trivial representation on R^n."""
     if isinstance(G, ContinuousGroup):
@@ -342,10 +347,11 @@ def sign(G: FiniteGroup, K: Subgroup | None = None) -> Representation:
             raise RepresentationError(f"sign(G, K) needs a subgroup of index 2; {K} has index {K.index}")
         vals = np.array([1.0 if g in K else -1.0 for g in G.elements])
     else:
-        vals = _natural_sign(G)
-        if vals is None or np.all(vals == 1):
+        natural = _natural_sign(G)
+        if natural is None or np.all(natural == 1):
             raise RepresentationError(
                 f"{G.name} has no natural sign character; pass an index-2 subgroup: sign(G, K)")
+        vals = natural
     return Representation(G, vals[:, None, None], name="sign")
 
 
@@ -395,8 +401,8 @@ def permutation(G: FiniteGroup, images: np.ndarray | Sequence[Sequence[int]] | M
     return Representation(G, np.stack([_perm_matrix(p) for p in arr]), name=name or "perm")
 
 
-def _perm_matrix(p: Sequence[int]) -> np.ndarray:
-    p = np.asarray(p)
+def _perm_matrix(perm: Sequence[int] | np.ndarray) -> np.ndarray:
+    p = np.asarray(perm)
     m = len(p)
     if p.ndim != 1 or sorted(p.tolist()) != list(range(m)):
         raise ShapeError(f"{p.tolist()} is not a permutation of 0..{m - 1}")
