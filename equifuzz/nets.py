@@ -291,9 +291,12 @@ class CanonicalForm:
         xs = np.asarray(x, dtype=self.normals.dtype if self.normals.dtype == object else np.float64)
         single = xs.ndim == 1
         xs = xs[None] if single else xs
-        z = xs @ self.normals.T + self.offsets
-        absz = np.where(z >= 0, z, -z)
-        y = (absz @ self.channels) / 2 + xs @ self.linear.T + self.constant
+        if self.n_hyperplanes:
+            z = xs @ self.normals.T + self.offsets
+            absz = np.where(z >= 0, z, -z)
+            y = (absz @ self.channels) / 2 + xs @ self.linear.T + self.constant
+        else:  # no kink term: an empty object-array product is a float 0.0 and would spoil exact values
+            y = xs @ self.linear.T + self.constant
         return y[0] if single else y
 
     def points_on(self, k: int) -> np.ndarray:

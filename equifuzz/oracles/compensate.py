@@ -87,6 +87,10 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
     keep_const = const if not S.output_bias else np.zeros_like(const)
     if S.output_bias:
         b2 = b2 + extra_b2
+        # an averaged output bias that is round-off at the weight scale (its fixed part is zero) is zero,
+        # as merged channels of that size are dropped; kept, it would be a non-fixed constant on its own
+        if np.linalg.norm(b2) <= tol * S.scale:
+            b2 = np.zeros_like(b2)
     idx = np.flatnonzero(live)
     U = W1[idx] / wn[idx, None]
     beta = b1[idx] / wn[idx]

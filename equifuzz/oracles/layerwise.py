@@ -191,7 +191,9 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
         gen_perm[g] = perm
     perms = np.empty((G.order, m), dtype=np.int64)
     perms[0] = np.arange(m)
-    for x in G.elements:  # rho(h a) = rho(h) rho(a): perm[ha] = perm[h][perm[a]], h = prefix of the word
+    # rho(h a) = rho(h) rho(a): perm[ha] = perm[h][perm[a]], h = prefix of the word; shorter words first so
+    # that the prefix is always done (element indices need not follow word length)
+    for x in sorted(G.elements, key=lambda y: len(G.word(y))):
         w = G.word(x)
         if w:
             h = G.evaluate_word(w[:-1])
