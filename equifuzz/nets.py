@@ -391,7 +391,8 @@ def _join_antipodal(X: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray
 def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:
     W1, b1, W2, b2 = net.float_params()
     norms = np.linalg.norm(W1, axis=1)
-    wscale = float(norms.max()) if net.width else 1.0
+    # w counts as zero (a constant neuron) against the largest ||(w_i, b_i)||, biases included
+    wscale = float(np.sqrt(norms ** 2 + b1 ** 2).max()) if net.width else 1.0
     live = norms > tol * max(wscale, 1e-300)
     U = W1[live] / norms[live, None]
     beta = b1[live] / norms[live]

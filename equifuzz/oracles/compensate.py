@@ -79,7 +79,7 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
     W1, b1, W2, b2 = S.float_params()
     d, p = S.d, S.p
     wn = np.linalg.norm(W1, axis=1)
-    wmax = max(float(wn.max()) if wn.size else 0.0, 1e-300)
+    wmax = max(float(np.sqrt(wn ** 2 + b1 ** 2).max()) if wn.size else 0.0, 1e-300)
     live = wn > tol * wmax
     # constant neurons (w = 0) fold into the output bias when there is one
     const = ~live & (b1 > 0)

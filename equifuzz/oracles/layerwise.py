@@ -80,11 +80,13 @@ def neuron_rows(net: ReLUNet, up_to_scaling: bool, tol: float) -> tuple[np.ndarr
     W1, b1, W2, _ = net.float_params()
     wn = np.linalg.norm(W1, axis=1)
     vn = np.linalg.norm(W2, axis=0)
-    wzero = wn <= tol * max(float(wn.max()) if wn.size else 0.0, 1e-300)
+    wbn = np.sqrt(wn ** 2 + b1 ** 2)  # w counts as zero against the largest ||(w_i, b_i)||, as in canonical()
+    wzero = wn <= tol * max(float(wbn.max()) if wbn.size else 0.0, 1e-300)
     vzero = vn <= tol * max(float(vn.max()) if vn.size else 0.0, 1e-300)
     live = ~vzero & ~(wzero & (b1 <= 0))
     idx = np.flatnonzero(live)
     rows = np.concatenate([W1[idx], b1[idx, None], W2[:, idx].T], axis=1)
+    rows[wzero[idx], :net.d] = 0.0  # constant neurons: w below the tolerance is exactly zero
     if up_to_scaling:
         rows = normalize_rows(rows, net.d)
     return idx, rows

@@ -141,3 +141,14 @@ def test_exact_mode_keeps_fractions() -> None:
     assert form.channels[0][0] == Fraction(5, 6)  # |lead| v = 1/3 * 5/2
     X = np.array([[Fraction(1), Fraction(1, 2)], [Fraction(-2), Fraction(0)]], dtype=object)
     assert np.array_equal(form(X), net(X))
+
+
+def test_rounding_level_weight_is_a_constant_neuron_for_every_oracle():
+    """w at rounding level with a clear bias is the constant relu(b): layer-wise, equivariant, no kink."""
+    G = ef.groups.cyclic(4)
+    rho_in, rho_out = ef.reps.rotation(G), ef.reps.trivial(G)
+    net = ef.ReLUNet([[-3.28e-17, 2.21e-17]], [0.947], [[1.304]], None)
+    assert net.canonical().n_hyperplanes == 0
+    assert ef.check_equivariant(net, rho_in, rho_out).holds
+    assert ef.check_layerwise(net, rho_in, rho_out).holds
+    assert ef.compensate(net, rho_in, rho_out).canonical().n_hyperplanes == 0
