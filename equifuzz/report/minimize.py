@@ -76,6 +76,7 @@ class Minimized:
     outcome: Outcome = field(repr=False)
     stages: tuple[str, ...] = ()
     seconds: float = field(default=0.0, compare=False)
+    max_checks: int | None = None
 
     @property
     def kept(self) -> tuple[Step, ...]:
@@ -88,7 +89,8 @@ class Minimized:
              f"R^{c.net.d} -> R^{c.net.p}; weights {o.dtype} -> {c.dtype}; {len(self.kept)} of {len(self.steps)} "
              f"attempts kept, {self.checks} oracle checks")
         if self.budget_exhausted:
-            s += f"; the time budget of {self.budget:g} s ran out before the end"
+            limit = f"{self.budget:g} s" + (f" / {self.max_checks} oracle checks" if self.max_checks else "")
+            s += f"; the budget of {limit} ran out before the end"
         return s
 
     __str__ = summary
@@ -99,9 +101,10 @@ class _OutOfTime(Exception):
 
 
 class _Shrinker:
-    def __init__(self, case: FailureCase, budget: float) -> None:
+    def __init__(self, case: FailureCase, budget: float, max_checks: int | None = None) -> None:
         self.start = time.perf_counter()
         self.deadline = self.start + budget
+        self.max_checks = max_checks
         self.steps: list[Step] = []
         self.checks = 0
         self.outcome = evaluate(case)
@@ -112,7 +115,7 @@ class _Shrinker:
         self.case = case
 
     def tick(self) -> None:
-        if time.perf_counter() > self.deadline:
+        if time.perf_counter() > self.deadline or (self.max_checks is not None and self.checks >= self.max_checks):
             raise _OutOfTime
 
     def same_failure(self, cand: FailureCase) -> tuple[bool, Outcome | None, str]:
@@ -145,8 +148,12 @@ def _changed(out: Outcome) -> str:
     return "the failure changes kind: " + out.kind
 
 
-def minimize(case: FailureCase, budget: float = DEFAULT_BUDGET, *, stages: tuple[str, ...] = STAGES) -> Minimized:
+def minimize(case: FailureCase, budget: float = DEFAULT_BUDGET, *, stages: tuple[str, ...] = STAGES,
+             max_checks: int | None = None) -> Minimized:
     """Shrink ``case`` keeping its failure (see the module docstring); stop after ``budget`` seconds.
+
+    ``max_checks`` also bounds the number of oracle checks: a budget that does not depend on the speed
+    of the machine, so that the same case always minimizes to the same result.
 
     ``stages`` selects among ``"neurons"``, ``"group"``, ``"summands"``, ``"weights"``, ``"input"``
     (all by default; leave out ``"group"`` and ``"summands"`` to keep the setting of a worked
@@ -155,7 +162,7 @@ def minimize(case: FailureCase, budget: float = DEFAULT_BUDGET, *, stages: tuple
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise ShapeError(f"unknown minimizer stage(s) {unknown}; choose among {', '.join(STAGES)}")
-    sh = _Shrinker(case, budget)
+    sh = _Shrinker(case, budget, max_checks)
     exhausted = False
     try:
         if "neurons" in stages:
@@ -171,7 +178,7 @@ def minimize(case: FailureCase, budget: float = DEFAULT_BUDGET, *, stages: tuple
     except _OutOfTime:
         exhausted = True
     return Minimized(sh.case, case, tuple(sh.steps), exhausted, float(budget), sh.checks, sh.outcome,
-                     tuple(stages), time.perf_counter() - sh.start)
+                     tuple(stages), time.perf_counter() - sh.start, max_checks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -493,16 +500,22 @@ def _round_weights(sh: _Shrinker) -> None:
     for _ in range(4):
         before = sh.case.net.to_dict()
         n1 = _integer_neurons(sh.case.net)
-        if n1.to_dict() != sh.case.net.to_dict():
+        if n1.to_dict() != sh.case.net.to_dict() and _small(n1):
             sh.attempt("weights", "scale each neuron to a primitive integer (w, b) (the function is unchanged)",
                        _with_net(sh.case, n1))
         n2 = _integer_output(sh.case.net)
-        if n2.to_dict() != sh.case.net.to_dict():
+        if n2.to_dict() != sh.case.net.to_dict() and _small(n2):
             sh.attempt("weights", "scale the output layer to primitive integers (a positive multiple of f)",
                        _with_net(sh.case, n2))
         _shrink_entries(sh)
         if sh.case.net.to_dict() == before:
             break
+
+
+def _small(net: ReLUNet, bound: int = 10**6) -> bool:
+    """Whether every weight is at most ``bound`` in size: integer scaling that blows weights up is no
+    simplification (and would overflow float64 in the oracles)."""
+    return all(abs(v) <= bound for a in net.params().values() if a is not None for v in np.ravel(a))
 
 
 def _shrink_entries(sh: _Shrinker) -> None:

@@ -122,13 +122,14 @@ _CLAIM_OF = {"layerwise": "layerwise", "T2": "layerwise", "T3": "layerwise"}
 
 
 def write_case_report(finding: Any, out: str | os.PathLike[str] = "reports", *, seed: int | None = None,
-                      device: str = "cpu", budget: float = 5.0) -> Path:
+                      device: str = "cpu", budget: float = 5.0, max_checks: int | None = None) -> Path:
     """Minimize (for at most ``budget`` seconds) and write the report of any object carrying ``net``,
     ``rho_in``, ``rho_out`` and ``claim`` -- a FailureCase, or a campaign finding.
 
     Claims other than ``"equivariant"`` and ``"layerwise"`` map to the property they are about
     (``T2``, ``T3`` -> layer-wise; anything else -> equivariance). A case that does not fail its claim
-    is written as is (its report says that the claim holds).
+    is written as is (its report says that the claim holds). ``max_checks`` bounds the minimizer by
+    oracle checks as well (see :func:`minimize`), which makes the report independent of machine speed.
     """
     if isinstance(finding, FailureCase):
         case = finding
@@ -143,7 +144,7 @@ def write_case_report(finding: Any, out: str | os.PathLike[str] = "reports", *, 
                            seed=getattr(finding, "seed", None))
     case = case.replace(seed=case.seed if seed is None else seed, device=device)
     if budget > 0 and case.fails():
-        return write_report(minimize(case, budget=budget), out)
+        return write_report(minimize(case, budget=budget, max_checks=max_checks), out)
     return write_report(case, out)
 
 
