@@ -364,11 +364,11 @@ def _chunk_errors(W1a: torch.Tensor, W2a: torch.Tensor, Aa: torch.Tensor, C: tor
     else:
         torch.bmm(W1a, Xa, out=H)
     H.relu_()
-    Y = new("Y", nb, p, n)
-    torch.bmm(W2a, H, out=Y)
-    vn = torch.linalg.vector_norm(W2a, dim=1).unsqueeze(1)  # (nb, 1, m1): ||v_i||, and ||b2|| for the unit
-    nY = new("nY", nb, 1, n)
-    torch.bmm(vn, H, out=nY)  # M_b(x)
+    # one more output row carries M_b = sum_i ||v_i|| relu(.) + ||b2|| (the unit neuron holds b2)
+    W2m = torch.cat([W2a, torch.linalg.vector_norm(W2a, dim=1, keepdim=True)], dim=1)  # (nb, p+1, m1)
+    YM = new("Y", nb, p + 1, n)
+    torch.bmm(W2m, H, out=YM)
+    Y, nY = YM[:, :p], YM[:, p:]  # f_b(x), M_b(x)
     W1A = new("W1A", nb * m1, ne * d1)  # row (b, i), column block e: [w_i^T A_e, b_i]
     torch.mm(W1a.reshape(nb * m1, d1), Aa.permute(1, 0, 2).reshape(d1, ne * d1), out=W1A)
     Z = new("Z", nb, m1, ne * n)
@@ -377,16 +377,15 @@ def _chunk_errors(W1a: torch.Tensor, W2a: torch.Tensor, Aa: torch.Tensor, C: tor
     else:
         torch.bmm(W1A.view(nb, m1 * ne, d1), Xa, out=Z.view(nb, m1 * ne, n))
     Z.relu_()
-    YA = new("YA", nb, p, ne * n)  # f_b(A_e x_n) at [b, :, e, n]
-    torch.bmm(W2a, Z, out=YA)
-    YA4 = YA.view(nb, p, ne, n)
+    YAM = new("YA", nb, p + 1, ne * n)  # f_b(A_e x_n) at [b, :p, e, n], M_b(A_e x_n) at [b, p, e, n]
+    torch.bmm(W2m, Z, out=YAM)
+    YA4 = YAM.view(nb, p + 1, ne, n)[:, :p]
+    nYA = YAM.view(nb, p + 1, ne, n)[:, p]
     CY = new("CY", nb, ne * p, n)  # C_e f_b(x_n) at [b, e, :, n]
     torch.matmul(C.reshape(ne * p, p), Y, out=CY)
-    nYA = new("nYA", nb, 1, ne * n)
-    torch.bmm(vn, Z, out=nYA)  # M_b(A_e x)
     YA4.sub_(CY.view(nb, ne, p, n).transpose(1, 2))
     num = _norm_over_dim1(YA4, new("num", nb, ne, n))
-    return num.div_(nYA.view(nb, ne, n).add_(nY).add_(den_floor[:, None, None]))
+    return num.div_(nYA.add(nY).add_(den_floor[:, None, None]))
 
 
 def paired_errors(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor, A: torch.Tensor,
