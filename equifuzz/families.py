@@ -14,7 +14,7 @@ import numpy as np
 
 from .nets import ReLUNet
 from .oracles.compensate import compensate
-from .reps import Representation
+from .reps import Representation, fixed_basis
 
 __all__ = ["random_net", "layerwise_net", "flipped_net", "reversing_directions"]
 
@@ -102,9 +102,7 @@ def flipped_net(rho_in: Representation, rho_out: Representation, rng: np.random.
             continue
         b2 = None
         if output_bias:
-            from .oracles.realizability import _fixed_basis
-
-            B = _fixed_basis(rho_out, list(rho_out.group.elements))
+            B = fixed_basis(rho_out)
             b2 = B @ rng.standard_normal(B.shape[1]) if B.shape[1] else np.zeros(p)
         return ReLUNet(W1, None, W2, b2)
     return None

@@ -49,6 +49,7 @@ __all__ = [
     "irreducibles",
     "decompose",
     "subgroup_from_elements",
+    "fixed_basis",
 ]
 
 HOM_TOL = 1e-8
@@ -541,6 +542,30 @@ def dim_fix(r: Representation, K: Subgroup | None = None) -> int:
         return _as_int(float(chi.mean()), "dim Fix")
     r.group._own(K)
     return _as_int(float(chi[list(K.elements)].mean()), "dim Fix")
+
+
+def fixed_basis(r: Representation, K: Subgroup | Sequence[int] | None = None, tol: float = 1e-9) -> np.ndarray:
+    """Orthonormal basis (dim, k) of Fix_K = {x : rho(g) x = x for g in K} (default K = G).
+
+    K is a Subgroup (its generators suffice) or any list of elements; the null space of the stacked
+    rho(g) - I, so ``k == dim_fix(r, K)`` for a subgroup (the character formula cross-checks it).
+    """
+    if K is None:
+        elements = list(r.group.generators)
+    elif isinstance(K, Subgroup):
+        r.group._own(K)
+        elements = list(K.generators)
+    else:
+        elements = [r.group.check_element(g) for g in K]
+    d = r.dim
+    if d == 0:
+        return np.zeros((0, 0))
+    if not elements:
+        return np.eye(d)
+    M = np.concatenate([r(g) - np.eye(d) for g in elements])
+    _, s, vt = np.linalg.svd(M)
+    rank = int(np.sum(s > tol * max(1.0, float(s[0]) if s.size else 1.0)))
+    return vt[rank:].T.copy()
 
 
 def intertwiners(r1: Representation, r2: Representation, tol: float = 1e-9) -> np.ndarray:

@@ -2,8 +2,8 @@
 failed property; bad input raises an EquifuzzError)."""
 
 from .compensate import compensate, symmetrize
-from .equivariance import EquivalenceVerdict, EquivarianceVerdict, check_equivariant, equivalent
 from .dimension import gn_dimension, len_dimension
+from .equivariance import EquivalenceVerdict, EquivarianceVerdict, check_equivariant, equivalent
 from .layerwise import LayerwiseVerdict, Orbit, check_layerwise
 from .realizability import HyperplaneOrbit, RealizabilityVerdict, hyperplane_orbits, realizability
 from .risk import RiskEstimate, gaussian, risk, uniform_ball, uniform_cube

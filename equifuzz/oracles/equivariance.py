@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import GroupMismatchError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from ..nets import HYPERPLANE_TOL, CanonicalForm, ReLUNet
+from ..nets import CanonicalForm, ReLUNet
 from ..reps import ContinuousRepresentation, Representation
 from .verdict import Verdict
 
@@ -159,7 +159,8 @@ def rational_matrix(M: np.ndarray, max_denominator: int = 10**6) -> np.ndarray |
 
 def _check_pair(rho_in: AnyRep, rho_out: AnyRep) -> None:
     if isinstance(rho_in, Representation) != isinstance(rho_out, Representation):
-        raise GroupMismatchError("rho_in and rho_out must both be finite-group or both continuous-group representations")
+        raise GroupMismatchError("rho_in and rho_out must both be finite-group or both continuous-group "
+                                 "representations")
     if isinstance(rho_in, Representation) and isinstance(rho_out, Representation):
         g1, g2 = rho_in.group, rho_out.group
         if g1 is not g2 and not (g1.order == g2.order and np.array_equal(g1.table, g2.table)):

@@ -69,7 +69,8 @@ class LayerwiseVerdict(Verdict):
             sizes = " + ".join(str(s) for s in self.orbit_sizes) or "0"
             stabs = ", ".join(f"|K|={o.stabilizer.order}" for o in self.orbits[:8])
             more = ", ..." if len(self.orbits) > 8 else ""
-            return (f"layer-wise equivariant [{self.method}{', up to positive scaling' if self.up_to_scaling else ''}]: "
+            how = ", up to positive scaling" if self.up_to_scaling else ""
+            return (f"layer-wise equivariant [{self.method}{how}]: "
                     f"hidden permutation representation of degree {self.width} = orbits {sizes} "
                     f"(stabilizers {stabs}{more}); {len(self.removed)} dead/zero-output neuron(s) ignored")
         return f"NOT layer-wise equivariant [{self.method}]: {self.reason}"

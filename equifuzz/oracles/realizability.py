@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..groups import FiniteGroup, Subgroup
 from ..nets import ReLUNet, _orient, cluster_rows
-from ..reps import Representation, subgroup_from_elements
+from ..reps import Representation, fixed_basis, subgroup_from_elements
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_equivariant, equivalent
 from .layerwise import check_layerwise
@@ -131,7 +131,8 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
         seen[orb] = True
         stab = np.flatnonzero(perm[:, h] == h)
         stab_plus = stab[sign[stab, h] > 0]
-        orbits.append(HyperplaneOrbit(tuple(orb), subgroup_from_elements(G, stab), subgroup_from_elements(G, stab_plus)))
+        orbits.append(HyperplaneOrbit(tuple(orb), subgroup_from_elements(G, stab),
+                                      subgroup_from_elements(G, stab_plus)))
     return orbits, perm, sign
 
 
@@ -221,7 +222,7 @@ class _Search:
         self.dual = rho_in.dual().matrices
         self.target = self._data(np.asarray(self.form.channels), np.asarray(self.form.linear),
                                  np.asarray(self.form.constant))
-        self.fixG = _fixed_basis(rho_out, list(self.G.elements))
+        self.fixG = fixed_basis(rho_out, list(self.G.elements))
 
     # data vector of a function: channels on the kink hyperplanes, L, e
     def _data(self, C: np.ndarray, L: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -230,7 +231,7 @@ class _Search:
     def _orbit(self, w: np.ndarray, b: float, K: Subgroup) -> _OrbitSpec:
         c = self.G.cosets(K)
         reps = [int(np.flatnonzero(c == j)[0]) for j in range(K.index)]
-        return _OrbitSpec(w, b, reps, _fixed_basis(self.rho_out, list(K.elements)))
+        return _OrbitSpec(w, b, reps, fixed_basis(self.rho_out, list(K.elements)))
 
     def _design(self, specs: list[_OrbitSpec]) -> tuple[np.ndarray, np.ndarray]:
         """Design matrix (data vector per unknown) and target: channels on the kink hyperplanes and on
@@ -357,7 +358,7 @@ class _Search:
         for K in subs:
             if K.index > slack:
                 continue
-            Bw = _fixed_basis(self.rho_in.dual(), list(K.elements))
+            Bw = fixed_basis(self.rho_in.dual(), list(K.elements))
             for j in range(Bw.shape[1]):
                 for s in (1.0, -1.0):
                     out.append(("free", self._orbit(s * Bw[:, j], 0.0, K), K.index))
@@ -382,17 +383,6 @@ def _combos(extras: list[tuple[str, _OrbitSpec, int]], slack: int):  # type: ign
     rec(0, slack, [])
     out.sort(key=lambda c: sum(s.size for _, s in c))
     yield from out
-
-
-def _fixed_basis(rho: Representation, elements: list[int]) -> np.ndarray:
-    """Orthonormal basis (dim, r) of the vectors fixed by rho(g) for the listed elements."""
-    d = rho.dim
-    if d == 0:
-        return np.zeros((0, 0))
-    M = np.concatenate([rho(g) - np.eye(d) for g in elements]) if elements else np.zeros((1, d))
-    _, s, vt = np.linalg.svd(M)
-    rank = int(np.sum(s > 1e-9 * max(1.0, s[0] if s.size else 1.0)))
-    return vt[rank:].T
 
 
 def _find(U: np.ndarray, beta: np.ndarray, u: np.ndarray, b: float) -> int | None:

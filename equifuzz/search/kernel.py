@@ -13,10 +13,10 @@ with s_b the weight scale of network b (``ReLUNet.scale``: max_i ||(w_i, b_i)|| 
 ``rel`` is scale-aware (invariant under f -> c f, and under x -> t x for bias-free nets) and lies in
 [0, 1] for orthogonal rho_out. Its denominator bounds ||f(x)|| + ||f(A x)|| (triangle inequality) and is
 the scale of the round-off in computing them, so cancelling neurons, where f is small but its terms
-are not, cannot turn float64 round-off into a spurious error; ``scaled`` divides by the distance of g from the identity as in emlp,
-so an element close to the identity cannot pass just because it barely moves anything. Per (b, e)
-the kernel returns max_n rel, max_n scaled (the same argmax, since gap only depends on e), the
-argmax index and that input.
+are not, cannot turn float64 round-off into a spurious error. ``scaled`` divides by the distance of g
+from the identity as in emlp, so an element close to the identity cannot pass just because it barely
+moves anything. Per (b, e) the kernel returns max_n rel, max_n scaled (the same argmax, since gap
+only depends on e), the argmax index and that input.
 
 Networks of different widths are padded with zero neurons (w = 0, b = 0, v = 0), which add exact
 zeros. Inputs are shared (N, d) or per network (B, N, d). Work is chunked over N, then B, then E so

@@ -29,7 +29,7 @@ import torch
 from ..errors import ShapeError
 from ..groups import FiniteGroup, Subgroup
 from ..nets import ReLUNet
-from ..reps import Representation
+from ..reps import Representation, fixed_basis
 from .kernel import default_device, no_tf32
 
 __all__ = [
@@ -49,18 +49,6 @@ Target = ReLUNet | Callable[[np.ndarray], np.ndarray]
 
 # ---------------------------------------------------------------------------------------------
 # orbit types
-
-
-def _fix_basis(mats: np.ndarray, dim: int, tol: float = 1e-9) -> np.ndarray:
-    """Orthonormal basis (dim, k) of {x : M x = x for every M in mats}."""
-    if dim == 0:
-        return np.zeros((0, 0))
-    if len(mats) == 0:
-        return np.eye(dim)
-    A = np.concatenate([M - np.eye(dim) for M in mats])
-    _, s, vt = np.linalg.svd(A)
-    rank = int(np.sum(s > tol * max(1.0, float(s[0]) if s.size else 1.0)))
-    return vt[rank:].T.copy()
 
 
 def _subgroup_classes(G: FiniteGroup) -> list[Subgroup]:
@@ -114,12 +102,13 @@ def orbit_types(rho_in: Representation, rho_out: Representation) -> list[OrbitTy
     G = rho_in.group
     if rho_out.group.order != G.order:
         raise ShapeError(f"rho_in is a representation of {G.name}, rho_out of {rho_out.group.name}")
-    dual = rho_in.dual().matrices
+    dual_rep = rho_in.dual()
+    dual = dual_rep.matrices
     out = []
     for K in _subgroup_classes(G):
         gens = [g for g in K.generators if g != 0]
-        Bw = _fix_basis(dual[gens], rho_in.dim)
-        Bv = _fix_basis(rho_out.matrices[gens], rho_out.dim)
+        Bw = fixed_basis(dual_rep, K)
+        Bv = fixed_basis(rho_out, K)
         c = G.cosets(K)
         reps = tuple(int(np.flatnonzero(c == j)[0]) for j in range(K.index))
         w_maps = np.stack([dual[g] @ Bw for g in reps])
@@ -414,7 +403,7 @@ class _LayerwiseFitter:
                  max_combinations: int, device: str | torch.device | None) -> None:
         self.f, self.d, self.p = f, rho_in.dim, rho_out.dim
         self.types = [t for t in orbit_types(rho_in, rho_out) if t.dim_w > 0]
-        self.out_basis = _fix_basis(rho_out.matrices[list(rho_in.group.generators)], self.p)
+        self.out_basis = fixed_basis(rho_out)
         self.opts: dict[str, Any] = dict(restarts=restarts, adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, lr=lr,
                                          polish=polish)
         self.seed, self.n_train, self.max_combinations = seed, n_train, max_combinations
