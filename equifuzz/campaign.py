@@ -521,6 +521,10 @@ def _plot(rows: list[dict[str, Any]], examples: dict[str, Any], path: Path) -> N
         ref = example_a().reference["len_risk"]
         ax.plot(list(ref), [max(v, 1e-7) for v in ref.values()], "x", color="k", label="reference (theory)")
         ax.set_yscale("log")
+        for r in rows:
+            if r["risk"] == 0:
+                ax.annotate("exact (risk 0, drawn at 1e-7)", (r["width"], 1e-7), textcoords="offset points",
+                            xytext=(-150, 8), fontsize=7)
         ax.axvline(3, color="grey", ls=":", label="GEN width 3 (exact)")
         ax.axvline(6, color="green", ls="--", label="lower = upper bound 6")
         ax.legend(fontsize=7)

@@ -142,7 +142,7 @@ class ReLUNet:
             raise ShapeError(f"inputs must have shape (n, {self.d}) or ({self.d},), got {np.shape(x)}")
         if xs.dtype == object:
             h = xs @ self.W1.T + self.b1
-            h = np.where(h > 0, h, Fraction(0))
+            h = np.where(h > 0, h, np.array(Fraction(0), dtype=object))
             y = h @ self.W2.T + self.b2
         else:
             W1, b1, W2, b2 = self.float_params()
@@ -338,7 +338,7 @@ def cluster_rows(X: np.ndarray, tol: float) -> np.ndarray:
                 labels_sorted[i] = next_label if reps else sg
                 if reps:
                     next_label += 1
-                reps.append(i)
+                reps.append(int(i))
     labels = np.empty(n, dtype=np.int64)
     labels[order] = labels_sorted
     _, labels = np.unique(labels, return_inverse=True)
@@ -377,9 +377,9 @@ def _join_antipodal(X: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray
         return i
 
     for j in range(k):
-        i = owner.get(int(both[k + j]))
-        if i is not None and i != j:
-            a, b = find(i), find(j)
+        mate = owner.get(int(both[k + j]))
+        if mate is not None and mate != j:
+            a, b = find(mate), find(j)
             parent[max(a, b)] = min(a, b)
     roots = np.array([find(i) for i in range(k)])
     if np.array_equal(roots, np.arange(k)):

@@ -326,8 +326,8 @@ def as_numpy_function(f: Callable[..., Any]) -> tuple[Callable[[np.ndarray], np.
 
 def _elements(rho_in: AnyRep, rho_out: AnyRep, n_words: int, rng: np.random.Generator
               ) -> list[tuple[str, int | None, np.ndarray, np.ndarray]]:
-    out = []
-    if isinstance(rho_in, Representation):
+    out: list[tuple[str, int | None, np.ndarray, np.ndarray]] = []
+    if isinstance(rho_in, Representation) and isinstance(rho_out, Representation):
         G: FiniteGroup = rho_in.group
         chosen = list(dict.fromkeys(G.generators))
         for _ in range(n_words):
@@ -339,11 +339,12 @@ def _elements(rho_in: AnyRep, rho_out: AnyRep, n_words: int, rng: np.random.Gene
             if g != 0:
                 out.append((G.word_str(g), g, rho_in(g), rho_out(g)))
         return out
+    assert isinstance(rho_in, ContinuousRepresentation) and isinstance(rho_out, ContinuousRepresentation)
     K: ContinuousGroup = rho_in.group
     cover = K.covering()
     for g in cover.generators:
-        M = cover.labels[g]  # type: ignore[index]
-        out.append((f"covering generator {cover.word_str(g)}", None, rho_in(M), rho_out(M)))
+        C = np.asarray(cover.labels[g])  # type: ignore[index]
+        out.append((f"covering generator {cover.word_str(g)}", None, rho_in(C), rho_out(C)))
     for i, M in enumerate(K.sample(n_words, rng)):
         out.append((f"Haar sample {i}", None, rho_in(M), rho_out(M)))
     return out
@@ -370,7 +371,7 @@ def _check_sampled(f: Callable[..., Any], rho_in: AnyRep, rho_out: AnyRep, tol: 
     fnorm = np.linalg.norm(fx, axis=1)
     floor = np.array([fnorm[batch == k].mean() for k in range(3)])[batch] + fnorm[:n_inputs].mean()
     elems = _elements(rho_in, rho_out, n_words, rng)
-    worst = (-1.0, "", None, None, 0.0, 0.0)
+    worst: tuple[float, str, int | None, np.ndarray | None, float, float] = (-1.0, "", None, None, 0.0, 0.0)
     residuals: dict[str, float] = {}
     for name, g, A, B in elems:
         fgx = np.atleast_2d(F(X @ A.T))

@@ -176,12 +176,12 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
     b2 = np.asarray(net.b2, dtype=np.float64)
     for g in G.generators:
         if exact:
-            B = rational_matrix(rho_out(g))
-            diff = B @ net.b2 - net.b2  # type: ignore[operator]
-            bad = any(x != 0 for x in diff)
+            Bq = rational_matrix(rho_out(g))
+            moved = Bq @ net.b2 - net.b2  # type: ignore[operator]
+            b2_moves = any(x != 0 for x in moved)
         else:
-            bad = np.linalg.norm(rho_out(g) @ b2 - b2) > tol * max(1.0, net.scale)
-        if bad:
+            b2_moves = bool(np.linalg.norm(rho_out(g) @ b2 - b2) > tol * max(1.0, net.scale))
+        if b2_moves:
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), removed=removed,  # type: ignore[arg-type]
                                     reason=f"output bias b2 = {_fmt(net.b2)} is not fixed by rho_out({G.word_str(g)})")
 
