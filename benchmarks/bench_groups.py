@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
+
+from _timing import best_of
 
 from equifuzz import groups as eg
 
@@ -28,15 +29,6 @@ GROUPS: list[tuple[str, Callable[[], eg.FiniteGroup]]] = [
 BUDGETS = {("build", "S6"): 1.0}
 
 SUBGROUPS_UP_TO = 120  # subgroups() is timed on groups up to this order
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def main(argv: list[str] | None = None) -> int:

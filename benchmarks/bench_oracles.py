@@ -19,11 +19,10 @@ import argparse
 import os
 import platform
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from _timing import best_of
 
 import equifuzz as ef
 from equifuzz import groups, reps
@@ -149,15 +148,6 @@ def pairwise_equivariant(net: ef.ReLUNet, rho_in: Representation, rho_out: Repre
 
 
 # -- timing ---------------------------------------------------------------------------------------
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def bench_setting(s: Setting, width: int, seed: int, repeat: int) -> bool:

@@ -22,7 +22,6 @@ import numpy as np
 
 from . import groups, reps
 from .examples import Case, example_a, example_b
-from .families import flipped_net, layerwise_net, random_net
 from .groups import FiniteGroup
 from .nets import ReLUNet
 from .oracles import (
@@ -179,8 +178,9 @@ class CaseOutcome:
 
 
 def run_case(spec: CaseSpec, profile: Profile, device: str | None = None) -> CaseOutcome:
-    """Run every claim that applies to one case."""
+    """Run every claim that applies to one case (networks from the strategies' seeded builders)."""
     from .search.kernel import screen_then_confirm
+    from .strategies import build_flipped_net, build_relu_net, build_symmetrized_net
 
     G, rho_in, rho_out = build_reps(spec)
     rng = np.random.default_rng(spec.seed)
@@ -188,13 +188,15 @@ def run_case(spec: CaseSpec, profile: Profile, device: str | None = None) -> Cas
     checks: list[Check] = []
     findings: list[Finding] = []
     d, p, m = rho_in.dim, rho_out.dim, profile.width
+    s1, s2, s3 = (int(x) for x in rng.integers(0, 2**32, size=3))
     nets: dict[str, ReLUNet] = {
-        "random": random_net(d, p, m, rng),
-        "layerwise": layerwise_net(rho_in, rho_out, max(1, m // 2), rng),
+        "random": build_relu_net(d, p, m, s1),
+        "layerwise": build_symmetrized_net(rho_in, rho_out, max(1, m // 2), s2),
     }
-    folded = flipped_net(rho_in, rho_out, rng)
+    folded = build_flipped_net(rho_in, rho_out, [int(k) for k in rng.integers(0, 64, size=3)], s3,
+                               integer_weights=False)
     if folded is not None:
-        nets["folded"] = folded
+        nets["folded"] = folded[0]
     names = list(nets)
     verdicts = {k: check_equivariant(n, rho_in, rho_out) for k, n in nets.items()}
 
