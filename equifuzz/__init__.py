@@ -1,9 +1,9 @@
 """equifuzz: property-based testing and fuzzing of equivariance claims."""
 
-from . import groups, reps
+from . import gate, groups, reps
 from .errors import *  # noqa: F401,F403
 from .errors import __all__ as _errors_all
-from .gate import assert_equivariant, irreps_representation
+from .gate import GateVerdict, assert_equivariant, irreps_representation
 from .nets import CanonicalForm, ReLUNet, from_torch
 from .oracles import (
     EquivalenceVerdict,
@@ -30,6 +30,8 @@ __all__ = [
     "reps",
     "ReLUNet",
     "assert_equivariant",
+    "gate",
+    "GateVerdict",
     "irreps_representation",
     "CanonicalForm",
     "from_torch",

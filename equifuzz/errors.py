@@ -14,6 +14,7 @@ __all__ = [
     "UnknownElementError",
     "GroupMismatchError",
     "EquivarianceError",
+    "DeviceError",
 ]
 
 
@@ -66,3 +67,7 @@ class EquivarianceError(EquifuzzError, AssertionError):
     def __init__(self, message: str, verdict: object = None) -> None:
         super().__init__(message)
         self.verdict = verdict
+
+
+class DeviceError(EquifuzzError, ValueError):
+    """Tensors or modules that must share one device are on different devices."""

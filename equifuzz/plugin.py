@@ -37,9 +37,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
+from .profiles import PROFILES, active_profile
+
 __all__ = ["PROFILES", "BATCH_SIZES", "register_profiles", "chosen_profile"]
 
-PROFILES = ("dev", "ci", "nightly", "gpu")
 #: Inputs per network for batched equivariance checks, per profile.
 BATCH_SIZES = {"dev": 256, "ci": 256, "nightly": 4096, "gpu": 65536}
 _SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -65,18 +66,12 @@ def register_profiles(root: str | os.PathLike[str] | None = None) -> None:
     settings.register_profile("gpu", max_examples=300, deadline=None, suppress_health_check=_SLOW)
 
 
-def _truthy(value: str | None) -> bool:
-    return value is not None and value.strip().lower() not in ("", "0", "false", "no")
-
-
 def chosen_profile(option: str | None = None, environ: dict[str, str] | None = None) -> str:
     """The profile to load: the option, else EQUIFUZZ_PROFILE, else ``ci`` under CI, else ``dev``."""
-    env = os.environ if environ is None else environ
-    name = option or env.get("EQUIFUZZ_PROFILE") or ("ci" if _truthy(env.get("CI")) else "dev")
-    if name not in PROFILES:
-        raise pytest.UsageError(f"unknown equifuzz profile {name!r} (from --equifuzz-profile or "
-                                f"EQUIFUZZ_PROFILE); choose one of {', '.join(PROFILES)}")
-    return name
+    try:
+        return active_profile(option, environ)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -17,6 +17,8 @@ import os
 import platform
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +35,8 @@ from .schema import SCHEMA_VERSION, validate
 __all__ = [
     "write_report",
     "write_case_report",
+    "atomic_folder",
+    "dumps",
     "report_folder_name",
     "report_data",
     "render_markdown",
@@ -71,9 +75,7 @@ def write_report(result: Minimized | FailureCase, out: str | os.PathLike[str] = 
     final = parent / name
     if final.exists():
         return final
-    tmp = parent / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    os.mkdir(tmp)
-    try:
+    with atomic_folder(final) as tmp:
         outcome = evaluate(case)
         kind = figure_kind(case, outcome)
         files = list(FILES) + (["figure.png"] if kind else [])
@@ -85,17 +87,29 @@ def write_report(result: Minimized | FailureCase, out: str | os.PathLike[str] = 
         if kind:
             write_figure(case, outcome, tmp / "figure.png")
         _write_text(tmp / "report.json", dumps(data) + "\n")
+    return final
+
+
+@contextmanager
+def atomic_folder(final: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of ``final`` to fill, then rename it into place.
+
+    An exception removes the temporary folder; if ``final`` appeared meanwhile (another process wrote
+    the same content-named folder) the temporary one is dropped.
+    """
+    tmp = final.parent / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    os.mkdir(tmp)
+    try:
+        yield tmp
         try:
             os.rename(tmp, final)
         except OSError:
-            if final.exists():  # written meanwhile by another process: same hash, same failure
-                shutil.rmtree(tmp, ignore_errors=True)
-                return final
-            raise
+            if not final.exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return final
 
 
 def dumps(obj: Any, indent: int = 0) -> str:

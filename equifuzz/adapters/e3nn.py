@@ -1,0 +1,101 @@
+"""e3nn adapter: O(3) representations from e3nn ``Irreps`` and the blocks of an e3nn module.
+
+    from equifuzz.adapters import e3nn as efe
+    ef.assert_equivariant(module, efe.O3, *efe.blocks(module))            # irreps read off the module
+    ef.assert_equivariant(conv, efe.O3, ("cartesian_points", efe.irreps("8x0e + 4x1o")), efe.irreps("4x1o"))
+
+The matrices follow e3nn's own ``Irreps.D_from_matrix`` (its angles, generators and parity), so the gate
+checks a module against the action e3nn itself defines; the exponentials are computed accurately
+(:func:`wigner_D`), and tests hold them to ``D_from_matrix`` where torch's are accurate.
+Install with ``pip install 'equifuzz[e3nn]'``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from ..errors import GroupMismatchError, RepresentationError
+from ..gate.actions import Points
+from ..groups import ContinuousGroup, o3, so3
+from ..reps import ContinuousRepresentation, defining
+
+__all__ = ["O3", "SO3", "irreps", "wigner_D", "cartesian_points", "blocks"]
+
+O3 = o3()
+SO3 = so3()
+
+
+def _e3nn_o3() -> Any:
+    try:
+        from e3nn import o3 as e3o3
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("equifuzz.adapters.e3nn needs e3nn: pip install 'equifuzz[e3nn]'") from exc
+    return e3o3
+
+
+@functools.cache
+def _generators(l: int) -> np.ndarray:
+    """e3nn's real so(3) generators for degree l, in float64 (e3nn builds them in the default dtype)."""
+    import torch
+
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        return _e3nn_o3().so3_generators(l).numpy()
+    finally:
+        torch.set_default_dtype(default)
+
+
+def wigner_D(irreps_: Any, R: np.ndarray) -> np.ndarray:
+    """e3nn's ``Irreps.D_from_matrix(R)`` in float64 with accurate exponentials.
+
+    Same convention as e3nn (``matrix_to_angles``, then exp(alpha J_y) exp(beta J_x) exp(gamma J_y) with
+    e3nn's generators, times the parity p^k), but the exponentials come from ``scipy.linalg.expm``:
+    ``torch.matrix_exp`` in float64 loses up to 1e-10 for arguments of norm ~0.01-0.08, which
+    D_from_matrix inherits and a searched element finds.
+    """
+    import scipy.linalg
+    import torch
+
+    e3o3 = _e3nn_o3()
+    R = np.asarray(R, dtype=np.float64)
+    d = float(np.sign(np.linalg.det(R)))
+    angles = e3o3.matrix_to_angles(torch.as_tensor(d * R, dtype=torch.float64))
+    a, b, c = (float(t) for t in angles)
+    blocks = []
+    for mul, ir in e3o3.Irreps(irreps_):
+        X = _generators(ir.l)
+        D = scipy.linalg.expm(a * X[1]) @ scipy.linalg.expm(b * X[0]) @ scipy.linalg.expm(c * X[1])
+        D = D * (ir.p if d < 0 else 1)
+        blocks += [D] * mul
+    return scipy.linalg.block_diag(*blocks) if blocks else np.zeros((0, 0))
+
+
+def irreps(spec: Any, group: ContinuousGroup = O3) -> ContinuousRepresentation:
+    """The representation of ``group`` (O(3) by default, or SO(3)) on the features of ``Irreps(spec)``."""
+    if not isinstance(group, ContinuousGroup) or group.dim != 3:
+        raise GroupMismatchError(f"irreps act through 3x3 rotation matrices; {group} is not SO(3) or O(3)")
+    ir = _e3nn_o3().Irreps(spec)
+    return ContinuousRepresentation(group, int(ir.dim), lambda m: wigner_D(ir, m), name=str(ir))
+
+
+def cartesian_points(group: ContinuousGroup = O3) -> Points:
+    """Positions in R^3 that rotate (and reflect) and translate: x -> R x + t."""
+    return Points(defining(group), name="cartesian_points")
+
+
+def blocks(module: Any, group: ContinuousGroup = O3) -> tuple[Any, Any]:
+    """(rho_in, rho_out) read off an e3nn module's ``irreps_in``/``irreps_out`` (or ``irreps_in1``,
+    ``irreps_in2`` for tensor products); several inputs give a tuple."""
+    if hasattr(module, "irreps_in1") and hasattr(module, "irreps_in2"):
+        rho_in: Any = (irreps(module.irreps_in1, group), irreps(module.irreps_in2, group))
+    elif hasattr(module, "irreps_in"):
+        rho_in = irreps(module.irreps_in, group)
+    else:
+        raise RepresentationError(f"{type(module).__name__} has no irreps_in: pass rho_in yourself")
+    if not hasattr(module, "irreps_out"):
+        raise RepresentationError(f"{type(module).__name__} has no irreps_out: pass rho_out yourself")
+    return rho_in, irreps(module.irreps_out, group)

@@ -1,0 +1,202 @@
+"""How a group element acts on one input or output block of a module.
+
+A block is a tensor whose last axis carries a representation: ``Linear`` applies rho(g) to that axis,
+``Points`` does the same and then translates (cartesian points: positions move with rotations and
+translations), ``Fixed`` leaves the block alone (indices, masks, anything that does not transform).
+``as_action`` turns what a user passes (a representation, an object with ``D_from_matrix`` such as
+e3nn's ``Irreps``, ``"cartesian_points"``, ``None``) into one of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import GroupMismatchError, RepresentationError, ShapeError
+from ..groups import ContinuousGroup, FiniteGroup
+from ..reps import ContinuousRepresentation, Representation, defining
+
+__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "as_action", "as_actions", "irreps_representation"]
+
+AnyGroup = FiniteGroup | ContinuousGroup
+AnyRep = Representation | ContinuousRepresentation
+
+
+@dataclass(frozen=True, eq=False)
+class Element:
+    """A group element as the gate tests it: a finite-group ``index`` or a continuous-group ``matrix``,
+    with a ``translation`` for blocks of points (``None``: no translation)."""
+
+    label: str
+    index: int | None = None
+    matrix: np.ndarray | None = None
+    translation: np.ndarray | None = None
+
+    def replace(self, **kw: Any) -> Element:
+        d = dict(label=self.label, index=self.index, matrix=self.matrix, translation=self.translation)
+        d.update(kw)
+        return Element(**d)
+
+    def describe(self) -> str:
+        def fmt(a: np.ndarray) -> str:
+            return np.array2string(np.asarray(a), precision=4, separator=", ", max_line_width=400)
+
+        s = self.label
+        if self.matrix is not None:
+            s += f", R = {fmt(self.matrix)}"
+        if self.translation is not None:
+            s += f", t = {fmt(self.translation)}"
+        return s
+
+
+class Action:
+    """The action of group elements on one block (a tensor whose last axis has ``dim`` entries)."""
+
+    name: str = "block"
+    dim: int | None = None
+    transforms: bool = True
+
+    def matrix(self, g: Element) -> np.ndarray:
+        raise NotImplementedError
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+@dataclass(eq=False)
+class Linear(Action):
+    """x -> x rho(g)^T on the last axis."""
+
+    rep: AnyRep
+    name: str = ""
+    _cache: dict[int, tuple[Element, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.dim = self.rep.dim
+        self.name = self.name or str(getattr(self.rep, "name", "rep"))
+
+    def matrix(self, g: Element) -> np.ndarray:
+        hit = self._cache.get(id(g))
+        if hit is not None and hit[0] is g:  # the cache holds g, so its id cannot be reused meanwhile
+            return hit[1]
+        if isinstance(self.rep, Representation):
+            if g.index is None:
+                raise GroupMismatchError(f"{self.name} is a representation of a finite group; "
+                                         f"element {g.label} has no index")
+            M = np.asarray(self.rep(g.index), dtype=np.float64)
+        else:
+            if g.matrix is None:
+                raise GroupMismatchError(f"{self.name} is a representation of {self.rep.group}; "
+                                         f"element {g.label} has no matrix")
+            M = np.asarray(self.rep(g.matrix), dtype=np.float64)
+        self._cache[id(g)] = (g, M)
+        return M
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.dim:
+            raise ShapeError(f"block {self.name} has dimension {self.dim}, but the tensor's last axis has "
+                             f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
+        M = torch.as_tensor(self.matrix(g), dtype=x.dtype, device=x.device)
+        return x @ M.T
+
+
+@dataclass(eq=False)
+class Points(Linear):
+    """Cartesian points: x -> x rho(g)^T + t (rotate, then translate by the element's translation)."""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or "cartesian_points"
+        super().__post_init__()
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        y = super().apply(g, x)
+        if g.translation is not None:
+            y = y + torch.as_tensor(g.translation, dtype=x.dtype, device=x.device)
+        return y
+
+
+@dataclass(eq=False)
+class Fixed(Action):
+    """A block that does not transform (passed through unchanged; not drawn by the gate)."""
+
+    name: str = "not transformed"
+
+    def __post_init__(self) -> None:
+        self.dim = None
+        self.transforms = False
+
+    def matrix(self, g: Element) -> np.ndarray:
+        raise RepresentationError("a block that does not transform has no matrix")
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def irreps_representation(group: ContinuousGroup, irreps: Any, name: str | None = None) -> ContinuousRepresentation:
+    """A representation of O(3)/SO(3) from an object with ``D_from_matrix(R)`` and ``dim`` (e3nn Irreps)."""
+    if not isinstance(group, ContinuousGroup) or group.dim != 3:
+        raise GroupMismatchError(f"irreps act through 3x3 rotation matrices; {group} is not SO(3) or O(3)")
+
+    def fn(m: np.ndarray) -> np.ndarray:
+        # e3nn builds its Wigner-D constants in the default dtype: float32 unless asked (4e-7 errors)
+        default = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            D = irreps.D_from_matrix(torch.as_tensor(m, dtype=torch.float64))
+        finally:
+            torch.set_default_dtype(default)
+        return D.detach().cpu().double().numpy() if hasattr(D, "detach") else np.asarray(D, dtype=np.float64)
+
+    return ContinuousRepresentation(group, int(irreps.dim), fn, name=name or str(irreps))
+
+
+def _same_group(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, FiniteGroup) and isinstance(b, FiniteGroup):
+        return a.order == b.order and np.array_equal(a.table, b.table)
+    return bool(a == b)
+
+
+def as_action(spec: Any, group: AnyGroup, where: str) -> Action:
+    """One block's action from a representation, an Irreps-like object, ``"cartesian_points"`` or ``None``."""
+    if spec is None:
+        return Fixed()
+    if isinstance(spec, Action):
+        rep = getattr(spec, "rep", None)
+        if rep is not None and not _same_group(rep.group, group):
+            raise GroupMismatchError(f"{where} is a representation of {rep.group}, not of {group}")
+        return spec
+    if isinstance(spec, str):
+        if spec in ("cartesian_points", "cartesian"):
+            if not isinstance(group, ContinuousGroup):
+                raise RepresentationError(f"{where}: 'cartesian_points' needs SO(2), O(2), SO(3) or O(3); for "
+                                          f"{group} pass ef.gate.Points(rho) with the representation on the points")
+            return Points(defining(group), name="cartesian_points") if spec == "cartesian_points" \
+                else Linear(defining(group), name="cartesian")
+        raise RepresentationError(f"{where}: unknown block {spec!r}; use a representation, an Irreps, "
+                                  "'cartesian_points', 'cartesian' or None")
+    if isinstance(spec, (Representation, ContinuousRepresentation)):
+        if not _same_group(spec.group, group):
+            raise GroupMismatchError(f"{where} is a representation of {spec.group}, not of {group}")
+        return Linear(spec)
+    if hasattr(spec, "D_from_matrix") and hasattr(spec, "dim"):
+        if not isinstance(group, ContinuousGroup):
+            raise GroupMismatchError(f"{where} is an Irreps (a representation of O(3)); {group} is finite")
+        if type(spec).__module__.startswith("e3nn."):
+            from ..adapters.e3nn import irreps  # accurate exponentials (see adapters.e3nn.wigner_D)
+
+            return Linear(irreps(spec, group))
+        return Linear(irreps_representation(group, spec))
+    raise RepresentationError(f"{where}: cannot act on a block given as {type(spec).__name__}; pass a "
+                              "Representation, an Irreps, 'cartesian_points', 'cartesian' or None")
+
+
+def as_actions(spec: Any, group: AnyGroup, side: str) -> tuple[list[Action], bool]:
+    """Actions for every block of one side, and whether the side was given as a tuple (several blocks)."""
+    if isinstance(spec, (tuple, list)) and not hasattr(spec, "D_from_matrix"):  # e3nn's Irreps is a tuple
+        return [as_action(s, group, f"{side}[{i}]") for i, s in enumerate(spec)], True
+    return [as_action(spec, group, side)], False

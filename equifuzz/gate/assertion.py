@@ -1,0 +1,233 @@
+"""``assert_equivariant``: the CI gate for any torch module or callable, with one or several blocks.
+
+    ef.assert_equivariant(model, ef.groups.o3(), (Irreps("1o"), "cartesian_points"), Irreps("0e + 1o"))
+
+Inputs are drawn (or taken from ``inputs=``) in float64, transformed in float64 and cast to the
+function's own dtype and device; TF32 is off while it runs. The gate measures every output block
+under the elements of ``search.initial_elements`` on two sets of inputs, then hill-climbs from the
+worst pairs over inputs and elements. A failure is shrunk (``minimize``), written as a report
+(``report``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
+function is re-run in float64 (against the same tolerance) is rounding: the gate passes, warns
+``RoundingWarning`` and the verdict says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import DeviceError, EquivarianceError, ShapeError
+from ..groups import ContinuousGroup, FiniteGroup
+from ..oracles.verdict import Verdict
+from ..profiles import active_profile
+from ..search import no_tf32
+from .actions import as_actions
+from .check import Probe, default_tolerances, measure
+from .minimize import minimize_trial
+from .report import write_gate_report
+from .search import Trial, draw_inputs, evaluate, initial_elements, search, translation_scale
+
+__all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
+
+
+class RoundingWarning(UserWarning):
+    """A low-precision failure that disappears in float64: rounding, not a broken symmetry."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard the gate looks: inputs per set, random words/Haar samples, search rounds and width,
+    and the minimizer's evaluation budget."""
+
+    n_inputs: int
+    n_words: int
+    search_rounds: int
+    search_width: int
+    minimize_checks: int
+
+
+BUDGETS = {
+    "dev": Budget(64, 16, 12, 4, 48),
+    "ci": Budget(64, 16, 12, 4, 48),
+    "nightly": Budget(512, 64, 48, 8, 96),
+    "gpu": Budget(4096, 128, 48, 8, 96),
+}
+
+
+@dataclass(frozen=True)
+class GateVerdict(Verdict):
+    """Worst error-to-tolerance ``ratio`` over output blocks, elements and inputs (holds when <= 1),
+    with the block, element and numbers behind it."""
+
+    ratio: float
+    error: float
+    tolerance: float
+    rtol: float
+    atol: float
+    scale: float
+    output_block: int
+    output_name: str
+    n_outputs: int
+    element: str
+    element_matrix: np.ndarray | None
+    element_index: int | None
+    translation: np.ndarray | None
+    dtype: str
+    device: str
+    seed: int
+    profile: str
+    n_elements: int
+    n_evaluations: int
+    block_ratios: tuple[float, ...] = ()
+    rounding: bool = False
+    float64_ratio: float | None = None
+    report: str | None = None
+
+    def __str__(self) -> str:
+        head = "equivariant" if self.holds else "NOT equivariant"
+        if self.rounding:
+            head = f"equivariant up to rounding (fails in {self.dtype} with ratio {self.ratio:.3g}, holds in float64 " \
+                   f"with ratio {self.float64_ratio:.3g})"
+        s = (f"{head} [worst output {self.output_block} ({self.output_name}): error {self.error:.3e} vs tolerance "
+             f"{self.tolerance:.3e} = atol {self.atol:.2e} + rtol {self.rtol:.2e} x scale {self.scale:.3g}; "
+             f"{self.n_elements} (element, input set) pairs, {self.n_evaluations} evaluations; {self.dtype} on "
+             f"{self.device}; seed {self.seed}, profile {self.profile}]")
+        return s + f"\n  worst element: {self.element}"
+
+
+def _dtype_device(fn: Any, inputs: Sequence[Any] | None, dtype: torch.dtype | None,
+                  device: str | torch.device | None) -> tuple[torch.dtype, torch.device]:
+    own: torch.Tensor | None = None
+    if isinstance(fn, torch.nn.Module):
+        own = next((t for t in [*fn.parameters(), *fn.buffers()] if t.is_floating_point()), None)
+    if own is None and inputs is not None:
+        own = next((x for x in inputs if isinstance(x, torch.Tensor) and x.is_floating_point()), None)
+    dt = dtype or (own.dtype if own is not None else torch.float64)
+    dev = torch.device(device) if device is not None else (own.device if own is not None else torch.device("cpu"))
+    if own is not None and device is not None and own.device.type != dev.type:
+        raise DeviceError(f"the function's tensors are on {own.device} but device={str(dev)!r}: move the module "
+                          "or leave device unset (the gate then uses the module's device)")
+    return dt, dev
+
+
+def _as64(fn: Any) -> Any:
+    if isinstance(fn, torch.nn.Module):
+        return copy.deepcopy(fn).double()
+    return fn
+
+
+def assert_equivariant(
+    fn: Callable[..., Any],
+    group: FiniteGroup | ContinuousGroup,
+    rho_in: Any,
+    rho_out: Any,
+    *,
+    inputs: Any = None,
+    profile: str | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+    seed: int = 0,
+    report_dir: str | os.PathLike[str] | None = None,
+) -> GateVerdict:
+    """Check fn(g.x) = g.fn(x) for every block; return the verdict or raise ``EquivarianceError``.
+
+    ``rho_in``/``rho_out``: a representation of ``group`` (finite or SO(2)/O(2)/SO(3)/O(3)), an e3nn
+    ``Irreps``, ``"cartesian_points"`` (rotate and translate), ``None`` (does not transform; an input
+    given in ``inputs``, or an invariant output), or a tuple of those for several inputs/outputs.
+    ``inputs``: tensors to start from (required for blocks that do not transform); else Gaussians.
+    Tolerance per output block: ``atol + rtol * scale`` with scale the largest output entry; defaults
+    ``rtol = eps(dtype)^(2/3)`` and ``atol = 64 eps(dtype) x`` the largest output entry of all blocks.
+    ``profile`` (default: EQUIFUZZ_PROFILE, ``ci`` under CI, else ``dev``) sets the budgets
+    (:data:`BUDGETS`); ``device`` defaults to the module's; ``dtype`` is for parameter-free callables
+    (default: the inputs' dtype, else float64). The report goes to ``report_dir`` (default
+    ``$EQUIFUZZ_REPORTS``, else ``reports/``).
+    """
+    in_actions, in_tuple = as_actions(rho_in, group, "rho_in")
+    out_actions, out_tuple = as_actions(rho_out, group, "rho_out")
+    if inputs is not None and not in_tuple:
+        inputs = [inputs]
+    elif inputs is not None and (isinstance(inputs, torch.Tensor) or not isinstance(inputs, (tuple, list))):
+        raise ShapeError(f"rho_in names {len(in_actions)} input blocks, so inputs must be a tuple of as many tensors")
+    name = active_profile(profile)
+    budget = BUDGETS[name]
+    dt, dev = _dtype_device(fn, inputs, dtype, device)
+    rtol_, atol_ = default_tolerances(dt, rtol, atol)
+    rng = np.random.default_rng(seed)
+    with no_tf32():
+        probe = Probe(fn, dt, dev, in_actions, out_actions, out_tuple)
+        sets = draw_inputs(in_actions, inputs, budget.n_inputs, seed, dev)
+        elements = initial_elements(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
+        trials: list[Trial] = []
+        for xs in sets:
+            trials += evaluate(probe, xs, elements, rtol=rtol_, atol=atol_)
+        trials.sort(key=lambda t: -t.ratio)
+        tried = len(trials)
+        if trials[0].ratio <= 1.0 and budget.search_rounds:
+            found = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_, atol=atol_,
+                           seed=seed)
+            tried += budget.search_rounds * budget.search_width
+            trials = sorted(found + trials, key=lambda t: -t.ratio)
+        worst = trials[0]
+        holds = worst.ratio <= 1.0
+        rounding, ratio64 = False, None
+        if not holds and dt != torch.float64:
+            rounding, ratio64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol)
+        report = None
+        if not holds and not rounding:
+            worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks)
+            out = Path(report_dir or os.environ.get("EQUIFUZZ_REPORTS") or "reports")
+            report = str(write_gate_report(fn, probe, worst, group=group, out=out, seed=seed, profile=name, log=log,
+                                           atol_given=atol))
+    m, k = worst.m, worst.m.block
+    verdict = GateVerdict(
+        holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
+        out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
+        worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried, probe.calls,
+        block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, report=report,
+    )
+    if rounding:
+        warnings.warn(RoundingWarning(f"{_fn_name(fn)}: {verdict}"), stacklevel=2)
+    if not verdict.holds:
+        raise EquivarianceError(_message(fn, group, verdict, in_actions, worst), verdict)
+    return verdict
+
+
+def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float,
+                   atol: float | None) -> tuple[bool, float]:
+    """Re-measure the failing trials with the function in float64, against the same tolerance: a
+    failure that disappears there is rounding in the lower precision."""
+    p64 = Probe(_as64(fn), torch.float64, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple)
+    p64.eps = probe.eps  # the default atol keeps the tested dtype's eps
+    worst = 0.0
+    for t in trials:
+        if t.ratio <= 1.0:
+            continue
+        worst = max(worst, measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio)
+    return worst <= 1.0, worst
+
+
+def _fn_name(fn: Any) -> str:
+    return type(fn).__name__ if isinstance(fn, torch.nn.Module) else getattr(fn, "__qualname__", repr(fn))
+
+
+def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], worst: Trial) -> str:
+    blocks = ", ".join(f"{j}: {a.name} {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
+                       for j, (a, x) in enumerate(zip(in_actions, worst.xs, strict=True)))
+    msg = (f"{_fn_name(fn)} is not equivariant under {getattr(group, 'name', group)}: output block "
+           f"{v.output_block} of {v.n_outputs} ({v.output_name}) at {v.element}\n"
+           f"  max |f(g.x) - g.f(x)| = {v.error:.3e} > tolerance {v.tolerance:.3e} (atol {v.atol:.2e} + rtol "
+           f"{v.rtol:.2e} x output scale {v.scale:.3g}; {v.dtype} on {v.device})\n"
+           f"  input blocks: {blocks}\n")
+    if v.report:
+        msg += f"  minimal report: {v.report}/report.md (replay: python {v.report}/repro.py)\n"
+    return msg + f"  seed {v.seed}, profile {v.profile}"

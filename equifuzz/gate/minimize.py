@@ -1,0 +1,100 @@
+"""Shrink a gate failure: the simplest failing element, fewest input rows, roundest input values.
+
+Each step is kept only when the case still fails (error above tolerance). Elements: the generators
+first (finite groups) or the covering subgroup's generators and elements (continuous groups), and
+the translation dropped when it is not needed. Rows: when every input block is a tensor with the same
+leading length (no block that does not transform), halves are kept while the failure survives, then
+single rows are dropped. Values: inputs rounded to integers, else to one or two decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from ..groups import ContinuousGroup, FiniteGroup
+from .actions import Element
+from .check import Probe, measure
+from .search import Trial
+
+__all__ = ["minimize_trial"]
+
+
+def _simple_elements(group: FiniteGroup | ContinuousGroup, g: Element) -> Iterator[Element]:
+    t = g.translation
+    if isinstance(group, FiniteGroup):
+        for h in group.generators:
+            yield Element(f"g = {group.word_str(h)}", index=h, translation=t)
+        return
+    cover = group.covering()
+    order = list(dict.fromkeys([*cover.generators, *range(1, cover.order)]))
+    for h in order:
+        yield Element(f"covering element {cover.word_str(h)}", matrix=cover.labels[h], translation=t)  # type: ignore[index]
+
+
+def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Trial, *, rtol: float,
+                   atol: float | None, max_checks: int = 48) -> tuple[Trial, list[str]]:
+    """The smallest failing trial found within ``max_checks`` evaluations, and what each step did."""
+    log: list[str] = []
+    checks = 0
+
+    def attempt(xs: list[Any], g: Element) -> Trial | None:
+        nonlocal checks
+        if checks >= max_checks:
+            return None
+        checks += 1
+        try:
+            ys = probe(xs)
+            t = Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol))
+        except Exception:  # a smaller input the function cannot take is simply not kept
+            return None
+        return t if t.ratio > 1.0 else None
+
+    for g in _simple_elements(group, trial.g):
+        t = attempt(trial.xs, g)
+        if t is not None:
+            log.append(f"element {trial.g.label} -> {g.label}")
+            trial = t
+            break
+    if trial.g.translation is not None:
+        t = attempt(trial.xs, trial.g.replace(translation=None))
+        if t is not None:
+            log.append("translation dropped")
+            trial = t
+
+    blocks = trial.xs
+    rows = {x.shape[0] for x in blocks if isinstance(x, torch.Tensor) and x.ndim >= 2}
+    sliceable = all(a.transforms for a in probe.in_actions) and len(rows) == 1
+    if sliceable:
+        n = rows.pop()
+        while n > 1 and checks < max_checks:
+            for part in (slice(0, n // 2), slice(n // 2, n)):
+                t = attempt([x[part] for x in trial.xs], trial.g)
+                if t is not None:
+                    trial, n = t, t.xs[0].shape[0]
+                    break
+            else:
+                break
+        if n > 1:
+            i = 0
+            while i < n and n > 1 and checks < max_checks:
+                keep = [j for j in range(n) if j != i]
+                t = attempt([x[keep] for x in trial.xs], trial.g)
+                if t is not None:
+                    trial, n = t, n - 1
+                else:
+                    i += 1
+        log.append(f"{n} input row(s)")
+
+    for decimals in (0, 1, 2):
+        xs = [torch.round(x, decimals=decimals) if a.transforms else x
+              for a, x in zip(probe.in_actions, trial.xs, strict=True)]
+        t = attempt(xs, trial.g)
+        if t is not None:
+            log.append("inputs rounded to integers" if decimals == 0 else f"inputs rounded to {decimals} decimal(s)")
+            trial = t
+            break
+    log.append(f"{checks} check(s)")
+    return trial, log

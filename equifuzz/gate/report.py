@@ -1,0 +1,228 @@
+"""Gate reports: one folder per failure, replayable without the representations that found it.
+
+``case.pt`` stores the minimal inputs and, for every block, the matrix (and translation) the failing
+element acts by, so a replay needs only the function: ``module.pt`` (the module itself, when it can be
+pickled) or one the caller passes. The folder (``gate-<16 hex>``, a SHA-256 of the case) holds
+``report.md``, ``report.json``, ``case.pt``, ``repro.py`` and, when it pickles, ``module.pt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..oracles.verdict import jsonable
+from ..report.writers import atomic_folder
+from .actions import Action, Element, Fixed, Points
+from .check import ATOL_EPS, RTOL_POWER, Measure, Probe, measure
+from .search import Trial
+
+__all__ = ["write_gate_report", "replay", "CASE_FORMAT"]
+
+CASE_FORMAT = "equifuzz-gate-case/1"
+
+
+@dataclass(eq=False)
+class _Recorded(Action):
+    """A block acted on by a recorded matrix (and translation), whatever the element."""
+
+    M: np.ndarray | None
+    t: np.ndarray | None
+    name: str = "recorded"
+
+    def __post_init__(self) -> None:
+        self.transforms = self.M is not None
+        self.dim = None if self.M is None else int(self.M.shape[0])
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        if self.M is None:
+            return x
+        y = x @ torch.as_tensor(self.M, dtype=x.dtype, device=x.device).T
+        return y if self.t is None else y + torch.as_tensor(self.t, dtype=x.dtype, device=x.device)
+
+
+def _recorded(actions: Sequence[Action], g: Element) -> list[dict[str, Any]]:
+    out = []
+    for a in actions:
+        if isinstance(a, Fixed) or not a.transforms:
+            out.append({"name": a.name, "matrix": None, "translation": None})
+        else:
+            t = g.translation if isinstance(a, Points) else None
+            out.append({"name": a.name, "matrix": a.matrix(g), "translation": t})
+    return out
+
+
+def _digest(case: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([case["function"], case["element"], case["dtype"]]).encode())
+    for side in ("in_blocks", "out_blocks"):
+        for b in case[side]:
+            for key in ("matrix", "translation"):
+                if b[key] is not None:
+                    h.update(np.ascontiguousarray(b[key], dtype=np.float64).tobytes())
+    for x in case["inputs"]:
+        if isinstance(x, torch.Tensor):
+            h.update(x.detach().cpu().contiguous().numpy().tobytes())
+        else:
+            h.update(repr(x).encode())
+    return h.hexdigest()
+
+
+def _fmt(a: Any) -> str:
+    return np.array2string(np.asarray(a, dtype=np.float64), precision=6, separator=", ", max_line_width=100)
+
+
+def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, group: Any, out: str | Path,
+                      seed: int, profile: str, log: Sequence[str], atol_given: float | None,
+                      notes: Sequence[str] = ()) -> Path:
+    """Write the report of a failing trial under ``out``; return its folder (existing ones are kept)."""
+    m = trial.m
+    case = {
+        "format": CASE_FORMAT,
+        "function": _function_name(fn),
+        "group": str(getattr(group, "name", group)),
+        "element": trial.g.label,
+        "dtype": str(probe.dtype).replace("torch.", ""),
+        "rtol": m.rtol,
+        "atol": atol_given,
+        "out_tuple": probe.out_tuple,
+        "in_blocks": _recorded(probe.in_actions, trial.g),
+        "out_blocks": _recorded(probe.out_actions, trial.g),
+        "inputs": [x.detach().cpu() if isinstance(x, torch.Tensor) else x for x in trial.xs],
+    }
+    digest = _digest(case)
+    name = f"gate-{digest[:16]}"
+    parent = Path(out)
+    parent.mkdir(parents=True, exist_ok=True)
+    final = parent / name
+    if final.exists():
+        return final
+    with atomic_folder(final) as tmp:
+        torch.save(case, tmp / "case.pt")
+        pickled = _save_module(fn, tmp / "module.pt")
+        data = {
+            "format": CASE_FORMAT, "digest": digest, "function": case["function"], "group": case["group"],
+            "element": trial.g.label, "element_matrix": trial.g.matrix, "element_index": trial.g.index,
+            "translation": trial.g.translation, "dtype": case["dtype"], "device": str(probe.device),
+            "seed": seed, "profile": profile,
+            "tolerance_rule": _rule(m, atol_given, probe.eps),
+            "outputs": [{"block": k, "name": a.name, "error": e, "tolerance": t, "ratio": r, "scale": s}
+                        for k, (a, e, t, r, s) in enumerate(zip(probe.out_actions, m.errors, m.tolerances,
+                                                                m.ratios, m.scales, strict=True))],
+            "inputs": [{"block": j, "name": a.name, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None}
+                       for j, (a, x) in enumerate(zip(probe.in_actions, trial.xs, strict=True))],
+            "minimization": list(log), "notes": list(notes), "module_pickled": pickled,
+            "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else []),
+        }
+        (tmp / "report.json").write_text(json.dumps(jsonable(data), indent=2) + "\n")
+        (tmp / "report.md").write_text(_markdown(data, trial, probe, name))
+        (tmp / "repro.py").write_text(_REPRO.format(name=name))
+    return final
+
+
+def _function_name(fn: Any) -> str:
+    return type(fn).__name__ if isinstance(fn, torch.nn.Module) else getattr(fn, "__qualname__", repr(fn))
+
+
+def _rule(m: Measure, atol_given: float | None, eps: float) -> str:
+    a = f"atol {m.atol:.3g}" + ("" if atol_given is not None else f" (= {ATOL_EPS:g} eps x largest output entry)")
+    return f"error <= {a} + rtol {m.rtol:.3g} x output scale (default rtol = eps^{RTOL_POWER:.3g}, eps = {eps:.3g})"
+
+
+def _save_module(fn: Any, path: Path) -> bool:
+    if not isinstance(fn, torch.nn.Module):
+        return False
+    buf = io.BytesIO()
+    try:
+        torch.save(fn, buf)
+    except Exception:  # local classes, lambdas, compiled code: the caller passes the module to replay
+        return False
+    path.write_bytes(buf.getvalue())
+    return True
+
+
+def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> str:
+    lines = [f"# equifuzz gate: {data['function']} is not equivariant", "",
+             f"- group: {data['group']}",
+             f"- element: {trial.g.describe()}",
+             f"- dtype: {data['dtype']} on {data['device']}; seed {data['seed']}, profile {data['profile']}",
+             f"- tolerance: {data['tolerance_rule']}", "",
+             "| output block | representation | max abs f(g.x) - g.f(x) | tolerance | ratio | output scale |",
+             "|---|---|---|---|---|---|"]
+    for o in data["outputs"]:
+        flag = " **FAILS**" if o["ratio"] > 1 else ""
+        lines.append(f"| {o['block']} | {o['name']} | {o['error']:.3e} | {o['tolerance']:.3e} | "
+                     f"{o['ratio']:.3g}{flag} | {o['scale']:.3e} |")
+    lines += ["", "## Inputs", ""]
+    for j, (a, x) in enumerate(zip(probe.in_actions, trial.xs, strict=True)):
+        if isinstance(x, torch.Tensor):
+            body = _fmt(x.detach().cpu().double().numpy()) if x.numel() <= 48 else f"tensor of shape {tuple(x.shape)}"
+        else:
+            body = repr(x)[:200]
+        lines += [f"- block {j} ({a.name}):", "", "```", body, "```", ""]
+    for note in data["notes"]:
+        lines += [f"Note: {note}", ""]
+    lines += ["## Minimization", ""] + [f"- {s}" for s in data["minimization"]] + [""]
+    how = "`python repro.py` (loads `module.pt`)" if data["module_pickled"] else \
+        "`python repro.py package.module:factory` (the module could not be pickled; pass a factory that builds it)"
+    lines += ["## Replay", "", f"{how}, or in Python `equifuzz.gate.replay('{name}', module)`; exit status 1 "
+              "while the failure persists, 0 once fixed.", ""]
+    return "\n".join(lines)
+
+
+def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
+    """Re-run a report's case (with ``fn``, else the pickled ``module.pt``); ``.ratio > 1`` still fails."""
+    folder = Path(folder)
+    case = torch.load(folder / "case.pt", weights_only=False)
+    if case.get("format") != CASE_FORMAT:
+        raise ValueError(f"{folder / 'case.pt'} is not an equifuzz gate case ({case.get('format')!r})")
+    if fn is None:
+        path = folder / "module.pt"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist (the module did not pickle): pass the function to replay")
+        fn = torch.load(path, weights_only=False)
+    dtype = getattr(torch, case["dtype"])
+    device = torch.device("cpu")
+    if isinstance(fn, torch.nn.Module):
+        for t in [*fn.parameters(), *fn.buffers()]:
+            device = t.device
+            break
+    ins = [_Recorded(b["matrix"], b["translation"], b["name"]) for b in case["in_blocks"]]
+    outs = [_Recorded(b["matrix"], b["translation"], b["name"]) for b in case["out_blocks"]]
+    probe = Probe(fn, dtype, device, ins, outs, case["out_tuple"])
+    xs = [x.to(device=device, dtype=torch.float64) if a.transforms else x
+          for a, x in zip(ins, case["inputs"], strict=True)]
+    ys = probe(xs)
+    return measure(probe, xs, ys, Element(case["element"]), rtol=case["rtol"], atol=case["atol"])
+
+
+_REPRO = '''"""Replay of the equifuzz gate failure {name}: exit 1 while it persists, 0 once fixed.
+
+    python repro.py                         # the module pickled beside this file (module.pt)
+    python repro.py package.module:factory  # a module built by calling factory()
+"""
+
+import importlib
+import sys
+from pathlib import Path
+
+from equifuzz.gate import replay
+
+fn = None
+if len(sys.argv) > 1:
+    mod, _, attr = sys.argv[1].partition(":")
+    fn = getattr(importlib.import_module(mod), attr)()
+m = replay(Path(__file__).resolve().parent, fn)
+for k, (e, t) in enumerate(zip(m.errors, m.tolerances)):
+    print(f"output {{k}}: error {{e:.3e}} vs tolerance {{t:.3e}}")
+print("still fails" if m.ratio > 1 else "passes")
+sys.exit(1 if m.ratio > 1 else 0)
+'''

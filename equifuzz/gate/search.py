@@ -1,0 +1,185 @@
+"""Which elements and inputs the gate tries, and the targeted search that climbs towards a failure.
+
+Finite groups: every element when the order is at most ``ALL_ELEMENTS_UP_TO``, else the generators
+plus random long words. Continuous groups: every element of the fixed covering subgroup (the cube
+group in O(3), the 12-gon group in O(2), ...) plus Haar samples; with blocks of points every element
+also translates (by a Gaussian of twice 1 + the points' spread), and one element is a pure
+translation. The search then perturbs the worst (inputs, element) pairs -- inputs by Gaussian steps,
+continuous elements by right-multiplying with exp of a random skew matrix, finite elements by one
+more generator -- keeping each step that raises the error-to-tolerance ratio and adapting the step
+size (grow on success, shrink on failure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import ShapeError
+from ..groups import ContinuousGroup, FiniteGroup
+from .actions import Action, Element, Points
+from .check import Measure, Probe, measure
+
+__all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "search", "ALL_ELEMENTS_UP_TO"]
+
+ALL_ELEMENTS_UP_TO = 64
+
+
+@dataclass
+class Trial:
+    """One (inputs, element) pair with f(x) and its measure."""
+
+    xs: list[Any]
+    ys: list[torch.Tensor]
+    g: Element
+    m: Measure
+
+    @property
+    def ratio(self) -> float:
+        return self.m.ratio
+
+
+def translation_scale(in_actions: Sequence[Action], sample: Sequence[Any]) -> tuple[int, float] | None:
+    for a, x in zip(in_actions, sample, strict=True):
+        if isinstance(a, Points):
+            assert a.dim is not None
+            return a.dim, 2.0 * (1.0 + (float(x.std()) if x.numel() > 1 else 0.0))
+    return None
+
+
+def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np.random.Generator,
+                     translation: tuple[int, float] | None = None) -> list[Element]:
+    """The elements tried first (see the module docstring); never the identity alone."""
+    out: list[Element] = []
+    if isinstance(group, FiniteGroup):
+        if group.order <= ALL_ELEMENTS_UP_TO:
+            chosen = list(range(1, group.order))
+        else:
+            chosen = list(dict.fromkeys(group.generators))
+            for _ in range(n_words):
+                word = rng.integers(0, len(group.generators), size=int(rng.integers(4, 33)))
+                chosen.append(group.evaluate_word(word.tolist()))
+            chosen = [g for g in dict.fromkeys(chosen) if g != 0]
+        out = [Element(f"g = {group.word_str(g)}", index=g) for g in chosen]
+        identity = Element("identity", index=0)
+    else:
+        cover = group.covering()
+        for g in range(1, cover.order):
+            out.append(Element(f"covering element {cover.word_str(g)}", matrix=np.asarray(cover.labels[g])))
+        for i, M in enumerate(group.sample(n_words, rng)):
+            out.append(Element(f"Haar sample {i}", matrix=M))
+        identity = Element("identity", matrix=np.eye(group.dim))
+    if translation is not None:
+        dim, scale = translation
+        out = [g.replace(translation=rng.standard_normal(dim) * scale) for g in out]
+        out.append(identity.replace(label="pure translation", translation=rng.standard_normal(dim) * scale))
+    return out
+
+
+def draw_inputs(in_actions: Sequence[Action], inputs: Sequence[Any] | None, n: int, seed: int,
+                device: torch.device) -> list[list[Any]]:
+    """Two sets of inputs: unit Gaussians and row-wise rescaled ones (or the given inputs and a
+    perturbation of them). Transforming blocks are float64 on ``device``; others are passed as given."""
+    gen = torch.Generator().manual_seed(seed)
+    if inputs is None:
+        fixed = [i for i, a in enumerate(in_actions) if not a.transforms]
+        if fixed:
+            raise ShapeError(f"input block(s) {fixed} do not transform, so the gate cannot draw them: pass "
+                             "inputs=(...) with one tensor per input block")
+        base = [torch.randn(n, a.dim, generator=gen, dtype=torch.float64) for a in in_actions]  # type: ignore[arg-type]
+        row_scale = 10.0 ** (4 * torch.rand(n, 1, generator=gen, dtype=torch.float64) - 2)
+        return [[x.to(device) for x in base], [(x * row_scale).to(device) for x in base]]
+    if len(inputs) != len(in_actions):
+        raise ShapeError(f"inputs has {len(inputs)} block(s) but rho_in names {len(in_actions)}")
+    given: list[Any] = []
+    for i, (a, x) in enumerate(zip(in_actions, inputs, strict=True)):
+        if a.transforms:
+            t = torch.as_tensor(x).detach()
+            if not t.is_floating_point():
+                raise ShapeError(f"input block {i} ({a.name}) transforms, so it must hold floating-point values, "
+                                 f"got {t.dtype}")
+            if a.dim is not None and (t.ndim == 0 or t.shape[-1] != a.dim):
+                raise ShapeError(f"input block {i} ({a.name}) has shape {tuple(t.shape)}; its representation has "
+                                 f"dimension {a.dim}, which must be the size of the last axis")
+            given.append(t.to(device=device, dtype=torch.float64))
+        else:
+            given.append(x)
+    return [given, perturb_inputs(given, in_actions, gen, 0.5)]
+
+
+def perturb_inputs(xs: Sequence[Any], in_actions: Sequence[Action], gen: torch.Generator,
+                   sigma: float) -> list[Any]:
+    out = []
+    for a, x in zip(in_actions, xs, strict=True):
+        if a.transforms and x.numel():
+            step = sigma * (float(x.std()) if x.numel() > 1 else 1.0 + float(x.abs().max()))
+            noise = torch.randn(x.shape, generator=gen, dtype=torch.float64).to(x.device)
+            out.append(x + step * noise)
+        else:
+            out.append(x)
+    return out
+
+
+def _expm_skew(dim: int, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    if dim == 2:
+        th = sigma * rng.standard_normal()
+        return np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    w = sigma * rng.standard_normal(3)
+    th = float(np.linalg.norm(w))
+    K = np.array([[0, -w[2], w[1]], [w[2], 0, -w[0]], [-w[1], w[0], 0]])
+    if th < 1e-12:
+        return np.eye(3) + K
+    return np.eye(3) + np.sin(th) / th * K + (1 - np.cos(th)) / th ** 2 * K @ K
+
+
+def perturb_element(g: Element, group: FiniteGroup | ContinuousGroup, rng: np.random.Generator,
+                    sigma: float) -> Element:
+    t = None if g.translation is None else g.translation + sigma * rng.standard_normal(g.translation.shape) \
+        * (1.0 + float(np.abs(g.translation).max()))
+    if isinstance(group, FiniteGroup):
+        if not group.generators or rng.random() < 0.5:
+            return g.replace(translation=t)
+        assert g.index is not None
+        h = int(group.mul(g.index, group.generators[int(rng.integers(len(group.generators)))]))
+        if h == 0 and t is None:
+            return g
+        return Element(f"g = {group.word_str(h)} (searched)", index=h, translation=t)
+    assert g.matrix is not None
+    M = g.matrix @ _expm_skew(group.dim, sigma, rng)
+    return Element("searched element", matrix=M, translation=t)
+
+
+def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: float,
+             atol: float | None, ys: list[torch.Tensor] | None = None) -> list[Trial]:
+    """Measure every element on one set of inputs."""
+    ys = probe(xs) if ys is None else ys
+    return [Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)) for g in elements]
+
+
+def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[Trial], rounds: int, *,
+           rtol: float, atol: float | None, seed: int, stop_above: float = 1.0) -> list[Trial]:
+    """Hill-climb from each starting trial for ``rounds`` steps; stop as soon as a ratio exceeds
+    ``stop_above``. Returns the improved trials (best first)."""
+    rng = np.random.default_rng([seed, 1])
+    gen = torch.Generator().manual_seed(seed + 1)
+    best = list(start)
+    sig_x = [0.3] * len(best)
+    sig_g = [0.3] * len(best)
+    for _ in range(rounds):
+        for i, t in enumerate(best):
+            xs = perturb_inputs(t.xs, probe.in_actions, gen, sig_x[i])
+            g = perturb_element(t.g, group, rng, sig_g[i])
+            ys = probe(xs)
+            cand = Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol))
+            if cand.ratio > t.ratio:
+                best[i] = cand
+                sig_x[i], sig_g[i] = min(2.0, sig_x[i] * 1.5), min(2.0, sig_g[i] * 1.5)
+            else:
+                sig_x[i], sig_g[i] = max(1e-3, sig_x[i] * 0.7), max(1e-3, sig_g[i] * 0.7)
+            if best[i].ratio > stop_above:
+                return sorted(best, key=lambda t: -t.ratio)
+    return sorted(best, key=lambda t: -t.ratio)
