@@ -22,8 +22,9 @@ or ``equifuzz.report.attach_case``) a minimized report is written to ``--equifuz
 (default ``reports/`` under the root directory) and named in the test's report.
 
 Fixtures: ``equifuzz_profile`` (the active profile's name), ``equifuzz_device`` (``"cuda"`` or
-``"cpu"``), ``equifuzz_batch_size`` (inputs per network for batched checks in this profile) and
-``equifuzz_report_dir`` (the report folder, created on demand).
+``"cpu"``), ``equifuzz_batch_size`` (inputs per network for batched checks in this profile),
+``equifuzz_report_dir`` (the report folder, created on demand) and ``equifuzz_gate`` (the CI gate
+``assert_equivariant`` bound to the profile and the report folder).
 """
 
 from __future__ import annotations
@@ -142,3 +143,17 @@ def equifuzz_report_dir(pytestconfig: pytest.Config) -> Path:
     path = _report_dir(pytestconfig)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def equifuzz_gate(equifuzz_profile: str, equifuzz_report_dir: Path) -> Any:
+    """:func:`equifuzz.assert_equivariant` bound to the active profile and the report folder::
+
+        def test_model_is_equivariant(equifuzz_gate):
+            equifuzz_gate(model, ef.groups.o3(), Irreps("1o"), Irreps("0e"))
+    """
+    import functools
+
+    from .gate import assert_equivariant
+
+    return functools.partial(assert_equivariant, profile=equifuzz_profile, report_dir=equifuzz_report_dir)

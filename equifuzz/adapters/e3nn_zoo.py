@@ -38,6 +38,7 @@ class ZooCase:
     rho_out: Any
     e3nn_irreps_in: Any
     e3nn_irreps_out: Any
+    dtype: torch.dtype = torch.float64
     description: str = ""
 
 
@@ -70,7 +71,7 @@ def _case(name: str, module: torch.nn.Module, ins: list[str], outs: str, dtype: 
         e3_in = ["cartesian_points", *e3_in]
     if len(rho_in) == 1:
         rho_in, e3_in = rho_in[0], e3_in[0]
-    return ZooCase(name, module, rho_in, irreps(outs), e3_in, _e3nn_o3().Irreps(outs), description)
+    return ZooCase(name, module, rho_in, irreps(outs), e3_in, _e3nn_o3().Irreps(outs), dtype, description)
 
 
 class PointConv(torch.nn.Module):

@@ -99,7 +99,7 @@ class Linear(Action):
         if x.shape[-1] != self.dim:
             raise ShapeError(f"block {self.name} has dimension {self.dim}, but the tensor's last axis has "
                              f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
-        M = torch.as_tensor(self.matrix(g), dtype=x.dtype, device=x.device)
+        M = torch.tensor(self.matrix(g), dtype=x.dtype, device=x.device)
         return x @ M.T
 
 

@@ -204,7 +204,7 @@ def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
     return measure(probe, xs, ys, Element(case["element"]), rtol=case["rtol"], atol=case["atol"])
 
 
-_REPRO = '''"""Replay of the equifuzz gate failure {name}: exit 1 while it persists, 0 once fixed.
+_REPRO = '''"""Replay of the equifuzz gate failure {name}: exit 1 while it persists, 0 once fixed, 2 if it cannot run.
 
     python repro.py                         # the module pickled beside this file (module.pt)
     python repro.py package.module:factory  # a module built by calling factory()
@@ -216,11 +216,15 @@ from pathlib import Path
 
 from equifuzz.gate import replay
 
-fn = None
-if len(sys.argv) > 1:
-    mod, _, attr = sys.argv[1].partition(":")
-    fn = getattr(importlib.import_module(mod), attr)()
-m = replay(Path(__file__).resolve().parent, fn)
+try:
+    fn = None
+    if len(sys.argv) > 1:
+        mod, _, attr = sys.argv[1].partition(":")
+        fn = getattr(importlib.import_module(mod), attr)()
+    m = replay(Path(__file__).resolve().parent, fn)
+except Exception as exc:  # cannot replay at all: neither pass (0) nor fail (1)
+    print(f"cannot replay: {{type(exc).__name__}}: {{exc}}", file=sys.stderr)
+    sys.exit(2)
 for k, (e, t) in enumerate(zip(m.errors, m.tolerances)):
     print(f"output {{k}}: error {{e:.3e}} vs tolerance {{t:.3e}}")
 print("still fails" if m.ratio > 1 else "passes")

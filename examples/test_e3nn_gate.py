@@ -1,0 +1,11 @@
+"""Downstream CI recipe: one test file; run it with `pytest examples/` (equifuzz[e3nn] installed)."""
+
+import torch
+from e3nn import o3
+
+from equifuzz.adapters import e3nn as efe
+
+
+def test_my_block_is_o3_equivariant(equifuzz_gate):
+    model = o3.FullyConnectedTensorProduct("2x0e + 1x1o", "1x1o", "1x0e + 2x1o + 1x1e").to(torch.float64)
+    equifuzz_gate(model, efe.O3, *efe.blocks(model))  # raises EquivarianceError with a minimal report
