@@ -7,7 +7,8 @@ Norm, Gate and a small point convolution); ``DEFECTS`` builds modules with one p
 - ``bias_l1``: a bias of relative size ``eps`` added to an l = 1 output;
 - ``unrotated_input``: an l = 1 operand held fixed in the module, so it does not rotate with the data;
 - ``transposed_action``: a frame-canonicalized map that returns R^T h(R^T x) instead of R h(R^T x);
-- ``elementwise_l1``: tanh applied componentwise to l = 1 features.
+- ``elementwise_l1``: tanh applied componentwise to l = 1 features;
+- ``clamped_l1``: l = 1 features clamped componentwise to [-3, 3] (visible only for large inputs).
 
 Every builder takes ``(seed, dtype)`` (it seeds torch in a forked random state) and returns a
 :class:`ZooCase`; the same case feeds equifuzz's gate and e3nn's own
@@ -210,6 +211,16 @@ class _ElementwiseTanh(torch.nn.Module):
         return torch.tanh(self.lin(x))
 
 
+class _Clamped(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _e3nn_o3().Linear("2x0e + 2x1o", "1x0e + 1x1o")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.lin(x)
+        return torch.cat([y[:, :1], y[:, 1:].clamp(-3.0, 3.0)], dim=1)
+
+
 @_seeded
 def parity(dtype: torch.dtype) -> ZooCase:
     return _case("parity", _e3nn_o3().Linear("2x0e + 2x1o", "2x1o"), ["2x0e + 2x1o"], "2x1e", dtype,
@@ -241,6 +252,12 @@ def elementwise_l1(dtype: torch.dtype) -> ZooCase:
 
 
 @_seeded
+def clamped_l1(dtype: torch.dtype) -> ZooCase:
+    return _case("clamped_l1", _Clamped(), ["2x0e + 2x1o"], "1x0e + 1x1o", dtype,
+                 "l = 1 features clamped componentwise to [-3, 3]")
+
+
+@_seeded
 def frame_map(dtype: torch.dtype) -> ZooCase:
     """The correct frame-canonicalized map (the control for ``transposed_action``)."""
     return _case("frame_map", _FrameMap(transposed=False), ["4x1o"], "1x1o", dtype)
@@ -252,5 +269,6 @@ DEFECTS: dict[str, Callable[..., ZooCase]] = {
     "unrotated_input": unrotated_input,
     "transposed_action": transposed_action,
     "elementwise_l1": elementwise_l1,
+    "clamped_l1": clamped_l1,
 }
 REFERENCE["frame_map"] = frame_map

@@ -55,7 +55,8 @@ def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Tr
     for g in _simple_elements(group, trial.g):
         t = attempt(trial.xs, g)
         if t is not None:
-            log.append(f"element {trial.g.label} -> {g.label}")
+            if g.label != trial.g.label:
+                log.append(f"element {trial.g.label} -> {g.label}")
             trial = t
             break
     if trial.g.translation is not None:

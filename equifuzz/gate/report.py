@@ -1,8 +1,8 @@
 """Gate reports: one folder per failure, replayable without the representations that found it.
 
 ``case.pt`` stores the minimal inputs and, for every block, the matrix (and translation) the failing
-element acts by, so a replay needs only the function: ``module.pt`` (the module itself, when it can be
-pickled) or one the caller passes. The folder (``gate-<16 hex>``, a SHA-256 of the case) holds
+element acts by, so a replay needs only the function: ``module.pt`` (the module or callable itself,
+when it can be pickled) or one the caller passes. The folder (``gate-<16 hex>``, a SHA-256 of the case) holds
 ``report.md``, ``report.json``, ``case.pt``, ``repro.py`` and, when it pickles, ``module.pt``.
 """
 
@@ -81,8 +81,7 @@ def _fmt(a: Any) -> str:
 
 
 def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, group: Any, out: str | Path,
-                      seed: int, profile: str, log: Sequence[str], atol_given: float | None,
-                      notes: Sequence[str] = ()) -> Path:
+                      seed: int, profile: str, log: Sequence[str], atol_given: float | None) -> Path:
     """Write the report of a failing trial under ``out``; return its folder (existing ones are kept)."""
     m = trial.m
     case = {
@@ -119,7 +118,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
                                                                 m.ratios, m.scales, strict=True))],
             "inputs": [{"block": j, "name": a.name, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None}
                        for j, (a, x) in enumerate(zip(probe.in_actions, trial.xs, strict=True))],
-            "minimization": list(log), "notes": list(notes), "module_pickled": pickled,
+            "minimization": list(log), "module_pickled": pickled,
             "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else []),
         }
         (tmp / "report.json").write_text(json.dumps(jsonable(data), indent=2) + "\n")
@@ -138,12 +137,10 @@ def _rule(m: Measure, atol_given: float | None, eps: float) -> str:
 
 
 def _save_module(fn: Any, path: Path) -> bool:
-    if not isinstance(fn, torch.nn.Module):
-        return False
     buf = io.BytesIO()
     try:
         torch.save(fn, buf)
-    except Exception:  # local classes, lambdas, compiled code: the caller passes the module to replay
+    except Exception:  # local classes, lambdas, compiled code: the caller passes the function to replay
         return False
     path.write_bytes(buf.getvalue())
     return True
@@ -168,11 +165,9 @@ def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> st
         else:
             body = repr(x)[:200]
         lines += [f"- block {j} ({a.name}):", "", "```", body, "```", ""]
-    for note in data["notes"]:
-        lines += [f"Note: {note}", ""]
     lines += ["## Minimization", ""] + [f"- {s}" for s in data["minimization"]] + [""]
     how = "`python repro.py` (loads `module.pt`)" if data["module_pickled"] else \
-        "`python repro.py package.module:factory` (the module could not be pickled; pass a factory that builds it)"
+        "`python repro.py package.module:factory` (the function could not be pickled; pass a factory that builds it)"
     lines += ["## Replay", "", f"{how}, or in Python `equifuzz.gate.replay('{name}', module)`; exit status 1 "
               "while the failure persists, 0 once fixed.", ""]
     return "\n".join(lines)

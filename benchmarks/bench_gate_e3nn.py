@@ -1,0 +1,100 @@
+"""Detection rate and time: ``equifuzz.assert_equivariant`` against e3nn's ``assert_equivariant``.
+
+Both run on the same modules in one run: every planted defect of ``equifuzz.adapters.e3nn_zoo``
+(the l = 1 bias at three sizes) and every reference module (false alarms), over ``--seeds`` seeds
+(each seed draws new weights; each checker draws its own inputs from that seed), in float32 and
+float64. e3nn's helper runs with its defaults (one random rotation, with and without parity, its
+absolute tolerance for the default dtype), with the default dtype set to the module's dtype as e3nn's
+own tests do (its random inputs are drawn in the default dtype). equifuzz runs with the ``ci`` profile.
+
+    python benchmarks/bench_gate_e3nn.py [--seeds 10] [--out benchmarks/gate_e3nn.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from e3nn.util.test import assert_equivariant as e3nn_assert
+
+import equifuzz as ef
+from equifuzz.adapters import e3nn as efe
+from equifuzz.adapters.e3nn_zoo import DEFECTS, REFERENCE, ZooCase, bias_l1
+
+
+def _equifuzz(case: ZooCase, seed: int, out: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ef.assert_equivariant(case.module, efe.O3, case.rho_in, case.rho_out, dtype=case.dtype, seed=seed,
+                                  profile="ci", report_dir=out)
+    except ef.EquivarianceError:
+        return True
+    return False
+
+
+def _e3nn(case: ZooCase, seed: int, out: str) -> bool:
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(case.dtype)
+    torch.manual_seed(seed)
+    try:
+        irreps_in = case.e3nn_irreps_in if isinstance(case.e3nn_irreps_in, list) else [case.e3nn_irreps_in]
+        e3nn_assert(case.module, irreps_in=irreps_in, irreps_out=[case.e3nn_irreps_out])
+    except AssertionError:
+        return True
+    finally:
+        torch.set_default_dtype(default)
+    return False
+
+
+def _rate(build: Callable[[int, torch.dtype], ZooCase], dtype: torch.dtype, seeds: int,
+          check: Callable[[ZooCase, int, str], bool], out: str) -> tuple[int, float]:
+    hits, times = 0, []
+    for seed in range(seeds):
+        case = build(seed, dtype)
+        t = time.perf_counter()
+        hits += check(case, seed, out)
+        times.append(time.perf_counter() - t)
+    return hits, statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--out", default=None, help="also write the Markdown table here")
+    args = ap.parse_args()
+    rows: list[tuple[str, Callable[[int, torch.dtype], ZooCase]]] = []
+    for name, build in DEFECTS.items():
+        if name == "bias_l1":
+            for eps in (1.0, 1e-2, 1e-4, 1e-7):
+                rows.append((f"defect: bias_l1 (size {eps:g})",
+                             lambda s, d, eps=eps: bias_l1(s, d, eps=eps)))  # type: ignore[misc]
+        else:
+            rows.append((f"defect: {name}", build))
+    rows += [(f"reference: {name}", build) for name, build in REFERENCE.items()]
+    lines = [f"seeds per cell: {args.seeds}; torch {torch.__version__}; "
+             f"{torch.get_num_threads()} threads", "",
+             "| module | dtype | equifuzz detected | e3nn detected | equifuzz median s | e3nn median s |",
+             "|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
+    with tempfile.TemporaryDirectory() as out:
+        for label, build in rows:
+            for dtype in (torch.float32, torch.float64):
+                ours, t_ours = _rate(build, dtype, args.seeds, _equifuzz, out)
+                theirs, t_theirs = _rate(build, dtype, args.seeds, _e3nn, out)
+                line = (f"| {label} | {str(dtype)[6:]} | {ours}/{args.seeds} | {theirs}/{args.seeds} | "
+                        f"{t_ours:.3f} | {t_theirs:.3f} |")
+                lines.append(line)
+                print(line, flush=True)
+    if args.out:
+        Path(args.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
