@@ -162,6 +162,8 @@ REFERENCE: dict[str, Callable[[int, torch.dtype], ZooCase]] = {
 
 
 class _BiasedLinear(torch.nn.Module):
+    bias: torch.Tensor
+
     def __init__(self, eps: float) -> None:
         super().__init__()
         o3 = _e3nn_o3()
@@ -174,6 +176,8 @@ class _BiasedLinear(torch.nn.Module):
 
 
 class _FixedOperand(torch.nn.Module):
+    direction: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         o3 = _e3nn_o3()

@@ -9,6 +9,7 @@ e3nn's ``Irreps``, ``"cartesian_points"``, ``None``) into one of these.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +37,7 @@ class Element:
     translation: np.ndarray | None = None
 
     def replace(self, **kw: Any) -> Element:
-        d = dict(label=self.label, index=self.index, matrix=self.matrix, translation=self.translation)
-        d.update(kw)
-        return Element(**d)
+        return dataclasses.replace(self, **kw)
 
     def describe(self) -> str:
         def fmt(a: np.ndarray) -> str:

@@ -50,7 +50,7 @@ class _Recorded(Action):
 
 
 def _recorded(actions: Sequence[Action], g: Element) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for a in actions:
         if isinstance(a, Fixed) or not a.transforms:
             out.append({"name": a.name, "matrix": None, "translation": None})

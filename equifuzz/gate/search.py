@@ -68,6 +68,7 @@ def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np
         identity = Element("identity", index=0)
     else:
         cover = group.covering()
+        assert cover.labels is not None  # the covering subgroup's elements are its matrices
         for g in range(1, cover.order):
             out.append(Element(f"covering element {cover.word_str(g)}", matrix=np.asarray(cover.labels[g])))
         for i, M in enumerate(group.sample(n_words, rng)):
