@@ -37,25 +37,33 @@ def _e3nn_o3() -> Any:
 
 
 @functools.cache
-def _generators(l: int) -> np.ndarray:
-    """e3nn's real so(3) generators for degree l, in float64 (e3nn builds them in the default dtype)."""
+def _spectral(l: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition of e3nn's generator J_axis for degree l (built in float64): i J is Hermitian,
+    so J = V diag(-i w) V^H with V unitary and exp(t J) = V diag(exp(-i t w)) V^H to round-off."""
     import torch
 
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
-        return _e3nn_o3().so3_generators(l).numpy()
+        X = _e3nn_o3().so3_generators(l).numpy()[axis]
     finally:
         torch.set_default_dtype(default)
+    w, V = np.linalg.eigh(1j * X)
+    return w, V
+
+
+def _expm(l: int, axis: int, t: float) -> np.ndarray:
+    w, V = _spectral(l, axis)
+    return ((V * np.exp(-1j * t * w)) @ V.conj().T).real
 
 
 def wigner_D(irreps_: Any, R: np.ndarray) -> np.ndarray:
     """e3nn's ``Irreps.D_from_matrix(R)`` in float64 with accurate exponentials.
 
     Same convention as e3nn (``matrix_to_angles``, then exp(alpha J_y) exp(beta J_x) exp(gamma J_y) with
-    e3nn's generators, times the parity p^k), but the exponentials come from ``scipy.linalg.expm``:
-    ``torch.matrix_exp`` in float64 loses up to 1e-10 for arguments of norm ~0.01-0.08, which
-    D_from_matrix inherits and a searched element finds.
+    e3nn's generators, times the parity p^k), but the exponentials come from the generators' spectral
+    decomposition: ``torch.matrix_exp`` in float64 loses up to 1e-10 for arguments of norm ~0.01-0.08,
+    which D_from_matrix inherits and a searched element finds.
     """
     import scipy.linalg
     import torch
@@ -63,14 +71,11 @@ def wigner_D(irreps_: Any, R: np.ndarray) -> np.ndarray:
     e3o3 = _e3nn_o3()
     R = np.asarray(R, dtype=np.float64)
     d = float(np.sign(np.linalg.det(R)))
-    angles = e3o3.matrix_to_angles(torch.as_tensor(d * R, dtype=torch.float64))
-    a, b, c = (float(t) for t in angles)
+    a, b, c = (float(t) for t in e3o3.matrix_to_angles(torch.as_tensor(d * R, dtype=torch.float64)))
     blocks = []
     for mul, ir in e3o3.Irreps(irreps_):
-        X = _generators(ir.l)
-        D = scipy.linalg.expm(a * X[1]) @ scipy.linalg.expm(b * X[0]) @ scipy.linalg.expm(c * X[1])
-        D = D * (ir.p if d < 0 else 1)
-        blocks += [D] * mul
+        D = _expm(ir.l, 1, a) @ _expm(ir.l, 0, b) @ _expm(ir.l, 1, c)
+        blocks += [D * (ir.p if d < 0 else 1)] * mul
     return scipy.linalg.block_diag(*blocks) if blocks else np.zeros((0, 0))
 
 
