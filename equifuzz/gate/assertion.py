@@ -32,7 +32,7 @@ from ..search import no_tf32
 from .actions import as_actions
 from .check import Probe, default_tolerances, measure
 from .minimize import minimize_trial
-from .report import write_gate_report
+from .report import function_name, write_gate_report
 from .search import Trial, draw_inputs, evaluate, initial_elements, search, translation_scale
 
 __all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
@@ -196,7 +196,7 @@ def assert_equivariant(
         block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, report=report,
     )
     if rounding:
-        warnings.warn(RoundingWarning(f"{_fn_name(fn)}: {verdict}"), stacklevel=2)
+        warnings.warn(RoundingWarning(f"{function_name(fn)}: {verdict}"), stacklevel=2)
     if not verdict.holds:
         raise EquivarianceError(_message(fn, group, verdict, in_actions, worst), verdict)
     return verdict
@@ -216,14 +216,10 @@ def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float,
     return worst <= 1.0, worst
 
 
-def _fn_name(fn: Any) -> str:
-    return type(fn).__name__ if isinstance(fn, torch.nn.Module) else getattr(fn, "__qualname__", repr(fn))
-
-
 def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], worst: Trial) -> str:
     blocks = ", ".join(f"{j}: {a.name} {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
                        for j, (a, x) in enumerate(zip(in_actions, worst.xs, strict=True)))
-    msg = (f"{_fn_name(fn)} is not equivariant under {getattr(group, 'name', group)}: output block "
+    msg = (f"{function_name(fn)} is not equivariant under {getattr(group, 'name', group)}: output block "
            f"{v.output_block} of {v.n_outputs} ({v.output_name}) at {v.element}\n"
            f"  max |f(g.x) - g.f(x)| = {v.error:.3e} > tolerance {v.tolerance:.3e} (atol {v.atol:.2e} + rtol "
            f"{v.rtol:.2e} x output scale {v.scale:.3g}; {v.dtype} on {v.device})\n"

@@ -86,7 +86,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
     m = trial.m
     case = {
         "format": CASE_FORMAT,
-        "function": _function_name(fn),
+        "function": function_name(fn),
         "group": str(getattr(group, "name", group)),
         "element": trial.g.label,
         "dtype": str(probe.dtype).replace("torch.", ""),
@@ -127,7 +127,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
     return final
 
 
-def _function_name(fn: Any) -> str:
+def function_name(fn: Any) -> str:
     return type(fn).__name__ if isinstance(fn, torch.nn.Module) else getattr(fn, "__qualname__", repr(fn))
 
 
