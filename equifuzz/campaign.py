@@ -3,15 +3,16 @@
 A campaign enumerates cases (group, input and output representation, seed) deterministically from a
 master seed, runs them in shards on all local CPU cores (or every visible GPU), merges the results in
 case order, runs the worked examples and the compensation sweep of Example A, and writes
-``summary.md``, ``summary.json`` (byte-identical for the same seed and profile), ``compensation.png``
-and one report per counterexample found: every network that is equivariant but not layer-wise at its
-width, and every case where a claim failed.
+``summary.md``, ``summary.json`` (byte-identical for the same seed and profile, on any engine and any
+number of workers), ``compensation.png`` and one report per counterexample found: every network that
+is equivariant but not layer-wise at its width, and every case where a claim failed. Shards run on an
+engine (:mod:`equifuzz.engines`: local processes, or tasks on a Ray cluster); the report of a finding
+is written as soon as its shard comes back, so an interrupted campaign keeps every report found.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import groups, reps
+from .engines import local_devices, make_engine
 from .examples import Case, example_a, example_b
 from .groups import FiniteGroup
 from .nets import ReLUNet
@@ -36,7 +38,8 @@ from .oracles import (
 from .oracles.verdict import jsonable
 from .reps import Representation
 
-__all__ = ["CLAIMS", "PROFILES", "CampaignResult", "run_campaign", "load_summary", "SUMMARY_SCHEMA_VERSION"]
+__all__ = ["CLAIMS", "PROFILES", "CampaignInterrupted", "CampaignResult", "run_campaign", "load_summary",
+           "SUMMARY_SCHEMA_VERSION"]
 
 SUMMARY_SCHEMA_VERSION = 1
 MINIMIZE_CHECKS = 150
@@ -285,16 +288,20 @@ def run_case(spec: CaseSpec, profile: Profile, device: str | None = None) -> Cas
 
 
 def _run_cases(args: tuple[list[CaseSpec], Profile, str | None, float | None]) -> list[CaseOutcome]:
-    """Worker entry point: run cases with one torch thread (the process is one shard of the machine)."""
+    """Shard entry point: run cases with one torch thread (the process is one shard of the machine)."""
     specs, profile, device, deadline = args
     import torch
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     out = []
-    for s in specs:
-        if deadline is not None and time.time() > deadline:
-            break
-        out.append(run_case(s, profile, device))
+    try:
+        for s in specs:
+            if deadline is not None and time.time() > deadline:
+                break
+            out.append(run_case(s, profile, device))
+    finally:
+        torch.set_num_threads(threads)
     return out
 
 
@@ -331,6 +338,17 @@ class CampaignResult:
     out: Path
     reports: list[Path]
     seconds: float
+    engine: str = "local"
+    retried: dict[str, int] = field(default_factory=dict)  # case id -> retries of its shard after a lost worker
+
+
+class CampaignInterrupted(KeyboardInterrupt):
+    """The driver was interrupted; every report in ``reports`` (under ``out``) is complete on disk."""
+
+    def __init__(self, out: Path, reports: list[Path]):
+        super().__init__(f"campaign interrupted; {len(reports)} report(s) already written, complete, in {out}")
+        self.out = out
+        self.reports = reports
 
 
 def _progress(enabled: bool) -> Any:
@@ -342,54 +360,64 @@ def _progress(enabled: bool) -> Any:
 
 def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = "reports", budget: float | None = None,
                  workers: int | None = None, device: str | None = None, progress: bool = True,
-                 sweep: bool = True) -> CampaignResult:
-    """Run the campaign of ``profile_name`` and write its summary and reports into ``out``."""
+                 sweep: bool = True, engine: str = "local", address: str | None = None) -> CampaignResult:
+    """Run the campaign of ``profile_name`` and write its summary and reports into ``out``.
+
+    ``engine`` runs the case shards: ``"local"`` (this machine's cores or GPUs) or ``"ray"`` (a local Ray
+    instance, or the cluster at ``address``). Raises :class:`CampaignInterrupted` on KeyboardInterrupt.
+    """
     if profile_name not in PROFILES:
         raise ValueError(f"unknown profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
     profile = PROFILES[profile_name]
+    eng = make_engine(engine, workers=workers, device=device, address=address)
     t0 = time.time()
     deadline = t0 + budget if budget else None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     specs = enumerate_cases(profile, seed)
-    devices = _devices(device)
-    n_workers = workers or (len(devices) if devices[0].startswith("cuda") else (os.cpu_count() or 1))
-    n_workers = max(1, min(n_workers, len(specs)))
+    driver_device = local_devices(device)[0]  # the minimizer runs on the driver
     outcomes: list[CaseOutcome] = []
-    with _progress(progress) as bar:
-        task = bar.add_task(f"cases ({n_workers} shard{'s' if n_workers > 1 else ''})", total=len(specs))
-        if n_workers == 1:
-            for s in specs:
-                if deadline is not None and time.time() > deadline:
-                    break
-                outcomes.append(run_case(s, profile, devices[0]))
-                bar.advance(task)
-        else:
-            import multiprocessing as mp
+    report_dirs: list[Path] = []
+    try:
+        with _progress(progress) as bar:
+            with eng:
+                n_workers = max(1, min(eng.workers, len(specs)))
+                task = bar.add_task(f"cases ({n_workers} shard{'s' if n_workers > 1 else ''}, {eng.name})",
+                                    total=len(specs))
+                jobs = [([s], profile, eng.devices[i % len(eng.devices)], deadline) for i, s in enumerate(specs)]
 
-            ctx = mp.get_context("spawn")
-            # small chunks keep the progress bar moving; order is restored below
-            jobs = [([s], profile, devices[i % len(devices)], deadline) for i, s in enumerate(specs)]
-            with ctx.Pool(n_workers) as pool:
-                for res in pool.imap_unordered(_run_cases, jobs):
-                    outcomes.extend(res)
+                def collect(_: int, res: list[CaseOutcome]) -> None:
+                    for o in res:  # reports are written as each shard comes back, not at the end
+                        report_dirs.extend(_write_reports(o.findings, out, seed, driver_device))
+                        outcomes.append(o)
                     bar.advance(task)
-        outcomes.sort(key=lambda o: o.spec.index)
-        ex_task = bar.add_task("worked examples", total=2)
-        examples = {}
-        ex_checks: list[Check] = []
-        findings: list[Finding] = []
-        for case in (example_a(), example_b()):
-            c, fnd, info = example_checks(case)
-            ex_checks += c
-            examples[case.name] = info
-            if fnd is not None:
-                findings.append(fnd)
-            bar.advance(ex_task)
-        sweep_rows: list[dict[str, Any]] = []
-        if sweep:
-            sw_task = bar.add_task("compensation sweep (Example A)", total=len(profile.sweep_widths))
-            sweep_rows = _sweep_example_a(profile, seed, lambda: bar.advance(sw_task))
+
+                def retry(shard: int, n: int, why: str) -> None:
+                    if progress:
+                        bar.console.print(f"shard {shard} ({specs[shard].case_id}) lost its worker ({why}); "
+                                          f"running it again (retry {n})")
+
+                eng.map(_run_cases, jobs, collect, retry)
+            devices = eng.devices
+            outcomes.sort(key=lambda o: o.spec.index)
+            ex_task = bar.add_task("worked examples", total=2)
+            examples = {}
+            ex_checks: list[Check] = []
+            findings: list[Finding] = []
+            for case in (example_a(), example_b()):
+                c, fnd, info = example_checks(case)
+                ex_checks += c
+                examples[case.name] = info
+                if fnd is not None:
+                    findings.append(fnd)
+                    report_dirs.extend(_write_reports([fnd], out, seed, driver_device))
+                bar.advance(ex_task)
+            sweep_rows: list[dict[str, Any]] = []
+            if sweep:
+                sw_task = bar.add_task("compensation sweep (Example A)", total=len(profile.sweep_widths))
+                sweep_rows = _sweep_example_a(profile, seed, lambda: bar.advance(sw_task))
+    except KeyboardInterrupt:
+        raise CampaignInterrupted(out, list(report_dirs)) from None
     checks = [c for o in outcomes for c in o.checks] + ex_checks
     for o in outcomes:
         findings += o.findings
@@ -403,24 +431,14 @@ def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = 
                             f"best layer-wise risk {row['risk']:.4g} +- {row['stderr']:.1g}, reference {want}"))
     summary = _summary(profile_name, seed, specs, outcomes, checks, findings, examples, sweep_rows,
                        complete=len(outcomes) == len(specs))
-    report_dirs = _write_reports(findings, out, seed, devices[0])
     summary["reports"] = sorted(str(p.name) for p in report_dirs)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    retried = {specs[i].case_id: n for i, n in sorted(eng.retried.items())}
     seconds = time.time() - t0
-    md = _markdown(summary, seconds, devices, n_workers)
+    md = _markdown(summary, seconds, devices, n_workers, eng.name, retried)
     (out / "summary.md").write_text(md)
     _plot(sweep_rows, examples, out / "compensation.png")
-    return CampaignResult(summary, md, out, report_dirs, seconds)
-
-
-def _devices(device: str | None) -> list[str]:
-    import torch
-
-    if device:
-        return [device]
-    if torch.cuda.is_available():
-        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    return ["cpu"]
+    return CampaignResult(summary, md, out, report_dirs, seconds, eng.name, retried)
 
 
 def _sweep_example_a(profile: Profile, seed: int, tick: Callable[[], None]) -> list[dict[str, Any]]:
@@ -477,13 +495,17 @@ def _write_reports(findings: list[Finding], out: Path, seed: int, device: str) -
             for f in findings]
 
 
-def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], workers: int) -> str:
+def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], workers: int, engine: str = "local",
+              retried: dict[str, int] | None = None) -> str:
     lines = [f"# equifuzz campaign (profile `{summary['profile']}`, seed {summary['seed']})", ""]
     run = f"{summary['cases_run']} of {summary['cases_planned']} cases"
     if not summary["complete"]:
         run += " (the time budget ran out; rerun without --budget for the full, reproducible campaign)"
-    lines += [f"{run} on {', '.join(devices)} in {workers} shard(s), {seconds:.1f} s.", "",
-              "## Claims", "", "| claim | status | checks | failures | statement |", "|---|---|---|---|---|"]
+    lines += [f"{run} on {', '.join(devices)} in {workers} shard(s) (engine {engine}), {seconds:.1f} s.", ""]
+    if retried:
+        lines += ["Shards retried after their worker died (the results are those of the retry): "
+                  + ", ".join(f"`{c}` ({n} retr{'y' if n == 1 else 'ies'})" for c, n in retried.items()) + ".", ""]
+    lines += ["## Claims", "", "| claim | status | checks | failures | statement |", "|---|---|---|---|---|"]
     for cid, c in summary["claims"].items():
         lines.append(f"| {cid} | {c['status']} | {c['checks']} | {c['failures']} | {c['statement']} |")
     lines += ["", "## Worked examples", "", "| example | width | equivariant | layer-wise | lower | upper | naive |",

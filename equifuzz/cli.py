@@ -31,14 +31,31 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 def _cmd_fuzz(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .campaign import run_campaign
+    from .campaign import CampaignInterrupted, run_campaign
+    from .engines import EngineError
 
     console = Console()
-    res = run_campaign(args.profile, seed=args.seed, out=args.out, budget=args.budget, workers=args.workers,
-                       device=args.device, sweep=not args.no_sweep)
+    try:
+        res = run_campaign(args.profile, seed=args.seed, out=args.out, budget=args.budget, workers=args.workers,
+                           device=args.device, sweep=not args.no_sweep, engine=args.engine, address=args.address)
+    except EngineError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except CampaignInterrupted as exc:
+        console.print(f"interrupted: {len(exc.reports)} report(s) already written are complete in {exc.out}/"
+                      + "".join(f"\n  {p}" for p in sorted(exc.reports)),
+                      markup=False, highlight=False, soft_wrap=True)
+        return 130
+    except KeyboardInterrupt:  # before the campaign started: nothing written
+        console.print("interrupted")
+        return 130
     failed = [k for k, c in res.summary["claims"].items() if c["status"] == "FAILED"]
     console.print(f"wrote {res.out / 'summary.md'}, summary.json, compensation.png and "
                   f"{len(res.reports)} report(s) in {res.seconds:.1f} s")
+    if res.retried:
+        console.print("shards retried after their worker died: "
+                      + ", ".join(f"{c} ({n} retr{'y' if n == 1 else 'ies'})" for c, n in res.retried.items()),
+                      markup=False, highlight=False, soft_wrap=True)
     _print_claims(console, res.summary)
     if failed:
         console.print(f"[red]claims failed: {', '.join(failed)}[/red]")
@@ -128,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--workers", type=int, default=None, help="shards (default: CPU cores, or visible GPUs)")
     f.add_argument("--device", default=None, help="torch device for the batched search (default: auto)")
     f.add_argument("--no-sweep", action="store_true", help="skip the compensation sweep of Example A")
+    f.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where case shards run: local cores or GPUs (default), or tasks on a Ray cluster")
+    f.add_argument("--address", default=None, metavar="auto|HOST:PORT",
+                   help="Ray cluster to connect to (with --engine ray; default: start a local Ray instance)")
     f.set_defaults(func=_cmd_fuzz)
     cl = sub.add_parser("claims", help="each claim with its status from the last campaign")
     cl.add_argument("--out", default="reports", help="folder of the campaign (default: reports/)")
