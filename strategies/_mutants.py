@@ -6,7 +6,9 @@ Every mutant is non-equivariant by construction, for a reason that does not use 
   equivariant only when rho_in(g)^{-T} w = w and rho_out(g) v = v for all g (a reversed hyperplane
   would need rho_out(g) v = v for the kink and = -v for the linear part), so f' is not equivariant.
 - ``perturb``: one weight changed by delta (relative size ``epsilon``, down to 1e-7). On W2 or b2 the
-  change is a single neuron delta e_j relu(w.x + b) (or a constant delta e_j) that g does not fix.
+  change is a single neuron delta e_j relu(w.x + b) (or a constant delta e_j) that g does not fix;
+  W2 of a neuron whose kink some g reverses (b = 0) is not used, since there the change would show
+  only as a linear part, which the oracles measure against the summed neuron sizes.
   On W1 or b1 the change D = v relu(w'.x + b') - v relu(w.x + b) kinks on H and H' != H, and the
   site is chosen so that {H, H'} is not G-invariant; an equivariant D would need an invariant kink set.
 - ``bias_nontrivial``: the output bias moved by a vector of the non-trivial isotypic part of rho_out.
@@ -15,7 +17,8 @@ Every mutant is non-equivariant by construction, for a reason that does not use 
 - ``flip_sign``: one neuron's (w, b) negated, adding the affine map -v (w.x + b), which is chosen
   not to be equivariant (v w^T not in Hom_G or v b not fixed).
 - ``nonpermutation_hidden``: W1 -> Q W1, b1 -> Q b1, W2 -> W2 Q^{-1} with Q = I + t E_ab (not
-  monomial): a linear network would not change, but ReLU does not commute with Q.
+  monomial) for two neurons on different oriented hyperplanes: a linear network would not change, but
+  ReLU does not commute with Q (on one oriented hyperplane it would: relu(s t) = s relu(t), s > 0).
 
 ``transposed_action`` and ``nonpermutation_hidden`` are kept only with a *witness*: an input x and an
 element g with ||f(g x) - g f(x)|| above 100 times a bound on the floating-point error of the
@@ -257,6 +260,8 @@ def _perturb(net, rho_in, rho_out, rng, eps):  # type: ignore[no-untyped-def]
             if not _neuron_moves(W1[i], eye_p[j], gens):
                 continue
             nw = float(np.linalg.norm(W1[i]))  # channel change delta ||w_i|| (or constant delta b_i)
+            if b1[i] == 0 and nw > 0 and any(np.linalg.norm(D @ W1[i] + W1[i]) <= 1e-9 * nw for _, D, _ in gens):
+                continue  # relu(-t) - relu(t) = -t: at a reversed kink the change would be only linear
             delta = sign * eps * top / (nw if nw > 0 else float(b1[i]))
             W2n = W2.copy()
             W2n[j, i] += delta
@@ -342,16 +347,19 @@ def _transposed_action(net, rho_in, rho_out, rng, eps):  # type: ignore[no-untyp
 
 def _nonpermutation_hidden(net, rho_in, rho_out, rng, eps):  # type: ignore[no-untyped-def]
     f = net.to_float()
-    live = np.flatnonzero(_live(f))
-    if live.size < 2:
+    W1, b1, W2, _ = f.float_params()
+    live = [int(i) for i in np.flatnonzero(_live(f)) if np.linalg.norm(W1[i]) > 0]
+    # neurons on one oriented hyperplane mix harmlessly (relu(s t) = s relu(t) for s > 0): skip such pairs
+    pairs = [(a, b) for a in live for b in live
+             if a != b and np.max(np.abs(_hyperplane(W1[a], float(b1[a])) - _hyperplane(W1[b], float(b1[b])))) > _MACRO]
+    if not pairs:
         return None
-    a, b = (int(x) for x in rng.choice(live, size=2, replace=False))
+    a, b = pairs[int(rng.integers(len(pairs)))]
     t = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.5))
     Q = np.eye(f.width)
     Q[a, b] = t
     Qinv = np.eye(f.width)
     Qinv[a, b] = -t
-    W1, b1, W2, _ = f.float_params()
     return (_rebuild(f, W1=Q @ W1, b1=Q @ b1, W2=W2 @ Qinv), None,
             f"hidden basis change Q = I + {t:.3g} E[{a},{b}] (not monomial)", ("hidden", a, b))
 

@@ -2,7 +2,9 @@
 
 Each mutant kind is non-equivariant by construction (see ``equifuzz.strategies._mutants``), for
 reasons that do not involve the oracles; the oracles must say so. Sized defects are drawn down to a
-relative size of 1e-7, ten times the oracles' default tolerance.
+relative size of 1e-7, ten times the oracles' default tolerance, times the conditioning of the
+representations: the oracle measures a defect against the scale of f(rho_in(g) x) - rho_out(g) f(x),
+which a change of basis of condition number c stretches or shrinks by up to c on each side.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ def _nontrivial(pair) -> bool:
     rho_in, rho_out = pair
     G = rho_in.group
     return any(not np.allclose(r(g), np.eye(r.dim)) for g in G.generators for r in (rho_in, rho_out))
+
+
+def _conditioning(rho_in, rho_out) -> float:
+    """max over generators of cond(rho_in(g)) * cond(rho_out(g)): 1 for orthogonal representations."""
+    G = rho_in.group
+    return max([np.linalg.cond(rho_in(g)) * np.linalg.cond(rho_out(g)) for g in G.generators] + [1.0])
 
 
 def _nontrivial_out(pair) -> bool:
@@ -50,7 +58,9 @@ def _witness_gap(net, rho_in, rho_out, x, g) -> float:
 def test_every_mutant_kind_is_caught(kind, data):
     rho_in, rho_out = data.draw(PAIRS[kind], label="representations")
     dn = data.draw(efs.equivariant_nets(rho_in, rho_out), label="equivariant network")
-    m = data.draw(efs.mutants(dn, kinds=[kind]), label="mutant")
+    kappa = _conditioning(rho_in, rho_out)
+    m = data.draw(efs.mutants(dn, kinds=[kind], epsilon=efs.epsilons().map(lambda e: min(0.5, e * kappa))),
+                  label="mutant")
     assert m.kind == kind
     event(f"base {dn.kind}/{dn.construction}")
     if m.epsilon is not None:
@@ -69,10 +79,12 @@ def test_every_mutant_kind_is_caught(kind, data):
 @pytest.mark.parametrize("kind", ["perturb", "bias_nontrivial"])
 @given(data=st.data())
 def test_the_smallest_sized_defects_are_caught(kind, data):
-    """Sized defects at 1e-7 .. 1e-6 of the weight scale clear the default tolerance 1e-8."""
+    """Sized defects at 1e-7 .. 1e-6 of the weight scale (times the conditioning) clear the default tolerance 1e-8."""
     rho_in, rho_out = data.draw(PAIRS[kind], label="representations")
     dn = data.draw(efs.equivariant_nets(rho_in, rho_out), label="equivariant network")
-    m = data.draw(efs.mutants(dn, kinds=[kind], epsilon=st.sampled_from([1e-7, 2e-7, 5e-7, 1e-6])), label="mutant")
+    kappa = _conditioning(rho_in, rho_out)
+    m = data.draw(efs.mutants(dn, kinds=[kind], epsilon=st.sampled_from([1e-7, 2e-7, 5e-7, 1e-6]).map(
+        lambda e: e * kappa)), label="mutant")
     verdict = ef.check_equivariant(m.net, rho_in, rho_out)
     target(-verdict.max_error / m.epsilon, label="-(residual / epsilon)")
     assert not verdict.holds, (m, verdict)

@@ -128,9 +128,11 @@ class Residual:
 
 
 def residual(D: ReLUNet, tol: float = DEFAULT_TOL, reference: float = 0.0) -> Residual:
-    """Relative size of the canonical form of ``D`` (a network that should compute zero).
+    """Relative size of the canonical form of ``D`` (a network that should compute zero): kinks against
+    the largest neuron, the linear part against the summed neuron sizes, the constant against those
+    plus the output bias.
 
-    ``reference`` floors the scale of the linear part and the constant: D's output bias is only the
+    ``reference`` floors the scale of the constant: D's output bias is only the
     difference of the biases of the networks D compares, so pass the sum of their norms.
     """
     form = D.canonical(tol)
@@ -141,7 +143,9 @@ def residual(D: ReLUNet, tol: float = DEFAULT_TOL, reference: float = 0.0) -> Re
     ch = np.linalg.norm(np.asarray(form.channels, float), axis=1) if form.n_hyperplanes else np.zeros(0)
     kink = float(ch.max()) / top if ch.size else 0.0
     worst = int(np.argmax(ch)) if ch.size else None
-    lin = float(np.linalg.norm(np.asarray(form.linear, float))) / total
+    # the linear part comes from the neurons alone (relu(t) - relu(-t) = t): output biases do not scale it
+    lin = float(np.linalg.norm(np.asarray(form.linear, float))) / (float(per_neuron.sum()) if per_neuron.sum() > 0
+                                                                    else total)
     const = float(np.linalg.norm(np.asarray(form.constant, float))) / total
     return Residual(kink, lin, const, form, worst)
 
