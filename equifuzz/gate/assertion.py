@@ -187,7 +187,7 @@ def assert_equivariant(
             worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks)
             out = Path(report_dir or os.environ.get("EQUIFUZZ_REPORTS") or "reports")
             report = str(write_gate_report(fn, probe, worst, group=group, out=out, seed=seed, profile=name, log=log,
-                                           atol_given=atol))
+                                           atol_given=atol, tried=trials))
     m, k = worst.m, worst.m.block
     verdict = GateVerdict(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,

@@ -3,7 +3,7 @@
 ``case.pt`` stores the minimal inputs and, for every block, the matrix (and translation) the failing
 element acts by, so a replay needs only the function: ``module.pt`` (the module or callable itself,
 when it can be pickled) or one the caller passes. The folder (``gate-<16 hex>``, a SHA-256 of the case) holds
-``report.md``, ``report.json``, ``case.pt``, ``repro.py`` and, when it pickles, ``module.pt``.
+``report.md``, ``report.json``, ``case.pt``, ``repro.py``, ``figure.png`` and, when it pickles, ``module.pt``.
 """
 
 from __future__ import annotations
@@ -81,8 +81,11 @@ def _fmt(a: Any) -> str:
 
 
 def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, group: Any, out: str | Path,
-                      seed: int, profile: str, log: Sequence[str], atol_given: float | None) -> Path:
-    """Write the report of a failing trial under ``out``; return its folder (existing ones are kept)."""
+                      seed: int, profile: str, log: Sequence[str], atol_given: float | None,
+                      tried: Sequence[Trial] = ()) -> Path:
+    """Write the report of a failing trial under ``out``; return its folder (existing ones are kept).
+
+    ``tried``: every (inputs, element) pair the gate measured, drawn in ``figure.png``."""
     m = trial.m
     case = {
         "format": CASE_FORMAT,
@@ -121,10 +124,61 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
             "minimization": list(log), "module_pickled": pickled,
             "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else []),
         }
+        if tried:
+            write_gate_figure(tried, trial, tmp / "figure.png", title=f"{data['function']} under {data['group']}")
+            data["files"].append("figure.png")
         (tmp / "report.json").write_text(json.dumps(jsonable(data), indent=2) + "\n")
         (tmp / "report.md").write_text(_markdown(data, trial, probe, name))
         (tmp / "repro.py").write_text(_REPRO.format(name=name))
     return final
+
+
+def _angle(g: Element) -> float | None:
+    """Rotation angle of a continuous element's proper part (det-sign removed), in degrees."""
+    if g.matrix is None:
+        return None
+    R = np.asarray(g.matrix) * np.sign(np.linalg.det(g.matrix))
+    c = (np.trace(R) - 1.0) / 2.0 if R.shape[0] == 3 else R[0, 0]
+    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+
+
+def write_gate_figure(tried: Sequence[Trial], worst: Trial, path: Path, title: str) -> None:
+    """Error / tolerance of every (inputs, element) pair tried, against the element's rotation angle
+    (continuous groups, reflections marked) or the element itself (finite groups); the
+    tolerance line and the minimal case are marked. Agg backend, no metadata."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 4.2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    floor = 1e-6
+    angles = [_angle(t.g) for t in tried]
+    continuous = all(a is not None for a in angles)
+    xs = [float(a) if continuous and a is not None else float(t.g.index or 0) for t, a in zip(tried, angles,
+                                                                                          strict=True)]
+    ys = [max(t.ratio, floor) for t in tried]
+    refl = [t.g.matrix is not None and np.linalg.det(t.g.matrix) < 0 for t in tried]
+    for flag, colour, label in ((False, "tab:blue", "rotations" if continuous else "elements"),
+                                (True, "tab:orange", "with a reflection")):
+        pts = [(x, y) for x, y, r in zip(xs, ys, refl, strict=True) if r == flag]
+        if pts:
+            ax.scatter(*zip(*pts, strict=True), s=12, c=colour, alpha=0.7, label=label)
+    ax.axhline(1.0, color="tab:red", lw=1.2, ls="--", label="tolerance")
+    wa = _angle(worst.g)
+    ax.scatter([wa if continuous and wa is not None else float(worst.g.index or 0)], [max(worst.ratio, floor)], s=120,
+               facecolors="none", edgecolors="black", lw=1.5, label="minimal case")
+    ax.set_yscale("log")
+    if not continuous:
+        names = {int(t.g.index or 0): t.g.label.removeprefix("g = ").removesuffix(" (searched)") for t in tried}
+        if len(names) <= 24:
+            ax.set_xticks(sorted(names), [names[k] for k in sorted(names)], rotation=60, fontsize=7)
+    ax.set_xlabel("rotation angle of the element (degrees)" if continuous else "group element (word in the generators)")
+    ax.set_ylabel("max |f(g.x) - g.f(x)| / tolerance")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    fig.savefig(str(path), format="png", metadata={"Software": None})
 
 
 def function_name(fn: Any) -> str:

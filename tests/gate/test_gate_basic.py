@@ -243,7 +243,8 @@ def test_minimal_report_replays_and_passes_once_fixed(tmp_path):
     assert "1 input row(s)" in data["minimization"] and data["module_pickled"]
     assert v.element.startswith("g = ") and v.element_index in G.generators  # a generator after shrinking
     assert sorted(p.name for p in folder.iterdir()) == sorted(["case.pt", "module.pt", "repro.py", "report.json",
-                                                               "report.md"])
+                                                               "report.md", "figure.png"])
+    assert sorted(data["files"]) == sorted(p.name for p in folder.iterdir())
     assert replay(folder, Tilted()).ratio > 1
     assert replay(folder, Scaled()).ratio <= 1  # the fixed module passes the recorded case
     still = _repro(folder)  # module.pt: the broken module
