@@ -110,7 +110,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
     with atomic_folder(final) as tmp:
         torch.save(case, tmp / "case.pt")
         pickled = _save_module(fn, tmp / "module.pt")
-        data = {
+        data: dict[str, Any] = {
             "format": CASE_FORMAT, "digest": digest, "function": case["function"], "group": case["group"],
             "element": trial.g.label, "element_matrix": trial.g.matrix, "element_index": trial.g.index,
             "translation": trial.g.translation, "dtype": case["dtype"], "device": str(probe.device),
@@ -161,9 +161,9 @@ def write_gate_figure(tried: Sequence[Trial], worst: Trial, path: Path, title: s
     refl = [t.g.matrix is not None and np.linalg.det(t.g.matrix) < 0 for t in tried]
     for flag, colour, label in ((False, "tab:blue", "rotations" if continuous else "elements"),
                                 (True, "tab:orange", "with a reflection")):
-        pts = [(x, y) for x, y, r in zip(xs, ys, refl, strict=True) if r == flag]
-        if pts:
-            ax.scatter(*zip(*pts, strict=True), s=12, c=colour, alpha=0.7, label=label)
+        sel = [i for i, r in enumerate(refl) if r == flag]
+        if sel:
+            ax.scatter([xs[i] for i in sel], [ys[i] for i in sel], s=12, c=colour, alpha=0.7, label=label)
     ax.axhline(1.0, color="tab:red", lw=1.2, ls="--", label="tolerance")
     wa = _angle(worst.g)
     ax.scatter([wa if continuous and wa is not None else float(worst.g.index or 0)], [max(worst.ratio, floor)], s=120,
