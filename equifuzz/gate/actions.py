@@ -9,6 +9,7 @@ e3nn's ``Irreps``, ``"cartesian_points"``, ``None``) into one of these.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,7 @@ class Element:
         return s
 
 
-class Action:
+class Action(abc.ABC):
     """The action of group elements on one block (a tensor whose last axis has ``dim`` entries)."""
 
     name: str = "block"
@@ -59,10 +60,12 @@ class Action:
     transforms: bool = True
 
     def matrix(self, g: Element) -> np.ndarray:
-        raise NotImplementedError
+        """The matrix g acts by on this block (linear actions only)."""
+        raise RepresentationError(f"block {self.name} is not acted on by a matrix")
 
+    @abc.abstractmethod
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """g acting on the block x (on its last axis)."""
 
 
 @dataclass(eq=False)
@@ -126,9 +129,6 @@ class Fixed(Action):
     def __post_init__(self) -> None:
         self.dim = None
         self.transforms = False
-
-    def matrix(self, g: Element) -> np.ndarray:
-        raise RepresentationError("a block that does not transform has no matrix")
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         return x
