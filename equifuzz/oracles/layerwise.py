@@ -172,15 +172,18 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
                                     reason=(f"neuron {i} occurs {counts[c]} time(s) but its image under "
                                             f"{G.word_str(g)} occurs {counts[img[c]]} time(s)"))
         sigma[g] = img
-    # output bias fixed by rho_out
+    # output bias fixed by rho_out, relative to the network's size (summed neurons plus the bias), as
+    # check_equivariant measures a constant residual
     b2 = np.asarray(net.b2, dtype=np.float64)
+    W1f, b1f, W2f, _ = net.float_params()
+    size = float((np.sqrt((W1f ** 2).sum(1) + b1f ** 2) * np.sqrt((W2f ** 2).sum(0))).sum()) + float(np.linalg.norm(b2))
     for g in G.generators:
         if exact:
             Bq = rational_matrix(rho_out(g))
             moved = Bq @ net.b2 - net.b2  # type: ignore[operator]
             b2_moves = any(x != 0 for x in moved)
         else:
-            b2_moves = bool(np.linalg.norm(rho_out(g) @ b2 - b2) > tol * max(1.0, net.scale))
+            b2_moves = bool(np.linalg.norm(rho_out(g) @ b2 - b2) > tol * max(size, 1e-300))
         if b2_moves:
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), removed=removed,  # type: ignore[arg-type]
                                     reason=f"output bias b2 = {_fmt(net.b2)} is not fixed by rho_out({G.word_str(g)})")
