@@ -151,11 +151,19 @@ def residual(D: ReLUNet, tol: float = DEFAULT_TOL, reference: float = 0.0) -> Re
 
 
 def rational_matrix(M: np.ndarray, max_denominator: int = 10**6) -> np.ndarray | None:
-    """``M`` as a Fraction array when every entry is (to 1e-12) a fraction of small denominator."""
+    """``M`` as a Fraction array when every entry is, to a few units in the last place of the matrix's
+    largest entry, a fraction of denominator at most ``max_denominator``.
+
+    The bound is relative to the float's own spacing, not absolute: sqrt(3)/2 lies within 1e-12 of
+    fractions with denominators below 10^6, and treating such an approximation as exact would make
+    the "exact" oracle check a matrix that is not a representation.
+    """
     out = np.empty(M.shape, dtype=object)
+    scale = float(np.max(np.abs(M))) if M.size else 0.0  # round-off of cos(pi/2) = 6e-17 is a zero
     for idx, x in np.ndenumerate(M):
-        q = Fraction(float(x)).limit_denominator(max_denominator)
-        if abs(float(q) - float(x)) > 1e-12:
+        xf = float(x)
+        q = Fraction(xf).limit_denominator(max_denominator)
+        if abs(float(q) - xf) > 4 * float(np.spacing(max(abs(xf), scale))):
             return None
         out[idx] = q
     return out

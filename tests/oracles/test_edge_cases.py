@@ -152,3 +152,20 @@ def test_rounding_level_weight_is_a_constant_neuron_for_every_oracle():
     assert ef.check_equivariant(net, rho_in, rho_out).holds
     assert ef.check_layerwise(net, rho_in, rho_out).holds
     assert ef.compensate(net, rho_in, rho_out).canonical().n_hyperplanes == 0
+
+
+def test_irrational_matrices_are_not_taken_for_rational_ones() -> None:
+    """sqrt(3)/2 is within 1e-12 of fractions with denominator < 10^6; exact mode must not use them."""
+    from equifuzz.oracles.equivariance import rational_matrix
+
+    assert rational_matrix(np.array([[np.sqrt(3) / 2]])) is None
+    q = rational_matrix(np.array([[1 / 3, 0.1 + 0.2, -0.5, np.cos(np.pi / 2)]]))  # round-off of rationals
+    assert q is not None and list(q[0]) == [Fraction(1, 3), Fraction(3, 10), Fraction(-1, 2), Fraction(0)]
+    C3 = ef.groups.cyclic(3)
+    rot, triv = ef.reps.rotation(C3), ef.reps.trivial(C3)
+    net = ReLUNet([[1, 0]], None, [[1]], None)
+    with pytest.raises(ef.ShapeError, match="not rational"):
+        ef.check_equivariant(net, rot, triv, method="exact")
+    sym = ef.symmetrize(net, rot, triv)  # float symmetrization: the auto method stays in float64 and holds
+    v = ef.check_equivariant(sym, rot, triv)
+    assert v.holds and v.method == "canonical-float64"
