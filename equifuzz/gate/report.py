@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..oracles.verdict import jsonable
-from ..report.writers import atomic_folder
+from ..report.writers import atomic_folder, report_folder
 from .actions import Action, Element, Fixed, Points
 from .check import ATOL_EPS, RTOL_POWER, Measure, Probe, measure
 from .search import Trial
@@ -101,10 +101,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
         "inputs": [x.detach().cpu() if isinstance(x, torch.Tensor) else x for x in trial.xs],
     }
     digest = _digest(case)
-    name = f"gate-{digest[:16]}"
-    parent = Path(out)
-    parent.mkdir(parents=True, exist_ok=True)
-    final = parent / name
+    final = report_folder(out, f"gate-{digest[:16]}")
     if final.exists():
         return final
     with atomic_folder(final) as tmp:
@@ -128,8 +125,8 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
             write_gate_figure(tried, trial, tmp / "figure.png", title=f"{data['function']} under {data['group']}")
             data["files"].append("figure.png")
         (tmp / "report.json").write_text(json.dumps(jsonable(data), indent=2) + "\n")
-        (tmp / "report.md").write_text(_markdown(data, trial, probe, name))
-        (tmp / "repro.py").write_text(_REPRO.format(name=name))
+        (tmp / "report.md").write_text(_markdown(data, trial, probe, final.name))
+        (tmp / "repro.py").write_text(_REPRO.format(name=final.name))
     return final
 
 

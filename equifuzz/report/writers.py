@@ -36,6 +36,7 @@ __all__ = [
     "write_report",
     "write_case_report",
     "atomic_folder",
+    "report_folder",
     "dumps",
     "report_folder_name",
     "report_data",
@@ -70,9 +71,7 @@ def write_report(result: Minimized | FailureCase, out: str | os.PathLike[str] = 
     case = (result.case if mini is not None else result).normalized()  # type: ignore[union-attr]
     digest = case.digest()
     name = f"{case.claim}-{digest[:16]}"
-    parent = Path(out)
-    parent.mkdir(parents=True, exist_ok=True)
-    final = parent / name
+    final = report_folder(out, name)
     if final.exists():
         return final
     with atomic_folder(final) as tmp:
@@ -88,6 +87,13 @@ def write_report(result: Minimized | FailureCase, out: str | os.PathLike[str] = 
             write_figure(case, outcome, tmp / "figure.png")
         _write_text(tmp / "report.json", dumps(data) + "\n")
     return final
+
+
+def report_folder(out: str | os.PathLike[str], name: str) -> Path:
+    """``out/name``, with ``out`` created; the folder itself exists only if a report was written."""
+    parent = Path(out)
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent / name
 
 
 @contextmanager
