@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import NonFiniteError, ShapeError
 
-__all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "HYPERPLANE_TOL"]
+__all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "DisjointSets", "HYPERPLANE_TOL"]
 
 HYPERPLANE_TOL = 1e-8  # two normalized hyperplanes (u, beta) closer than this (relative) are one
 _SIGN_EPS = 1e-9  # a normal component below this (relative) does not fix the orientation
@@ -353,6 +353,25 @@ def _orient(U: np.ndarray, eps: float) -> np.ndarray:
     return np.where(lead < 0, -1.0, 1.0)
 
 
+class DisjointSets:
+    """Union-find over 0..n-1; each class is represented by its smallest member."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        a, b = self.find(i), self.find(j)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
 def _join_antipodal(X: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray:
     """Join clusters whose rows are negatives of each other (one hyperplane, both orientations).
 
@@ -369,19 +388,12 @@ def _join_antipodal(X: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray
     owner: dict[int, int] = {}
     for i in range(k):
         owner.setdefault(int(both[i]), i)
-    parent = np.arange(k)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            i = int(parent[i])
-        return i
-
+    sets = DisjointSets(k)
     for j in range(k):
         mate = owner.get(int(both[k + j]))
         if mate is not None and mate != j:
-            a, b = find(mate), find(j)
-            parent[max(a, b)] = min(a, b)
-    roots = np.array([find(i) for i in range(k)])
+            sets.union(mate, j)
+    roots = np.array([sets.find(i) for i in range(k)])
     if np.array_equal(roots, np.arange(k)):
         return labels
     _, out = np.unique(roots[labels], return_inverse=True)

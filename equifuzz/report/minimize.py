@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..groups import FiniteGroup
-from ..nets import ReLUNet
+from ..nets import DisjointSets, ReLUNet
 from ..oracles.layerwise import normalize_rows
 from ..reps import Representation
 from .case import FailureCase, NotAFailureError, Outcome, evaluate, fraction_array, input_error
@@ -204,14 +204,7 @@ def neuron_orbits(net: ReLUNet, rho_in: Representation, rho_out: Representation,
         return []
     R = normalize_rows(rows[live], d)
     scale = max(float(np.max(np.abs(R))), 1e-300)
-    parent = list(range(len(live)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(live))
     G = rho_in.group
     dual = rho_in.dual()
     for g in G.generators:
@@ -222,12 +215,10 @@ def neuron_orbits(net: ReLUNet, rho_in: Representation, rho_out: Representation,
             dist = np.max(np.abs(R - img[i]), axis=1)
             j = int(np.argmin(dist))
             if dist[j] <= tol * scale:
-                a, b = find(i), find(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
+                sets.union(i, j)
     classes: dict[int, list[int]] = {}
     for k, i in enumerate(live):
-        classes.setdefault(find(k), []).append(i)
+        classes.setdefault(sets.find(k), []).append(i)
     return sorted(classes.values(), key=lambda c: (-len(c), c[0]))
 
 

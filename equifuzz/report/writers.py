@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nets import DisjointSets
 from ..oracles.equivariance import rational_matrix
 from ..reps import Representation, decompose
 from .case import CLAIM_TEXT, FailureCase, Outcome, evaluate, fraction_array, input_error
@@ -257,14 +258,7 @@ def hyperplane_classes(case: FailureCase, tol: float = 1e-7
     U = np.asarray(form.normals, dtype=np.float64).reshape(-1, net.d)
     beta = np.asarray(form.offsets, dtype=np.float64)
     k = U.shape[0]
-    parent = list(range(k))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(k)
     G = case.group
     gens = set(G.generators)
     elements = list(G.elements)[1:] if G.order <= 256 else list(G.generators)
@@ -290,11 +284,9 @@ def hyperplane_classes(case: FailureCase, tol: float = 1e-7
                 continue
             if j == h and sign < 0 and h not in reversed_by:
                 reversed_by[h] = G.word_str(g)
-            a, c = find(h), find(j)
-            if a != c:
-                parent[max(a, c)] = min(a, c)
+            sets.union(h, j)
     roots: dict[int, int] = {}
-    labels = np.array([roots.setdefault(find(h), len(roots)) for h in range(k)], dtype=np.int64)
+    labels = np.array([roots.setdefault(sets.find(h), len(roots)) for h in range(k)], dtype=np.int64)
     return form, labels, missing, reversed_by
 
 
