@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from .canonical import float_form, orient
 from .errors import NonFiniteError, ShapeError
 
-__all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "DisjointSets", "HYPERPLANE_TOL"]
+__all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
+           "HYPERPLANE_TOL"]
 
 HYPERPLANE_TOL = 1e-8  # two normalized hyperplanes (u, beta) closer than this (relative) are one
-_SIGN_EPS = 1e-9  # a normal component below this (relative) does not fix the orientation
 
 
 def _is_exact_array(a: np.ndarray) -> bool:
@@ -347,10 +348,7 @@ def cluster_rows(X: np.ndarray, tol: float) -> np.ndarray:
 
 def _orient(U: np.ndarray, eps: float) -> np.ndarray:
     """Sign per row making the first component with |u_j| > eps positive."""
-    big = np.abs(U) > eps
-    j = np.argmax(big, axis=1)
-    lead = U[np.arange(U.shape[0]), j]
-    return np.where(lead < 0, -1.0, 1.0)
+    return orient(U, eps)
 
 
 class DisjointSets:
@@ -372,12 +370,10 @@ class DisjointSets:
             self.parent[max(a, b)] = min(a, b)
 
 
-def _join_antipodal(X: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray:
-    """Join clusters whose rows are negatives of each other (one hyperplane, both orientations).
-
-    The orientation rule (first component above _SIGN_EPS positive) is discontinuous: round-off can
-    put two copies of one hyperplane on either side of the threshold, with opposite orientations.
-    """
+def cluster_unoriented(X: np.ndarray, tol: float) -> np.ndarray:
+    """Cluster unit rows within ``tol``, joining clusters that are antipodal (one hyperplane, both
+    orientations: the orientation rule is discontinuous at near-zero leading entries)."""
+    labels = cluster_rows(X, tol)
     k = int(labels.max()) + 1 if labels.size else 0
     if k < 2:
         return labels
@@ -394,44 +390,33 @@ def _join_antipodal(X: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray
         if mate is not None and mate != j:
             sets.union(mate, j)
     roots = np.array([sets.find(i) for i in range(k)])
-    if np.array_equal(roots, np.arange(k)):
-        return labels
     _, out = np.unique(roots[labels], return_inverse=True)
     return out.ravel()
 
 
 def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:
-    W1, b1, W2, b2 = net.float_params()
-    norms = np.linalg.norm(W1, axis=1)
-    # w counts as zero (a constant neuron) against the largest ||(w_i, b_i)||, biases included
-    wscale = float(np.sqrt(norms ** 2 + b1 ** 2).max()) if net.width else 1.0
-    live = norms > tol * max(wscale, 1e-300)
-    U = W1[live] / norms[live, None]
-    beta = b1[live] / norms[live]
-    sgn = _orient(U, _SIGN_EPS)
-    U, beta = U * sgn[:, None], beta * sgn
-    C = W2[:, live].T * norms[live, None]  # ||w_i|| v_i
-    L = 0.5 * W2[:, live] @ W1[live]
-    e = b2 + 0.5 * W2[:, live] @ b1[live] + W2[:, ~live] @ np.maximum(b1[~live], 0.0)
-    bscale = 1.0 + (float(np.max(np.abs(beta))) if beta.size else 0.0)
-    X = np.concatenate([U, beta[:, None] / bscale], axis=1)
-    labels = _join_antipodal(X, cluster_rows(X, tol), tol)
+    """Per-neuron float canonical form: neurons with w != 0 are kinks; hyperplanes whose keys
+    [n, asinh(beta)] are within ``tol`` are one; a hyperplane is dropped when its channel cancels to ``tol``
+    of the summed sizes ||w_i|| ||v_i|| of its own neurons."""
+    F = float_form(*net.float_params(), out_shift=0)
+    labels = cluster_unoriented(F.keys, tol)
     k = int(labels.max()) + 1 if labels.size else 0
     first = np.full(k, -1)
-    for i in range(len(labels) - 1, -1, -1):
-        first[labels[i]] = i
-    normals, offsets = U[first], beta[first]
+    first[labels[::-1]] = np.arange(labels.size)[::-1]
+    normals, offsets = F.normals[first], F.offsets[first]
     channels = np.zeros((k, net.p))
-    np.add.at(channels, labels, C)
-    cscale = net.scale
-    keep = np.linalg.norm(channels, axis=1) > tol * cscale
-    order = np.lexsort(np.concatenate([normals, offsets[:, None]], axis=1).T[::-1])
+    mass = np.zeros(k)
+    np.add.at(channels, labels, F.channels)
+    np.add.at(mass, labels, F.mass)
+    keep = np.linalg.norm(channels, axis=1) > (tol + 64 * np.finfo(np.float64).eps) * mass
+    order = np.lexsort(np.concatenate([normals, offsets[:, None]], axis=1).T[::-1]) if k else np.zeros(0, int)
     order = order[keep[order]]
     neuron_h = np.full(net.width, -1, dtype=np.int64)
     remap = np.full(k, -1, dtype=np.int64)
     remap[order] = np.arange(order.size)
-    neuron_h[np.flatnonzero(live)] = remap[labels]
-    return CanonicalForm(normals[order], offsets[order] + 0.0, channels[order], L, e, "unit", tol, neuron_h)
+    neuron_h[F.neuron] = remap[labels]
+    return CanonicalForm(normals[order], offsets[order] + 0.0, channels[order], F.linear, F.constant, "unit", tol,
+                         neuron_h)
 
 
 def _canonical_exact(net: ReLUNet) -> CanonicalForm:

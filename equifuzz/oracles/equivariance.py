@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from ..certificate import Witness
 from ..errors import GroupMismatchError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from ..nets import CanonicalForm, ReLUNet
+from ..nets import ReLUNet
 from ..reps import ContinuousRepresentation, Representation
+from .identity import SEMANTICS, Decision, Element, decide
 from .verdict import Verdict
 
 __all__ = [
@@ -26,7 +28,6 @@ __all__ = [
     "EquivalenceVerdict",
     "check_equivariant",
     "equivalent",
-    "residual",
     "rational_matrix",
     "DEFAULT_TOL",
 ]
@@ -59,21 +60,30 @@ class EquivarianceVerdict(Verdict):
     n_elements: int = 0
     n_inputs: int = 0
     dtype: str = "float64"
+    semantics: str = "tolerance"
+    witness: Witness | None = field(default=None, repr=False)
+    certificate: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        head = "equivariant" if self.holds else "NOT equivariant"
-        s = (f"{head} [{self.method}; max error {self.max_error:.3g} vs tolerance {self.tolerance:.1g}; "
-             f"{self.n_elements} elements")
+        head = {True: "equivariant", False: "NOT equivariant", None: "UNDECIDED whether equivariant"}[self.holds]
+        s = (f"{head} [{self.method}, {self.semantics} semantics; max error {self.max_error:.3g} vs tolerance "
+             f"{self.tolerance:.1g}; {self.n_elements} elements")
         if self.n_inputs:
             s += f", {self.n_inputs} inputs"
         s += "]"
-        if not self.holds:
+        if self.holds is None:
+            s += f"\n  element {self.word}: {self.reason}"
+        elif self.holds and self.reason:
+            s += f"\n  {self.reason}"
+        if self.holds is False:
             s += f"\n  worst element: {self.word} (element {self.element})"
             if self.input is not None:
                 s += (f"\n  input x = {np.array2string(np.asarray(self.input, float), precision=6)}: "
                       f"||f(g x) - g f(x)|| = {self.input_error:.6g}")
             if self.reason:
                 s += f"\n  {self.reason}"
+            if self.witness is not None:
+                s += f"\n  {self.witness.describe()}"
         return s
 
 
@@ -85,69 +95,18 @@ class EquivalenceVerdict(Verdict):
     tolerance: float
     method: str
     reason: str = ""
+    semantics: str = "tolerance"
+    witness: Witness | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
-        head = "equivalent" if self.holds else "NOT equivalent"
-        s = f"{head} [{self.method}; max difference {self.max_difference:.3g} vs tolerance {self.tolerance:.1g}]"
-        return s + (f"\n  {self.reason}" if self.reason and not self.holds else "")
+        head = {True: "equivalent", False: "NOT equivalent", None: "UNDECIDED whether equivalent"}[self.holds]
+        s = (f"{head} [{self.method}, {self.semantics} semantics; max difference {self.max_difference:.3g} vs "
+             f"tolerance {self.tolerance:.1g}]")
+        s += f"\n  {self.reason}" if self.reason else ""
+        return s + (f"\n  {self.witness.describe()}" if self.witness is not None else "")
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Residual:
-    """How far a canonical form is from zero: relative sizes of kinks, linear part and constant."""
-
-    kink: float
-    linear: float
-    constant: float
-    form: CanonicalForm
-    worst_hyperplane: int | None
-
-    @property
-    def error(self) -> float:
-        return max(self.kink, self.linear, self.constant)
-
-    def holds(self, tol: float) -> bool:
-        if self.form.normalization == "projective":
-            return self.error == 0.0
-        return self.form.n_hyperplanes == 0 and self.error <= tol
-
-    def reason(self) -> str:
-        f = self.form
-        if self.worst_hyperplane is not None and f.n_hyperplanes:
-            k = self.worst_hyperplane
-            n = np.asarray(f.normals[k], float)
-            return (f"kink hyperplane n = {np.array2string(n, precision=6)}, beta = {float(f.offsets[k]):.6g} "
-                    f"keeps channel residual {np.linalg.norm(np.asarray(f.channels[k], float)):.3g} "
-                    f"({f.n_hyperplanes} hyperplane(s) do not match their images)")
-        if self.linear >= self.constant:
-            return f"linear parts differ: relative residual {self.linear:.3g}"
-        return f"constants differ: relative residual {self.constant:.3g}"
-
-
-def residual(D: ReLUNet, tol: float = DEFAULT_TOL, reference: float = 0.0) -> Residual:
-    """Relative size of the canonical form of ``D`` (a network that should compute zero): kinks against
-    the largest neuron, the linear part against the summed neuron sizes, the constant against those
-    plus the output bias.
-
-    ``reference`` floors the scale of the constant: D's output bias is only the
-    difference of the biases of the networks D compares, so pass the sum of their norms.
-    """
-    form = D.canonical(tol)
-    W1, b1, W2, b2 = D.float_params()
-    per_neuron = np.sqrt((W1 ** 2).sum(1) + b1 ** 2) * np.sqrt((W2 ** 2).sum(0))
-    total = max(float(per_neuron.sum()) + float(np.linalg.norm(b2)), float(reference), 1e-300)
-    top = max(float(per_neuron.max()) if per_neuron.size else 0.0, 1e-300)
-    ch = np.linalg.norm(np.asarray(form.channels, float), axis=1) if form.n_hyperplanes else np.zeros(0)
-    kink = float(ch.max()) / top if ch.size else 0.0
-    worst = int(np.argmax(ch)) if ch.size else None
-    # the linear part comes from the neurons alone (relu(t) - relu(-t) = t): output biases do not scale it
-    lin = float(np.linalg.norm(np.asarray(form.linear, float))) / (float(per_neuron.sum()) if per_neuron.sum() > 0
-                                                                    else total)
-    const = float(np.linalg.norm(np.asarray(form.constant, float))) / total
-    return Residual(kink, lin, const, form, worst)
 
 
 def rational_matrix(M: np.ndarray, max_denominator: int = 10**6) -> np.ndarray | None:
@@ -190,33 +149,6 @@ def _check_net(net: ReLUNet, rho_in: AnyRep, rho_out: AnyRep) -> None:
         raise ShapeError(f"the network has {net.p} outputs but rho_out has dimension {rho_out.dim}")
 
 
-def _difference(net: ReLUNet, A: np.ndarray, B: np.ndarray) -> ReLUNet:
-    """x -> f(A x) - B f(x)."""
-    d, p = A.shape[0], B.shape[0]
-    if net.exact:
-        Id = np.array([[Fraction(int(i == j)) for j in range(d)] for i in range(d)], dtype=object)
-        Ip = np.array([[Fraction(int(i == j)) for j in range(p)] for i in range(p)], dtype=object)
-    else:
-        Id, Ip = np.eye(d), np.eye(p)
-    return net.transformed(A, Ip) - net.transformed(Id, B)
-
-
-def _witness_input(D: ReLUNet, res: Residual, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """An input where the difference network is far from zero, among structured candidates."""
-    f = res.form
-    cands = [rng.standard_normal((16, D.d)) * s for s in (1.0, 10.0)]
-    if f.n_hyperplanes:
-        k = res.worst_hyperplane if res.worst_hyperplane is not None else 0
-        n = np.asarray(f.normals[k], float)
-        x0 = f.points_on(k)
-        t = (1.0 + np.linalg.norm(x0)) * np.array([-1.0, -0.5, -0.1, 0.1, 0.5, 1.0])
-        cands.append(x0[None] + t[:, None] * n[None] / np.linalg.norm(n))
-    X = np.concatenate(cands)
-    vals = np.linalg.norm(np.atleast_2d(D.to_float()(X)), axis=1)
-    i = int(np.argmax(vals))
-    return X[i], float(vals[i])
-
-
 def check_equivariant(
     f: ReLUNet | Callable[..., Any],
     rho_in: AnyRep,
@@ -227,6 +159,7 @@ def check_equivariant(
     n_inputs: int = 256,
     n_words: int = 16,
     seed: int = 0,
+    semantics: str = "auto",
 ) -> EquivarianceVerdict:
     """Decide whether f is equivariant: exactly for a ReLUNet (T1), by sampling for any callable.
 
@@ -235,6 +168,10 @@ def check_equivariant(
     """
     if method not in ("auto", "canonical", "exact", "sampled"):
         raise ShapeError(f"method must be auto, canonical, exact or sampled, got {method!r}")
+    if semantics not in SEMANTICS:
+        raise ShapeError(f"semantics must be one of {', '.join(SEMANTICS)}, got {semantics!r}")
+    if method == "exact":
+        semantics = "exact"
     _check_pair(rho_in, rho_out)
     is_net = isinstance(f, ReLUNet)
     if is_net:
@@ -245,58 +182,60 @@ def check_equivariant(
     if method in ("canonical", "exact"):
         if not (is_net and finite):
             raise ShapeError("the canonical check needs a ReLUNet and finite-group representations")
-        return _check_canonical(f, rho_in, rho_out, tol, exact=(method == "exact"), seed=seed)  # type: ignore[arg-type]
+        return _check_canonical(f, rho_in, rho_out, tol, semantics=semantics, seed=seed)  # type: ignore[arg-type]
     return _check_sampled(f, rho_in, rho_out, tol, n_inputs, n_words, seed)
 
 
 def _check_canonical(net: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float | None,
-                     *, exact: bool, seed: int) -> EquivarianceVerdict:
+                     *, semantics: str, seed: int) -> EquivarianceVerdict:
     G = rho_in.group
-    gens = list(G.generators)
-    mats: list[tuple[Any, Any]] = []
-    use_exact = exact or net.exact
-    if use_exact:
+    gens = [g for g in dict.fromkeys(G.generators) if g != 0]
+    if semantics == "exact":
         for g in gens:
-            A, B = rational_matrix(rho_in(g)), rational_matrix(rho_out(g))
-            if A is None or B is None:
-                if exact:
-                    raise ShapeError(f"exact mode needs rational representation matrices; rho({G.word_str(g)}) "
-                                     "is not rational")
-                use_exact = False
-                break
-            mats.append((A, B))
-    work = net.to_exact() if use_exact and not net.exact else (net if use_exact else net.to_float())
-    if not use_exact:
-        mats = [(rho_in(g), rho_out(g)) for g in gens]
-    tol_ = 0.0 if use_exact else (DEFAULT_TOL if tol is None else float(tol))
-    worst: tuple[float, int, Residual, ReLUNet] | None = None
-    residuals: dict[str, float] = {}
-    all_hold = True
-    for g, (A, B) in zip(gens, mats, strict=True):
-        D = _difference(work, A, B)
-        b2 = np.asarray(work.b2, dtype=np.float64)
-        res = residual(D, tol_ if tol_ else DEFAULT_TOL,
-                       reference=float(np.linalg.norm(b2) + np.linalg.norm(np.asarray(B, dtype=np.float64) @ b2)))
-        residuals[G.word_str(g)] = res.error
-        ok = res.holds(tol_)
-        all_hold &= ok
-        key = (0 if ok else 1, res.error)
-        if worst is None or key > (0 if worst[2].holds(tol_) else 1, worst[0]):
-            worst = (res.error, g, res, D)
-    method = "canonical-exact" if use_exact else "canonical-float64"
+            if rational_matrix(rho_in(g)) is None or rational_matrix(rho_out(g)) is None:
+                raise ShapeError(f"exact mode needs rational representation matrices; rho({G.word_str(g)}) "
+                                 "is not rational")
+    tol_ = 0.0 if net.exact or semantics == "exact" else (DEFAULT_TOL if tol is None else float(tol))
+    elements = [Element(g, G.word_str(g), rho_in(g), rho_out(g)) for g in gens]
+    if not elements:  # trivial group: nothing to check
+        sem = "tolerance" if semantics == "tolerance" and not net.exact else "exact"
+        return EquivarianceVerdict(True, 0.0, tol_, "canonical-float64" if sem == "tolerance" else "canonical-exact",
+                                   n_elements=0, semantics=sem)
+    decision = decide(net, net, elements, tol_, semantics=semantics, seed=seed)
+    return _verdict(decision, net, len(gens), tol_)
+
+
+def _verdict(decision: Decision, net: ReLUNet, n_elements: int, tol: float) -> EquivarianceVerdict:
+    method = "canonical-exact" if decision.semantics == "exact" else "canonical-float64"
+    residuals = {o.element.word: o.error for o in decision.outcomes}
+    cert = tuple(f"{o.element.word}: {o.semantics}" for o in decision.outcomes if o.status == "holds")
+    worst = decision.worst
     if worst is None:  # trivial group: nothing to check
-        return EquivarianceVerdict(True, 0.0, tol_, method, n_elements=0)
-    err, g, res, D = worst
+        return EquivarianceVerdict(True, 0.0, tol, method, n_elements=0, semantics="exact")
+    w = worst.witness if worst.status == "fails" else None
     x, xerr = (None, 0.0)
-    reason = ""
-    if not all_hold:
-        x, xerr = _witness_input(D, res, np.random.default_rng(seed))
-        reason = res.reason()
+    if w is not None:
+        x, xerr = _worst_point(net, w)
+    reason = worst.note
+    ds = worst.defects or worst.exact_defects
+    if decision.status == "fails" and ds:
+        reason = ds[0].describe() + (f"; {worst.note}" if worst.note else "")
     return EquivarianceVerdict(
-        all_hold, err, tol_, method, element=g, word=G.word_str(g), input=x, input_error=xerr,
-        reason=reason, residuals=residuals, n_elements=len(gens),
-        dtype="fraction" if use_exact else "float64",
+        decision.holds, worst.error, max(worst.tolerance, tol) if decision.semantics != "exact" else tol, method,
+        element=worst.element.element, word=worst.element.word, input=x, input_error=xerr, reason=reason,
+        residuals=residuals, n_elements=n_elements, dtype="fraction" if net.exact else "float64",
+        semantics=decision.semantics, witness=w, certificate=cert,
     )
+
+
+def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float]:
+    """The witness point where ||f(A x) - B f(x)|| is largest (float64 evaluation, for display)."""
+    A = np.eye(net.d) if w.A is None else np.asarray(w.A, dtype=np.float64)
+    B = np.eye(net.p) if w.B is None else np.asarray(w.B, dtype=np.float64)
+    F = net.to_float()
+    vals = [float(np.linalg.norm(F(x @ A.T) - B @ F(x))) for x in w.points]
+    i = int(np.argmax(vals))
+    return np.asarray(w.points[i], dtype=np.float64), vals[i]
 
 
 # -- sampled ---------------------------------------------------------------------------------
@@ -412,15 +351,19 @@ def _check_sampled(f: Callable[..., Any], rho_in: AnyRep, rho_out: AnyRep, tol: 
 # -- equivalence -------------------------------------------------------------------------------
 
 
-def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float = DEFAULT_TOL) -> EquivalenceVerdict:
-    """Whether two networks compute the same function on R^d (canonical form of net1 - net2 is zero)."""
+def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float = DEFAULT_TOL, seed: int = 0,
+               semantics: str = "auto") -> EquivalenceVerdict:
+    """Whether two networks compute the same function on R^d (their canonical data agree): exactly for
+    Fraction weights, else with the tolerance semantics of :mod:`equifuzz.oracles.identity`."""
     if net1.d != net2.d or net1.p != net2.p:
         raise ShapeError(f"networks map R^{net1.d} -> R^{net1.p} and R^{net2.d} -> R^{net2.p}: not comparable")
-    D = net1 - net2
-    res = residual(D, tol, reference=float(np.linalg.norm(np.asarray(net1.b2, dtype=np.float64))
-                                           + np.linalg.norm(np.asarray(net2.b2, dtype=np.float64))))
-    exact = D.exact
-    holds = res.holds(0.0 if exact else tol)
-    return EquivalenceVerdict(holds, res.error, 0.0 if exact else tol,
-                              "canonical-exact" if exact else "canonical-float64",
-                              reason="" if holds else res.reason())
+    if semantics not in SEMANTICS:
+        raise ShapeError(f"semantics must be one of {', '.join(SEMANTICS)}, got {semantics!r}")
+    tol_ = 0.0 if (net1.exact or net2.exact or semantics == "exact") else float(tol)
+    decision = decide(net1, net2, [Element(None, "identity", None, None)], tol_, semantics=semantics, seed=seed)
+    o = decision.outcomes[0]
+    ds = o.defects or o.exact_defects
+    reason = o.note if decision.status != "fails" or not ds else ds[0].describe()
+    method = "canonical-exact" if decision.semantics == "exact" else "canonical-float64"
+    return EquivalenceVerdict(decision.holds, o.error, tol_, method, reason=reason, semantics=decision.semantics,
+                              witness=o.witness)

@@ -9,12 +9,15 @@ pairs; the hidden permutation representation and its orbits are recovered on suc
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from ..canonical import asinh_offset, unit_rows_log
+from ..errors import ShapeError
 from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
@@ -47,6 +50,7 @@ class LayerwiseVerdict(Verdict):
     tolerance: float
     up_to_scaling: bool
     method: str
+    semantics: str = "exact"
     hidden: PermutationRepresentation | None = field(default=None, repr=False)
     neurons: tuple[int, ...] = ()
     orbits: tuple[Orbit, ...] = ()
@@ -70,27 +74,52 @@ class LayerwiseVerdict(Verdict):
             stabs = ", ".join(f"|K|={o.stabilizer.order}" for o in self.orbits[:8])
             more = ", ..." if len(self.orbits) > 8 else ""
             how = ", up to positive scaling" if self.up_to_scaling else ""
-            return (f"layer-wise equivariant [{self.method}{how}]: "
+            return (f"layer-wise equivariant [{self.method}, {self.semantics} semantics{how}]: "
                     f"hidden permutation representation of degree {self.width} = orbits {sizes} "
-                    f"(stabilizers {stabs}{more}); {len(self.removed)} dead/zero-output neuron(s) ignored")
-        return f"NOT layer-wise equivariant [{self.method}]: {self.reason}"
+                    f"(stabilizers {stabs}{more}); {len(self.removed)} dead/zero-output neuron(s) ignored"
+                    + (f"\n  {self.reason}" if self.reason else ""))
+        return f"NOT layer-wise equivariant [{self.method}, {self.semantics} semantics]: {self.reason}"
 
 
-def neuron_rows(net: ReLUNet, up_to_scaling: bool, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Live neuron indices and their (normalized) rows [w, b, v] as float64."""
+def neuron_rows(net: ReLUNet, up_to_scaling: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Live neuron indices and their rows for matching, normalized per neuron (scale-free, see :func:`_rows`).
+
+    A neuron is dead when v = 0, or w = 0 and b <= 0 (exactly: never judged against other neurons).
+    Two rows within ``tol`` (max-abs) are the same neuron up to a relative ``tol`` per neuron.
+    """
     W1, b1, W2, _ = net.float_params()
-    wn = np.linalg.norm(W1, axis=1)
-    vn = np.linalg.norm(W2, axis=0)
-    wbn = np.sqrt(wn ** 2 + b1 ** 2)  # w counts as zero against the largest ||(w_i, b_i)||, as in canonical()
-    wzero = wn <= tol * max(float(wbn.max()) if wbn.size else 0.0, 1e-300)
-    vzero = vn <= tol * max(float(vn.max()) if vn.size else 0.0, 1e-300)
+    WB = np.concatenate([W1, b1[:, None]], axis=1)
+    wzero = ~np.any(W1 != 0, axis=1)
+    vzero = ~np.any(W2 != 0, axis=0)
     live = ~vzero & ~(wzero & (b1 <= 0))
     idx = np.flatnonzero(live)
-    rows = np.concatenate([W1[idx], b1[idx, None], W2[:, idx].T], axis=1)
-    rows[wzero[idx], :net.d] = 0.0  # constant neurons: w below the tolerance is exactly zero
+    return idx, _rows(WB[idx], W2[:, idx].T, up_to_scaling)
+
+
+def _rows(WB: np.ndarray, V: np.ndarray, up_to_scaling: bool) -> np.ndarray:
+    """Scale-free rows: w as (unit w, log ||w||), b as asinh(b / ||w||) (up to scaling) or asinh(b), v as
+    (unit v, log ||v||) with v replaced by ||w|| v up to scaling; a last column marks constant neurons."""
+    d = WB.shape[1] - 1
+    U, logw = unit_rows_log(WB[:, :d])
+    Vu, logv = unit_rows_log(V)
+    b = WB[:, d]
+    const = ~np.isfinite(logw)  # w = 0
+    logw_ = np.where(const, 0.0, logw)
+    with np.errstate(divide="ignore"):
+        logb = np.log(np.abs(b))
     if up_to_scaling:
-        rows = normalize_rows(rows, net.d)
-    return idx, rows
+        # (w, b, v) ~ (w / ||w||, b / ||w||, ||w|| v); a constant neuron (0, b, v) ~ (0, 1, b v)
+        off = np.where(const, 1.0, asinh_offset(b, logw_))
+        lv = np.where(const, logb + logv, logw_ + logv)
+        return np.concatenate([U, off[:, None], Vu, lv[:, None], const[:, None] * 1.0], axis=1)
+    return np.concatenate([U, logw_[:, None], np.arcsinh(b)[:, None], Vu, logv[:, None], const[:, None] * 1.0],
+                          axis=1)
+
+
+def _image_rows(net: ReLUNet, idx: np.ndarray, A_dual: np.ndarray, B: np.ndarray, up_to_scaling: bool) -> np.ndarray:
+    W1, b1, W2, _ = net.float_params()
+    WB = np.concatenate([W1[idx] @ A_dual.T, b1[idx, None]], axis=1)
+    return _rows(WB, W2[:, idx].T @ B.T, up_to_scaling)
 
 
 def normalize_rows(rows: np.ndarray, d: int) -> np.ndarray:
@@ -110,32 +139,50 @@ def act_on_neurons(rows: np.ndarray, A_dual: np.ndarray, B: np.ndarray, d: int) 
     return np.concatenate([rows[:, :d] @ A_dual.T, rows[:, d:d + 1], rows[:, d + 1:] @ B.T], axis=1)
 
 
-def _block_scales(rows: np.ndarray, d: int) -> np.ndarray:
-    def s(block: np.ndarray) -> float:
-        return max(float(np.max(np.abs(block))) if block.size else 0.0, 1e-300)
-    return np.concatenate([np.full(d, s(rows[:, :d])), [s(rows[:, d])], np.full(rows.shape[1] - d - 1,
-                                                                                  s(rows[:, d + 1:]))])
-
-
 def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, *, up_to_scaling: bool = True,
-                    tol: float = DEFAULT_TOL) -> LayerwiseVerdict:
-    """Decide T2: is the neuron multiset invariant under the group, and rho_out(g) b2 = b2?"""
+                    tol: float = DEFAULT_TOL, semantics: str = "auto") -> LayerwiseVerdict:
+    """Decide T2: is the neuron multiset invariant under the group, and rho_out(g) b2 = b2?
+
+    Exact (a property of the given numbers) when the representation matrices are rational, and alone for
+    Fraction weights; otherwise, or when float64 weights match only up to round-off, with the tolerance
+    semantics: every neuron's image matches a neuron to a relative ``tol`` (times the conditioning of
+    rho_in(g)^-T and rho_out(g)), per neuron. On success the verdict carries the hidden permutation
+    representation (the certificate, re-checkable with :func:`equifuzz.certificate.verify_permutation`).
+    """
     _check_net(net, rho_in, rho_out)
     G = rho_in.group
-    d = net.d
-    exact = net.exact and all(rational_matrix(rho_in.dual()(g)) is not None and rational_matrix(rho_out(g)) is not None
-                              for g in G.generators)
-    method = "exact" if exact else "float64"
-    tol_ = 0.0 if exact else tol
-    base = dict(tolerance=tol_, up_to_scaling=up_to_scaling, method=method)
+    if semantics not in ("auto", "exact", "tolerance"):
+        raise ShapeError(f"semantics must be auto, exact or tolerance, got {semantics!r}")
+    rational = semantics != "tolerance" and all(
+        rational_matrix(rho_in.dual()(g)) is not None and rational_matrix(rho_out(g)) is not None
+        for g in G.generators)
+    if semantics == "exact" and not rational:
+        raise ShapeError("exact semantics needs rational representation matrices")
+    note = ""
+    if rational:
+        v = _layerwise(net, rho_in, rho_out, up_to_scaling, 0.0, exact=True)
+        if v.holds or net.exact or semantics == "exact":
+            return v
+        note = f"exactly, the numbers are not layer-wise equivariant ({v.reason})"
+    v = _layerwise(net, rho_in, rho_out, up_to_scaling, tol, exact=False)
+    if note and v.holds:
+        return dataclasses.replace(v, reason=note + f"; within tolerance {v.tolerance:.3g} per neuron")
+    return v
 
+
+def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up_to_scaling: bool, tol: float,
+               *, exact: bool) -> LayerwiseVerdict:
+    G = rho_in.group
+    conds = [np.linalg.cond(rho_in.dual()(g)) * np.linalg.cond(rho_out(g)) for g in G.generators] if not exact else []
+    tol_ = 0.0 if exact else tol * max(conds, default=1.0)
+    base = dict(tolerance=tol_, up_to_scaling=up_to_scaling, method="exact" if exact else "float64",
+                semantics="exact" if exact else "tolerance")
     if exact:
         idx, keys, act = _exact_rows(net, rho_in, rho_out, up_to_scaling)
         labels = _exact_labels(keys)
     else:
-        idx, rows = neuron_rows(net, up_to_scaling, tol)
-        scales = _block_scales(rows, d)
-        labels = cluster_rows(rows / scales, tol)
+        idx, rows = neuron_rows(net, up_to_scaling)
+        labels = cluster_rows(rows, tol_)
     removed = tuple(int(i) for i in np.setdiff1d(np.arange(net.width), idx))
     n_cls = int(labels.max()) + 1 if labels.size else 0
     members = [np.flatnonzero(labels == c) for c in range(n_cls)]
@@ -148,12 +195,9 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
             lookup = {keys[i]: c for c, i in enumerate(first)}
             img = np.array([lookup.get(k, -1) for k in images], dtype=np.int64)
         else:
-            A_dual, B = rho_in.dual()(g), rho_out(g)
             reps_rows = rows[first]
-            imgs = act_on_neurons(reps_rows, A_dual, B, d)
-            if up_to_scaling:
-                imgs = normalize_rows(imgs, d)
-            lab = cluster_rows(np.concatenate([reps_rows, imgs]) / scales, tol)
+            imgs = _image_rows(net, idx[first], rho_in.dual()(g), rho_out(g), up_to_scaling)
+            lab = cluster_rows(np.concatenate([reps_rows, imgs]), tol_)
             owner = np.full(int(lab.max()) + 1 if lab.size else 0, -1, dtype=np.int64)
             owner[lab[:n_cls]] = np.arange(n_cls)
             img = owner[lab[n_cls:]]
@@ -172,18 +216,17 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
                                     reason=(f"neuron {i} occurs {counts[c]} time(s) but its image under "
                                             f"{G.word_str(g)} occurs {counts[img[c]]} time(s)"))
         sigma[g] = img
-    # output bias fixed by rho_out, relative to the network's size (summed neurons plus the bias), as
-    # check_equivariant measures a constant residual
+    # output bias fixed by rho_out, relative to its own size
     b2 = np.asarray(net.b2, dtype=np.float64)
-    W1f, b1f, W2f, _ = net.float_params()
-    size = float((np.sqrt((W1f ** 2).sum(1) + b1f ** 2) * np.sqrt((W2f ** 2).sum(0))).sum()) + float(np.linalg.norm(b2))
     for g in G.generators:
         if exact:
             Bq = rational_matrix(rho_out(g))
             moved = Bq @ net.b2 - net.b2  # type: ignore[operator]
             b2_moves = any(x != 0 for x in moved)
         else:
-            b2_moves = bool(np.linalg.norm(rho_out(g) @ b2 - b2) > tol * max(size, 1e-300))
+            Bb2 = rho_out(g) @ b2
+            b2_moves = bool(np.linalg.norm(Bb2 - b2) > tol_ * (np.linalg.norm(b2) + np.linalg.norm(Bb2))
+                            + 64 * np.finfo(np.float64).eps * np.linalg.norm(b2))
         if b2_moves:
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), removed=removed,  # type: ignore[arg-type]
                                     reason=f"output bias b2 = {_fmt(net.b2)} is not fixed by rho_out({G.word_str(g)})")

@@ -143,15 +143,26 @@ def test_exact_mode_keeps_fractions() -> None:
     assert np.array_equal(form(X), net(X))
 
 
-def test_rounding_level_weight_is_a_constant_neuron_for_every_oracle():
-    """w at rounding level with a clear bias is the constant relu(b): layer-wise, equivariant, no kink."""
+def test_rounding_level_weight_is_a_kink_far_away_judged_per_neuron():
+    """w at rounding level with a clear bias is still a neuron with w != 0: relu(0.947 + w.x) kinks 3e16 away
+    and, exactly, is not rotation invariant. The verdict rests on the exact numbers, with a witness whose
+    error is measured against that neuron's own variation (never against other neurons)."""
+    from equifuzz.certificate import verify_witness
+
     G = ef.groups.cyclic(4)
     rho_in, rho_out = ef.reps.rotation(G), ef.reps.trivial(G)
     net = ef.ReLUNet([[-3.28e-17, 2.21e-17]], [0.947], [[1.304]], None)
-    assert net.canonical().n_hyperplanes == 0
-    assert ef.check_equivariant(net, rho_in, rho_out).holds
-    assert ef.check_layerwise(net, rho_in, rho_out).holds
-    assert ef.compensate(net, rho_in, rho_out).canonical().n_hyperplanes == 0
+    assert net.canonical().n_hyperplanes == 1
+    v = ef.check_equivariant(net, rho_in, rho_out)
+    assert v.holds is False and v.semantics == "exact"
+    assert v.witness is not None and verify_witness(net, net, v.witness)
+    assert not ef.check_layerwise(net, rho_in, rho_out).holds
+    # the exactly constant neuron (w = 0) is invariant, layer-wise and has no kink
+    const = ef.ReLUNet([[0.0, 0.0]], [0.947], [[1.304]], None)
+    assert const.canonical().n_hyperplanes == 0
+    assert ef.check_equivariant(const, rho_in, rho_out).holds
+    assert ef.check_layerwise(const, rho_in, rho_out).holds
+    assert ef.compensate(const, rho_in, rho_out).canonical().n_hyperplanes == 0
 
 
 def test_irrational_matrices_are_not_taken_for_rational_ones() -> None:

@@ -232,8 +232,11 @@ def test_fraction_and_float_modes_agree(case) -> None:
     # canonical forms
     assert_forms_close(E.canonical(), net.canonical(), rtol=1e-12, scale=net.scale)
     # equivariance verdicts, on the network and on its (exact) symmetrization
-    ve, vf = ef.check_equivariant(E, s.rho_in, s.rho_out), ef.check_equivariant(net, s.rho_in, s.rho_out)
+    # the float path (tolerance semantics, forced) against the exact one (Fraction weights)
+    ve = ef.check_equivariant(E, s.rho_in, s.rho_out)
+    vf = ef.check_equivariant(net, s.rho_in, s.rho_out, semantics="tolerance")
     assert ve.method == "canonical-exact" and vf.method == "canonical-float64"
+    assert ef.check_equivariant(net, s.rho_in, s.rho_out).holds == ve.holds  # auto: exact on the float weights
     assert ve.holds == vf.holds, f"{ve}\n{vf}"
     SE = ef.symmetrize(E, s.rho_in, s.rho_out)
     assert SE.exact
@@ -243,7 +246,8 @@ def test_fraction_and_float_modes_agree(case) -> None:
     assert ef.equivalent(SF, ef.symmetrize(net, s.rho_in, s.rho_out)).holds
     # layer-wise verdicts and hidden representations
     for a, b in ((E, net), (SE, SF), (ef.compensate(E, s.rho_in, s.rho_out), ef.compensate(net, s.rho_in, s.rho_out))):
-        la, lb = ef.check_layerwise(a, s.rho_in, s.rho_out), ef.check_layerwise(b, s.rho_in, s.rho_out)
+        la, lb = ef.check_layerwise(a, s.rho_in, s.rho_out), ef.check_layerwise(b, s.rho_in, s.rho_out,
+                                                                                   semantics="tolerance")
         assert la.method == "exact" and lb.method == "float64"
         assert la.holds == lb.holds, f"{la}\n{lb}"
         if la.holds:

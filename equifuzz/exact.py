@@ -1,0 +1,134 @@
+"""Exact arithmetic on network weights: arrays of Python integers with one rational scale.
+
+Every float64 is a dyadic rational m 2^e, so a float array is exactly ``ints * 2^e0`` with integer
+entries; a ``Fraction`` array is exactly ``ints / D`` with D the common denominator. Sums and products
+of such arrays stay integer arrays with a known scale, which is what makes the exact oracles fast:
+no Fraction is normalized inside the hot loops (Python integers are arbitrary precision, so 1e-300
+and 1e300 weights are exact too).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Scaled", "scaled", "rational_or_none", "primitive_rows"]
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """The exact array ``ints * scale``: ``ints`` an object array of Python ints, ``scale`` > 0."""
+
+    ints: np.ndarray
+    scale: Fraction
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.ints.shape)
+
+    def fractions(self) -> np.ndarray:
+        out = np.empty(self.ints.shape, dtype=object)
+        for idx, v in np.ndenumerate(self.ints):
+            out[idx] = Fraction(v) * self.scale
+        return out
+
+    def floats(self) -> np.ndarray:
+        return np.vectorize(lambda v: float(Fraction(v) * self.scale), otypes=[np.float64])(self.ints) \
+            if self.ints.size else np.zeros(self.ints.shape)
+
+    def rescaled(self, scale: Fraction) -> Scaled:
+        """The same values over ``scale``, which must divide every value exactly."""
+        q = self.scale / scale
+        if q.denominator != 1:
+            raise ValueError("rescaled: the new scale does not divide the values")
+        k = q.numerator
+        return Scaled(_obj(self.ints) * k if k != 1 else self.ints, scale)
+
+
+def _obj(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype == object else a.astype(object)
+
+
+def _from_floats(a: np.ndarray) -> Scaled:
+    a = np.asarray(a, dtype=np.float64)
+    if a.size == 0 or not np.any(a):
+        return Scaled(np.zeros(a.shape, dtype=np.int64).astype(object), Fraction(1))
+    m, e = np.frexp(a)  # a = m 2^e, 0.5 <= |m| < 1: m 2^53 is an integer
+    mant = (m * 2.0 ** 53).astype(np.int64)
+    ex = e.astype(np.int64) - 53
+    nz = mant != 0
+    e0 = int(ex[nz].min())
+    shift = np.where(nz, ex - e0, 0)
+    ints = np.empty(a.shape, dtype=object)
+    flat_m, flat_s, flat_o = mant.ravel(), shift.ravel(), ints.reshape(-1)
+    for i in range(flat_m.size):
+        flat_o[i] = int(flat_m[i]) << int(flat_s[i])
+    return Scaled(ints, Fraction(2) ** e0)
+
+
+def _from_fractions(a: np.ndarray) -> Scaled:
+    flat = [Fraction(v) for v in a.ravel()]
+    den = math.lcm(*(f.denominator for f in flat)) if flat else 1
+    ints = np.empty(a.shape, dtype=object)
+    ints.reshape(-1)[:] = [f.numerator * (den // f.denominator) for f in flat] if flat else []
+    return Scaled(ints, Fraction(1, den))
+
+
+def scaled(a: Any) -> Scaled:
+    """``a`` (floats, ints or Fractions) as an exact :class:`Scaled` array."""
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        if all(isinstance(v, (float, np.floating)) for v in arr.ravel()):
+            return _from_floats(arr.astype(np.float64))
+        return _from_fractions(arr)
+    if arr.dtype.kind in "iub":
+        return Scaled(arr.astype(object), Fraction(1))
+    return _from_floats(arr)
+
+
+def common(*arrays: Scaled) -> tuple[list[np.ndarray], Fraction]:
+    """The arrays as integer arrays over one common scale (the gcd of their scales)."""
+    num = math.gcd(*(a.scale.numerator for a in arrays))
+    den = math.lcm(*(a.scale.denominator for a in arrays))
+    s = Fraction(num, den)
+    return [a.rescaled(s).ints for a in arrays], s
+
+
+def rational_or_none(M: np.ndarray, max_denominator: int = 10**6) -> Scaled | None:
+    """A float matrix as exact rationals when every entry is, to a few ulps of the largest entry, a
+    fraction of denominator at most ``max_denominator`` (round-off zeros such as cos(pi/2) count as 0);
+    None otherwise (irrational entries such as sqrt(3)/2)."""
+    M = np.asarray(M, dtype=np.float64)
+    scale = float(np.max(np.abs(M))) if M.size else 0.0
+    out = np.empty(M.shape, dtype=object)
+    for idx, x in np.ndenumerate(M):
+        xf = float(x)
+        q = Fraction(xf).limit_denominator(max_denominator)
+        if abs(float(q) - xf) > 4 * float(np.spacing(max(abs(xf), scale))):
+            return None
+        out[idx] = q
+    return _from_fractions(out)
+
+
+def primitive_rows(R: np.ndarray, orient_cols: int | None = None) -> tuple[list[tuple[int, ...]], list[int]]:
+    """Each non-zero integer row as (primitive row, factor) with row = factor * primitive.
+
+    The factor is positive, unless ``orient_cols`` is given: then the primitive row's first non-zero
+    entry among its first ``orient_cols`` columns is positive and the factor carries the sign.
+    """
+    keys: list[tuple[int, ...]] = []
+    factors: list[int] = []
+    for row in R:
+        vals = [int(v) for v in row]
+        g = math.gcd(*vals)
+        if orient_cols is not None:
+            lead = next((v for v in vals[:orient_cols] if v != 0), 0)
+            if lead < 0:
+                g = -g
+        keys.append(tuple(v // g for v in vals))
+        factors.append(g)
+    return keys, factors

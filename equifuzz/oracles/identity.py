@@ -1,0 +1,181 @@
+"""Decide f(A x) = B g(x) for a list of elements (A, B), with evidence: the certifying core shared by the
+equivariance and equivalence oracles.
+
+Semantics, one place (DESIGN.md, "Verdicts are certifying"):
+
+* **exact**: a property of the given numbers (float64 weights are dyadic rationals, Fractions are
+  themselves). Used whenever A and B are rational: the canonical data are compared in integer
+  arithmetic. Fraction networks are judged by this alone.
+* **tolerance**: for float64 weights, the identity holds up to ``tol`` per canonical datum: hyperplanes
+  within ``tol`` as unit (n, beta), each channel within ``tol`` of the summed sizes of the neurons on its
+  hyperplane, the linear part and constant within ``tol`` of their own size (plus the round-off floor
+  of float sums); ``tol`` grows with cond(A) cond(B).
+
+For float weights the verdict is: holds (exact) when the exact data agree; holds (tolerance) when they do
+not but every datum agrees to tolerance and no exact witness exceeds it; fails only with a witness whose
+exactly computed error exceeds the tolerance times its per-neuron scale; undecided otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..canonical import exact_form, float_form, output_exponent
+from ..certificate import Witness
+from ..errors import RepresentationError
+from ..exact import Scaled, rational_or_none
+from ..nets import ReLUNet
+from .comparison import Defect, compare_exact, compare_float
+from .witness import find_witness
+
+__all__ = ["Element", "ElementOutcome", "Decision", "decide", "SEMANTICS", "MAX_CONDITION"]
+
+EPS = float(np.finfo(np.float64).eps)
+MAX_CONDITION = 1e10  # cond(A) cond(B) beyond which float64 cannot decide to any useful tolerance
+
+
+@dataclass(frozen=True)
+class Element:
+    """One identity to decide: f(A x) = B g(x); ``A``/``B`` None for the identity matrix."""
+
+    element: int | None
+    word: str
+    A: np.ndarray | None
+    B: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class ElementOutcome:
+    """The verdict for one element: ``status`` "holds", "fails" or "undecided", with its evidence."""
+
+    element: Element
+    status: str
+    semantics: str
+    defects: tuple[Defect, ...] = ()
+    exact_defects: tuple[Defect, ...] = ()
+    witness: Witness | None = field(default=None, repr=False)
+    candidate: Witness | None = field(default=None, repr=False)
+    tolerance: float = 0.0
+    note: str = ""
+    residual: float = 0.0  # the float comparison's largest relative residual (tolerance semantics)
+
+    @property
+    def error(self) -> float:
+        """The worst relative defect: the float residual under tolerance semantics, the exact defect when the
+        verdict rests on it (0 when the identity holds exactly)."""
+        if self.semantics == "tolerance" or not self.exact_defects:
+            return max([self.residual] + [d.relative for d in self.defects])
+        return max(d.relative for d in self.exact_defects)
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str
+    semantics: str
+    outcomes: tuple[ElementOutcome, ...]
+
+    @property
+    def holds(self) -> bool | None:
+        return {"holds": True, "fails": False}.get(self.status)
+
+    @property
+    def worst(self) -> ElementOutcome | None:
+        rank = {"fails": 2, "undecided": 1, "holds": 0}
+        return max(self.outcomes, key=lambda o: (rank[o.status], o.error), default=None)
+
+
+def _cond(M: np.ndarray | None) -> float:
+    return 1.0 if M is None or M.size == 0 else float(np.linalg.cond(M))
+
+
+def _exact_matrix(M: np.ndarray | None) -> Scaled | None | bool:
+    """None for the identity, False when M is not rational."""
+    if M is None:
+        return None
+    q = rational_or_none(M)
+    return False if q is None else q
+
+
+SEMANTICS = ("auto", "exact", "tolerance")
+
+
+def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, semantics: str = "auto",
+           seed: int = 0) -> Decision:
+    """Decide f(A x) = B g(x) for every element (see the module docstring for the semantics).
+
+    ``semantics``: "auto" (as described), "exact" (the exact numbers alone; A and B must be rational),
+    "tolerance" (the float comparison alone, even where exact arithmetic is possible).
+    """
+    exact_weights = f.exact or g.exact or semantics == "exact"
+    fp, gp = f.to_float().float_params(), g.to_float().float_params()
+    shift = output_exponent(fp, gp)  # one output scale for both sides: the identity is homogeneous in it
+    FF = float_form(*fp, out_shift=shift)
+    GF = FF if g is f else float_form(*gp, out_shift=shift)
+    FE = GE = None
+    outcomes = []
+    for el in elements:
+        Aq, Bq = _exact_matrix(el.A), _exact_matrix(el.B)
+        rational = Aq is not False and Bq is not False and semantics != "tolerance"
+        if semantics == "exact" and not rational:
+            raise RepresentationError(f"exact semantics needs rational representation matrices; those of "
+                                      f"{el.word} are not (pass Fraction-valued matrices or semantics='tolerance')")
+        ex_defects: list[Defect] = []
+        if rational:
+            if FE is None:
+                FE = exact_form(f.W1, f.b1, f.W2, f.b2)
+                GE = FE if g is f else exact_form(g.W1, g.b1, g.W2, g.b2)
+            ex_defects = compare_exact(FE, GE, Aq, Bq)  # type: ignore[arg-type]
+            if not ex_defects:
+                outcomes.append(ElementOutcome(el, "holds", "exact"))
+                continue
+            if exact_weights:  # Fraction weights: the exact numbers are the question
+                w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, 0.0, element=el.element, word=el.word,
+                                       seed=seed)
+                status = "fails" if w is not None else "undecided"
+                note = "" if w is not None else "the exact canonical data differ but no evaluated point shows it"
+                outcomes.append(ElementOutcome(el, status, "exact", exact_defects=tuple(ex_defects), witness=w,
+                                               candidate=best, note=note))
+                continue
+        cond = _cond(el.A) * _cond(el.B)
+        if not rational and cond * EPS * 1e3 > max(tol, EPS):
+            raise RepresentationError(
+                f"the representation matrices of {el.word or 'this element'} have condition number {cond:.3g}: "
+                f"float64 cannot decide equivariance to tolerance {tol:g} there; pass exact (rational) matrices "
+                "or a better-conditioned basis (e.g. rho.orthogonalized())")
+        tol_g = tol * cond
+        fl_defects, fl_worst = compare_float(FF, GF, el.A, el.B, tol_g, cond)
+        if fl_defects:
+            w, best = find_witness(f, g, el.A, el.B, fl_defects + ex_defects, FF, GF, tol_g, element=el.element,
+                                   word=el.word, seed=seed)
+            if w is not None:
+                outcomes.append(ElementOutcome(el, "fails", "exact" if rational else "tolerance", tuple(fl_defects),
+                                               tuple(ex_defects), w, best, tol_g, residual=fl_worst))
+            else:
+                outcomes.append(ElementOutcome(
+                    el, "undecided", "tolerance", tuple(fl_defects), tuple(ex_defects), None, best, tol_g,
+                    residual=fl_worst,
+                    note=(f"{fl_defects[0].describe()}; but no evaluated point shows an error above the tolerance "
+                          f"(best {best.ratio:.3g} of the per-neuron scale)" if best is not None else
+                          f"{fl_defects[0].describe()}; no evaluated point shows an error")))
+            continue
+        if ex_defects:
+            # float says "within tolerance" but the exact numbers differ: fail only on a verified witness
+            w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol_g, element=el.element, word=el.word,
+                                   seed=seed)
+            if w is not None:
+                outcomes.append(ElementOutcome(el, "fails", "exact", (), tuple(ex_defects), w, best, tol_g,
+                                               residual=fl_worst, note="within tolerance of the float comparison, but an exact witness "
+                                                    "exceeds it"))
+                continue
+            outcomes.append(ElementOutcome(el, "holds", "tolerance", (), tuple(ex_defects), None, best, tol_g,
+                                           residual=fl_worst, note=f"exactly, the numbers differ ({ex_defects[0].describe()}); "
+                                                f"within tolerance {tol_g:.3g}"))
+            continue
+        outcomes.append(ElementOutcome(el, "holds", "tolerance", tolerance=tol_g, residual=fl_worst))
+    statuses = {o.status for o in outcomes}
+    status = "fails" if "fails" in statuses else ("undecided" if "undecided" in statuses else "holds")
+    sems = {o.semantics for o in outcomes if o.status == status}
+    semantics = "exact" if sems <= {"exact"} else "tolerance"
+    return Decision(status, semantics, tuple(outcomes))
