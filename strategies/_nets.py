@@ -2,7 +2,8 @@
 
 Structure (width, biases, orbit types, number of reversed hyperplane orbits, which element reverses
 them) is drawn through Hypothesis so that failures shrink towards few neurons, large stabilizers and
-small integer weights; the numbers themselves come from a drawn seed fed to ``numpy.random.default_rng``.
+small integer weights; the numbers themselves come from a drawn seed fed to the seeded builders of
+:mod:`equifuzz.builders` (re-exported here), which the campaign shares.
 
 Every equivariant draw is a :class:`DrawnNet` tagged with what it is:
 
