@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from .oracles.verdict import jsonable
 from .profiles import PROFILES as _PROFILE_RECORDS
 from .profiles import CampaignPlan, active_profile
 from .reps import Representation
+
+if TYPE_CHECKING:
+    from .report import FailureCase
 
 __all__ = ["CLAIMS", "PROFILES", "CampaignPlan", "CampaignInterrupted", "CampaignResult", "run_campaign",
            "load_summary", "SUMMARY_SCHEMA_VERSION"]
@@ -153,7 +156,7 @@ class Finding:
     seed: int | None  # the case's seed (None for a worked example): it regenerates the network
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def to_case(self, device: str = "cpu") -> Any:
+    def to_case(self, device: str = "cpu") -> FailureCase:
         """The finding as a :class:`equifuzz.report.FailureCase` of the property it is about: ``T2``,
         ``T3`` and ``layerwise`` are layer-wise claims, every other campaign claim is about equivariance."""
         from .report import FailureCase
