@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,10 +36,15 @@ from .oracles import (
     realizability,
 )
 from .oracles.verdict import jsonable
+from .profiles import PROFILES as _PROFILE_RECORDS
+from .profiles import CampaignPlan, active_profile
 from .reps import Representation
 
-__all__ = ["CLAIMS", "PROFILES", "CampaignInterrupted", "CampaignResult", "run_campaign", "load_summary",
-           "SUMMARY_SCHEMA_VERSION"]
+if TYPE_CHECKING:
+    from .report import FailureCase
+
+__all__ = ["CLAIMS", "PROFILES", "CampaignPlan", "CampaignInterrupted", "CampaignResult", "run_campaign",
+           "load_summary", "SUMMARY_SCHEMA_VERSION"]
 
 SUMMARY_SCHEMA_VERSION = 1
 MINIMIZE_CHECKS = 150
@@ -60,29 +65,8 @@ CLAIMS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Profile:
-    groups: tuple[str, ...]
-    seeds_per_setting: int
-    width: int
-    n_inputs: int
-    sweep: dict[str, Any]
-    sweep_widths: tuple[int, ...]
-
-
-PROFILES: dict[str, Profile] = {
-    "ci": Profile(("C2", "C4", "V4", "D3"), 1, 3, 256,
-                  dict(restarts=8, adam_steps=250, lbfgs_steps=150, n_train=8192, n_eval=50_000), (2, 4, 6)),
-    "dev": Profile(("C2", "C3", "C4", "C6", "V4", "D3", "D4", "S3"), 2, 4, 512,
-                   dict(restarts=12, adam_steps=300, lbfgs_steps=200, n_train=16384, n_eval=100_000),
-                   (1, 2, 3, 4, 5, 6)),
-    "nightly": Profile(("C2", "C3", "C4", "C6", "V4", "D3", "D4", "D6", "S3", "Q8", "A4", "S4"), 6, 6, 2048,
-                       dict(restarts=16, adam_steps=400, lbfgs_steps=300, n_train=16384, n_eval=200_000),
-                       (1, 2, 3, 4, 5, 6)),
-    "gpu": Profile(("C2", "C3", "C4", "C6", "V4", "D3", "D4", "D6", "S3", "Q8", "A4", "S4"), 16, 8, 8192,
-                   dict(restarts=64, adam_steps=400, lbfgs_steps=300, n_train=65536, n_eval=1_000_000),
-                   (1, 2, 3, 4, 5, 6)),
-}
+#: The campaign plan of each profile (a view of the profile records of :mod:`equifuzz.profiles`).
+PROFILES: dict[str, CampaignPlan] = {name: p.campaign for name, p in _PROFILE_RECORDS.items()}
 
 GROUPS: dict[str, Callable[[], FiniteGroup]] = {
     "C2": lambda: groups.cyclic(2), "C3": lambda: groups.cyclic(3), "C4": lambda: groups.cyclic(4),
@@ -122,7 +106,7 @@ class CaseSpec:
         return f"{self.group}/{self.rho_in}{'~Q' if self.basis_change else ''}->{self.rho_out}/s{self.seed}"
 
 
-def enumerate_cases(profile: Profile, seed: int) -> list[CaseSpec]:
+def enumerate_cases(profile: CampaignPlan, seed: int) -> list[CaseSpec]:
     """All cases of a profile, in a fixed order, with seeds derived from the master seed."""
     specs: list[CaseSpec] = []
     ss = np.random.SeedSequence(seed)
@@ -169,8 +153,22 @@ class Finding:
     net: ReLUNet
     rho_in: Representation
     rho_out: Representation
-    seed: int
+    seed: int | None  # the case's seed (None for a worked example): it regenerates the network
     summary: dict[str, Any] = field(default_factory=dict)
+
+    def to_case(self, device: str = "cpu") -> FailureCase:
+        """The finding as a :class:`equifuzz.report.FailureCase` of the property it is about: ``T2``,
+        ``T3`` and ``layerwise`` are layer-wise claims, every other campaign claim is about equivariance."""
+        from .report import FailureCase
+
+        claim = self.claim if self.claim in ("equivariant", "layerwise") else _CLAIM_OF.get(self.claim, "equivariant")
+        desc = f"{self.kind} (campaign claim {self.claim})" + (f": {self.summary}" if self.summary else "")
+        return FailureCase(self.net, self.rho_in, self.rho_out, claim=claim, name=self.case, description=desc.strip(),
+                           seed=self.seed, device=device)
+
+
+#: campaign claims that are about layer-wise equivariance (the others are about equivariance)
+_CLAIM_OF = {"layerwise": "layerwise", "T2": "layerwise", "T3": "layerwise"}
 
 
 @dataclass
@@ -180,10 +178,10 @@ class CaseOutcome:
     findings: list[Finding]
 
 
-def run_case(spec: CaseSpec, profile: Profile, device: str | None = None) -> CaseOutcome:
-    """Run every claim that applies to one case (networks from the strategies' seeded builders)."""
-    from .search.kernel import screen_then_confirm
-    from .strategies import build_flipped_net, build_relu_net, build_symmetrized_net
+def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -> CaseOutcome:
+    """Run every claim that applies to one case (networks from the seeded builders)."""
+    from .builders import build_flipped_net, build_relu_net, build_symmetrized_net
+    from .search import screen_then_confirm
 
     G, rho_in, rho_out = build_reps(spec)
     rng = np.random.default_rng(spec.seed)
@@ -287,7 +285,7 @@ def run_case(spec: CaseSpec, profile: Profile, device: str | None = None) -> Cas
     return CaseOutcome(spec, checks, findings)
 
 
-def _run_cases(args: tuple[list[CaseSpec], Profile, str | None, float | None]) -> list[CaseOutcome]:
+def _run_cases(args: tuple[list[CaseSpec], CampaignPlan, str | None, float | None]) -> list[CaseOutcome]:
     """Shard entry point: run cases with one torch thread (the process is one shard of the machine)."""
     specs, profile, device, deadline = args
     import torch
@@ -324,7 +322,7 @@ def example_checks(case: Case) -> tuple[list[Check], Finding | None, dict[str, A
               f"upper bound {at.upper} (reference {ref['upper']}), naive {at.naive_upper} "
               f"(reference {ref['naive_upper']}), witness width {w.width if w else None}"),
     ]
-    finding = Finding(case.name, "layerwise", "equivariant-not-layerwise", f, ri, ro, 0,
+    finding = Finding(case.name, "layerwise", "equivariant-not-layerwise", f, ri, ro, None,
                       {"width": f.width, "lower": at.lower, "upper": at.upper}) if ev.holds and not lv.holds else None
     info = {"width": f.width, "lower": at.lower, "upper": at.upper, "naive_upper": at.naive_upper,
             "equivariant": ev.holds, "layerwise": lv.holds}
@@ -358,16 +356,19 @@ def _progress(enabled: bool) -> Any:
                     disable=not enabled, transient=False)
 
 
-def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = "reports", budget: float | None = None,
-                 workers: int | None = None, device: str | None = None, progress: bool = True,
-                 sweep: bool = True, engine: str = "local", address: str | None = None) -> CampaignResult:
+def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | Path = "reports",
+                 budget: float | None = None, workers: int | None = None, device: str | None = None,
+                 progress: bool = True, sweep: bool = True, engine: str = "local",
+                 address: str | None = None) -> CampaignResult:
     """Run the campaign of ``profile_name`` and write its summary and reports into ``out``.
+
+    ``profile_name`` defaults to the active profile (:func:`equifuzz.profiles.active_profile`:
+    EQUIFUZZ_PROFILE, else ``ci`` under CI, else ``dev``).
 
     ``engine`` runs the case shards: ``"local"`` (this machine's cores or GPUs) or ``"ray"`` (a local Ray
     instance, or the cluster at ``address``). Raises :class:`CampaignInterrupted` on KeyboardInterrupt.
     """
-    if profile_name not in PROFILES:
-        raise ValueError(f"unknown profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
+    profile_name = active_profile(profile_name)
     profile = PROFILES[profile_name]
     eng = make_engine(engine, workers=workers, device=device, address=address)
     t0 = time.time()
@@ -388,7 +389,7 @@ def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = 
 
                 def collect(_: int, res: list[CaseOutcome]) -> None:
                     for o in res:  # reports are written as each shard comes back, not at the end
-                        report_dirs.extend(_write_reports(o.findings, out, seed, driver_device))
+                        report_dirs.extend(_write_reports(o.findings, out, driver_device))
                         outcomes.append(o)
                     bar.advance(task)
 
@@ -410,7 +411,7 @@ def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = 
                 examples[case.name] = info
                 if fnd is not None:
                     findings.append(fnd)
-                    report_dirs.extend(_write_reports([fnd], out, seed, driver_device))
+                    report_dirs.extend(_write_reports([fnd], out, driver_device))
                 bar.advance(ex_task)
             sweep_rows: list[dict[str, Any]] = []
             if sweep:
@@ -441,7 +442,7 @@ def run_campaign(profile_name: str = "dev", *, seed: int = 0, out: str | Path = 
     return CampaignResult(summary, md, out, report_dirs, seconds, eng.name, retried)
 
 
-def _sweep_example_a(profile: Profile, seed: int, tick: Callable[[], None]) -> list[dict[str, Any]]:
+def _sweep_example_a(profile: CampaignPlan, seed: int, tick: Callable[[], None]) -> list[dict[str, Any]]:
     from .search.sweep import compensation_sweep
 
     case = example_a()
@@ -485,13 +486,12 @@ def _summary(profile: str, seed: int, specs: list[CaseSpec], outcomes: list[Case
     }
 
 
-def _write_reports(findings: list[Finding], out: Path, seed: int, device: str) -> list[Path]:
-    try:
-        from .report import write_case_report
-    except ImportError:
-        return []
+def _write_reports(findings: list[Finding], out: Path, device: str) -> list[Path]:
+    """Minimize and write the report of each finding (it records the case's own seed)."""
+    from .report import write_case_report
+
     # minimization bounded by oracle checks (with a generous time cap), so reports do not depend on speed
-    return [write_case_report(f, out=out, seed=seed, device=device, budget=120.0, max_checks=MINIMIZE_CHECKS)
+    return [write_case_report(f.to_case(device), out=out, budget=120.0, max_checks=MINIMIZE_CHECKS)
             for f in findings]
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .profiles import PROFILES, ProfileError
+
 
 def _cmd_catalog(args: argparse.Namespace) -> int:
     from rich.console import Console
@@ -38,7 +40,7 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
     try:
         res = run_campaign(args.profile, seed=args.seed, out=args.out, budget=args.budget, workers=args.workers,
                            device=args.device, sweep=not args.no_sweep, engine=args.engine, address=args.address)
-    except EngineError as exc:
+    except (EngineError, ProfileError) as exc:
         console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         return 2
     except CampaignInterrupted as exc:
@@ -137,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--compile", action="store_true", help="also time the kernel under torch.compile")
     b.set_defaults(func=_cmd_bench)
     f = sub.add_parser("fuzz", help="run a campaign over the claims of the theory and write reports")
-    f.add_argument("--profile", choices=("dev", "ci", "nightly", "gpu"), default="dev")
+    f.add_argument("--profile", choices=tuple(PROFILES), default=None,
+                   help="the campaign plan (default: EQUIFUZZ_PROFILE, else ci when CI is set, else dev)")
     f.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                    help="stop starting new cases after this many seconds (the summary says so)")
     f.add_argument("--out", default="reports", help="output folder (default: reports/)")

@@ -110,15 +110,15 @@ def _interrupt_at_report(monkeypatch, n):
     write = campaign._write_reports
     seen: list[int] = []
 
-    def interrupting(findings, out, seed, device):
+    def interrupting(findings, out, device):
         if findings:
             seen.append(1)
             if len(seen) == n:
                 raise KeyboardInterrupt
-            written = write(findings, out, seed, device)
+            written = write(findings, out, device)
             assert all((p / "report.json").exists() for p in written)  # on disk while shards still run
             return written
-        return write(findings, out, seed, device)
+        return write(findings, out, device)
 
     monkeypatch.setattr(campaign, "_write_reports", interrupting)
 

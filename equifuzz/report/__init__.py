@@ -5,7 +5,6 @@
 - :func:`write_report` writes ``reports/<claim>-<hash>/`` with report.md, report.json (schema in
   :mod:`equifuzz.report.schema`), repro.py, example.py and figure.png, atomically.
 - :func:`replay` rebuilds a report's case and runs the oracles again (``equifuzz replay``).
-- :func:`report_failure` is the helper the pytest plugin calls for failing ``equifuzz`` tests.
 """
 
 from .case import (
@@ -20,7 +19,6 @@ from .case import (
     find_case,
 )
 from .minimize import Minimized, Step, minimize
-from .pytest_hook import report_failure
 from .replay import Replay, ReportError, load_case, replay
 from .schema import REPORT_SCHEMA, SCHEMA_VERSION, SchemaError, validate
 from .writers import report_data, write_case_report, write_report
@@ -38,7 +36,6 @@ __all__ = [
     "Minimized",
     "Step",
     "minimize",
-    "report_failure",
     "Replay",
     "ReportError",
     "load_case",

@@ -1,6 +1,6 @@
 """The runner: batched equivariance errors on the device, adversarial search, compensation sweeps.
 
-Layer 5: imports groups, reps, nets and (inside functions) oracles; never a face.
+Layer 5: imports groups, reps, nets and oracles; never report or a face.
 """
 
 from .adversarial import AdversarialResult, adversarial_search, hypothesis_target, kink_starts
@@ -9,11 +9,9 @@ from .kernel import (
     DEFAULT_EPS,
     DEFAULT_MAX_BYTES,
     SCREEN_TOL,
-    Counterexample,
     KernelMemoryError,
     KernelResult,
     NetBatch,
-    ScreenReport,
     default_device,
     element_gaps,
     equivariance_errors,
@@ -22,8 +20,8 @@ from .kernel import (
     paired_errors,
     peak_bytes,
     plan_chunks,
-    screen_then_confirm,
 )
+from .screen import Counterexample, ScreenReport, screen_then_confirm
 from .sweep import (
     OrbitType,
     SweepResult,

@@ -22,18 +22,17 @@ Networks of different widths are padded with zero neurons (w = 0, b = 0, v = 0),
 zeros. Inputs are shared (N, d) or per network (B, N, d). Work is chunked over N, then B, then E so
 that the live tensors stay under ``max_bytes`` (see :func:`peak_bytes`); on a CPU chunks are also
 kept near the caches. The device is CUDA when
-available, else CPU; TF32 is switched off for the call and restored afterwards. Screening runs in
-float32; confirmation re-evaluates in float64 and then asks the exact oracle.
+available, else CPU; TF32 is switched off for the call and restored afterwards. Screening in float32
+with confirmation in float64 and by the exact oracle is :mod:`equifuzz.search.screen`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,8 +50,6 @@ __all__ = [
     "GAP_FLOOR",
     "NetBatch",
     "KernelResult",
-    "Counterexample",
-    "ScreenReport",
     "default_device",
     "no_tf32",
     "element_gaps",
@@ -62,7 +59,6 @@ __all__ = [
     "equivariance_errors",
     "group_errors",
     "paired_errors",
-    "screen_then_confirm",
     "KernelMemoryError",
 ]
 
@@ -569,138 +565,3 @@ def default_elements(rho_in: Representation, max_elements: int = 256, seed: int 
             seen.add(g)
             els.append(g)
     return els
-
-
-# ---------------------------------------------------------------------------------------------
-# screen, re-check in float64, confirm with the exact oracle
-
-
-def _oracle(name: str) -> Any:
-    """The oracle function ``name`` from equifuzz.oracles, or None while that layer is absent."""
-    try:
-        mod = importlib.import_module("equifuzz.oracles")
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
-
-
-@dataclass(frozen=True)
-class Counterexample:
-    """A network that fails equivariance: worst element (index and word) and input, three opinions.
-
-    ``error32`` and ``error64`` are the scaled errors (rel / gap) of the float32 screen and the float64
-    re-evaluation at their own worst inputs; ``verdict`` is the exact oracle's verdict (None when the
-    oracle layer is unavailable, in which case the object is only a candidate).
-    """
-
-    network: int
-    element: int
-    word: str
-    input: np.ndarray = field(repr=False)
-    error32: float
-    error64: float
-    verdict: Any = field(default=None, repr=False)
-
-    @property
-    def confirmed(self) -> bool | None:
-        """True when the oracle says 'not equivariant', False when it says it is, None without oracle."""
-        if self.verdict is None:
-            return None
-        return not bool(self.verdict.holds)
-
-    def __str__(self) -> str:
-        x = np.array2string(np.asarray(self.input), precision=4, separator=", ")
-        ok = {True: "confirmed by the oracle", False: "REJECTED by the oracle", None: "no oracle"}[self.confirmed]
-        return (f"network {self.network}: g = {self.word} (element {self.element}), x = {x}, "
-                f"scaled error float32 {self.error32:.3g}, float64 {self.error64:.3g} ({ok})")
-
-    def to_dict(self) -> dict[str, Any]:
-        v = self.verdict
-        return {"network": self.network, "element": self.element, "word": self.word,
-                "input": np.asarray(self.input, dtype=np.float64).tolist(), "error32": self.error32,
-                "error64": self.error64, "confirmed": self.confirmed,
-                "verdict": v.to_dict() if v is not None and hasattr(v, "to_dict") else (None if v is None else str(v))}
-
-
-@dataclass(frozen=True)
-class ScreenReport:
-    """Outcome of :func:`screen_then_confirm`.
-
-    ``counterexamples``: the oracle agrees the network is not equivariant. ``rejected``: float64 saw an
-    error above ``confirm_tol`` but the oracle says equivariant (report these: a tolerance or oracle
-    issue). ``unconfirmed``: float64 candidates while no oracle is available.
-    """
-
-    counterexamples: list[Counterexample]
-    rejected: list[Counterexample]
-    unconfirmed: list[Counterexample]
-    screen: KernelResult
-    recheck: KernelResult | None
-    elements: list[int]
-    n_screened: int
-    n_candidates: int
-    screen_tol: float
-    confirm_tol: float
-
-    def __str__(self) -> str:
-        lines = [f"screened {self.n_screened} networks x {len(self.elements)} elements x {self.screen.n_inputs} "
-                 f"inputs ({self.screen.dtype}, {self.screen.device}, {self.screen.seconds:.3f} s): "
-                 f"{self.n_candidates} float32 candidates above {self.screen_tol:g}, "
-                 f"{len(self.counterexamples)} counterexamples"]
-        lines += [f"  {c}" for c in self.counterexamples + self.rejected + self.unconfirmed]
-        return "\n".join(lines)
-
-
-def screen_then_confirm(
-    nets: NetBatch | Sequence[ReLUNet] | ReLUNet,
-    rho_in: Representation,
-    rho_out: Representation,
-    *,
-    inputs: Any = None,
-    n_inputs: int = 1024,
-    elements: Sequence[int] | None = None,
-    seed: int = 0,
-    screen_tol: float = SCREEN_TOL,
-    confirm_tol: float = CONFIRM_TOL,
-    eps: float = DEFAULT_EPS,
-    device: str | torch.device | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    use_oracle: bool = True,
-) -> ScreenReport:
-    """Screen all (network, element) pairs in float32, re-check candidates in float64, confirm exactly.
-
-    Inputs default to ``n_inputs`` draws of N(0, I_d) from ``seed``. A pair is a float32 candidate when
-    its scaled error exceeds ``screen_tol``; candidate networks are re-evaluated in float64 on the same
-    inputs and those above ``confirm_tol`` go to ``equifuzz.oracles.check_equivariant``. Only a network
-    the oracle calls non-equivariant becomes a counterexample.
-    """
-    batch = _as_batch(nets)
-    G = rho_in.group
-    els = default_elements(rho_in) if elements is None else [G.check_element(g) for g in elements]
-    if inputs is None:
-        gen = torch.Generator().manual_seed(seed)
-        inputs = torch.randn(n_inputs, batch.d, generator=gen, dtype=torch.float64).numpy()
-    X = np.asarray(inputs, dtype=np.float64)
-    A, C = rho_in.matrices[els], rho_out.matrices[els]
-    kw: dict[str, Any] = dict(eps=eps, device=device, max_bytes=max_bytes)
-    screen = equivariance_errors(batch, A, C, X, dtype=torch.float32, **kw)
-    cand = screen.max_scaled > screen_tol
-    cand_nets = np.flatnonzero(cand.any(axis=1))
-    recheck = None
-    out: dict[str, list[Counterexample]] = {"c": [], "r": [], "u": []}
-    if cand_nets.size:
-        Xs = X[cand_nets] if X.ndim == 3 else X
-        recheck = equivariance_errors(batch.subset(cand_nets), A, C, Xs, dtype=torch.float64, **kw)
-        check = _oracle("check_equivariant") if use_oracle else None
-        for i, b in enumerate(cand_nets):
-            e = int(np.argmax(recheck.max_scaled[i]))
-            err64 = float(recheck.max_scaled[i, e])
-            if err64 <= confirm_tol:
-                continue
-            verdict = check(batch.net(int(b)), rho_in, rho_out) if check is not None else None
-            cx = Counterexample(network=int(b), element=els[e], word=G.word_str(els[e]),
-                                input=recheck.inputs[i, e].copy(), error32=float(screen.max_scaled[b, e]),
-                                error64=err64, verdict=verdict)
-            out["u" if verdict is None else ("c" if cx.confirmed else "r")].append(cx)
-    return ScreenReport(out["c"], out["r"], out["u"], screen, recheck, els, batch.size, int(cand_nets.size),
-                        screen_tol, confirm_tol)

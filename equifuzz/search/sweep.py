@@ -17,7 +17,6 @@ counts and its standard error.
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import torch
 from ..errors import ShapeError
 from ..groups import FiniteGroup, Subgroup
 from ..nets import ReLUNet
+from ..oracles import realizability
 from ..reps import Representation, fixed_basis
 from .kernel import default_device, no_tf32
 
@@ -159,24 +159,12 @@ class WidthResult:
         return f"smallest layer-wise width {self.width} (bounds {self.lower}..{self.upper}){unk}"
 
 
-def _oracle(name: str) -> Any:
-    try:
-        mod = importlib.import_module("equifuzz.oracles")
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
-
-
 def minimal_layerwise_width(f: ReLUNet, rho_in: Representation, rho_out: Representation, *,
                             max_width: int | None = None) -> WidthResult:
     """Ask ``realizability`` at increasing widths from its lower bound; return the first realizable one.
 
-    Needs the oracle layer (raises ImportError without it). Widths where the oracle answers None
-    (budget exhausted) are listed in ``unknown`` and skipped.
+    Widths where the oracle answers None (budget exhausted) are listed in ``unknown`` and skipped.
     """
-    realizability = _oracle("realizability")
-    if realizability is None:
-        raise ImportError("minimal_layerwise_width needs equifuzz.oracles.realizability")
     cap = max_width if max_width is not None else rho_in.group.order * max(f.width, 1)
     first = realizability(f, rho_in, rho_out, width=max(f.width, 1))
     lower = getattr(first, "lower", None)
@@ -481,10 +469,10 @@ def compensation_sweep(
 ) -> SweepResult:
     """Best LEN risk per width; from the oracle's smallest exact width on, its witness (risk ~ 0).
 
-    Widths default to 1..(smallest exact width) when the oracle is available, else 1..|G| m.
+    Widths default to 1..(smallest exact width) when ``use_oracle`` (and the oracle decides one), else 1..|G| m.
     """
     minimal = None
-    if use_oracle and isinstance(f, ReLUNet) and _oracle("realizability") is not None:
+    if use_oracle and isinstance(f, ReLUNet):
         minimal = minimal_layerwise_width(f, rho_in, rho_out)
     if widths is None:
         if minimal is not None and minimal.width is not None:

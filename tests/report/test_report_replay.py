@@ -12,7 +12,8 @@ import pytest
 from equifuzz import compensate
 from equifuzz.cli import main as cli_main
 from equifuzz.examples import example_a
-from equifuzz.report import CaseFailure, FailureCase, attach_case, find_case, replay, report_failure, write_report
+from equifuzz.plugin import report_failure
+from equifuzz.report import CaseFailure, FailureCase, attach_case, find_case, replay, write_report
 
 from ._support import planted_case
 

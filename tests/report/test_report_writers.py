@@ -171,17 +171,17 @@ def test_figure_of_a_compensation_sweep(tmp_path: Path) -> None:
     assert "figure.png" not in json.loads((folder / "report.json").read_text())["files"]
 
 
-def test_write_case_report_accepts_campaign_findings(tmp_path: Path) -> None:
+def test_write_case_report_takes_only_failure_cases(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
+    from equifuzz import EquifuzzError
     from equifuzz.report import write_case_report
 
     ex = example_a()
-    finding = SimpleNamespace(case="cyclic2/folded", claim="layerwise", kind="equivariant-not-layerwise",
-                              net=ex.net, rho_in=ex.rho_in, rho_out=ex.rho_out, seed=5, summary={"width": 3})
-    folder = write_case_report(finding, out=tmp_path, seed=11, device="cpu")
-    data = json.loads((folder / "report.json").read_text())
-    assert data["name"] == "cyclic2/folded" and data["environment"]["seed"] == 11
-    assert data["claim"] == "layerwise" and data["network"]["width"] == 3
-    t2 = SimpleNamespace(**{**vars(finding), "claim": "T5"})
-    assert json.loads((write_case_report(t2, out=tmp_path) / "report.json").read_text())["claim"] == "equivariant"
+    finding = SimpleNamespace(case="cyclic2/folded", claim="layerwise", net=ex.net, rho_in=ex.rho_in,
+                              rho_out=ex.rho_out, seed=5)
+    with pytest.raises(EquifuzzError, match="case to be an equifuzz.report.FailureCase, got SimpleNamespace"):
+        write_case_report(finding, out=tmp_path)  # type: ignore[arg-type]
+    case = FailureCase(ex.net, ex.rho_in, ex.rho_out, claim="layerwise", name="example_a", seed=5)
+    data = json.loads((write_case_report(case, out=tmp_path, budget=0) / "report.json").read_text())
+    assert data["name"] == "example_a" and data["environment"]["seed"] == 5 and data["network"]["width"] == 3
