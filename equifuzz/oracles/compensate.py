@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..canonical import asinh_offset, unit_rows_log
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
@@ -78,59 +79,59 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
     return _merge_float(S, rho_in, rho_out, tol)
 
 
+def _keys(W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-neuron normalized (w, b): unit w, ||w||, and the clustering keys [unit w, asinh(b / ||w||)]."""
+    U, logw = unit_rows_log(W)
+    return U, np.exp(logw), np.concatenate([U, asinh_offset(b, logw)[:, None]], axis=1)
+
+
 def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float) -> ReLUNet:
     G = rho_in.group
     W1, b1, W2, b2 = S.float_params()
     d, p = S.d, S.p
-    wn = np.linalg.norm(W1, axis=1)
-    wmax = max(float(np.sqrt(wn ** 2 + b1 ** 2).max()) if wn.size else 0.0, 1e-300)
-    live = wn > tol * wmax
+    live = np.any(W1 != 0, axis=1)  # per neuron: only w = 0 is a constant neuron
     # constant neurons (w = 0) fold into the output bias when there is one
     const = ~live & (b1 > 0)
-    extra_b2 = W2[:, const] @ b1[const]
     keep_const = const if not S.output_bias else np.zeros_like(const)
     if S.output_bias:
-        b2 = b2 + extra_b2
-        # an averaged output bias that is round-off at the weight scale (its fixed part is zero) is zero,
-        # as merged channels of that size are dropped; kept, it would be a non-fixed constant on its own
-        if np.linalg.norm(b2) <= tol * S.scale:
-            b2 = np.zeros_like(b2)
+        b2 = b2 + W2[:, const] @ b1[const]
     idx = np.flatnonzero(live)
-    U = W1[idx] / wn[idx, None]
-    beta = b1[idx] / wn[idx]
-    C = W2[:, idx].T * wn[idx, None]  # merged channel per normalized neuron: sum |w| v
-    bscale = 1.0 + (float(np.max(np.abs(beta))) if beta.size else 0.0)
-    labels = cluster_rows(np.concatenate([U, beta[:, None] / bscale], axis=1), tol)
+    U, wn, X = _keys(W1[idx], b1[idx])
+    beta = b1[idx] / wn
+    C = W2[:, idx].T * wn[:, None]  # merged channel per normalized neuron: sum |w| v
+    labels = cluster_rows(X, tol)
     k = int(labels.max()) + 1 if labels.size else 0
     Csum = np.zeros((k, p))
+    mass = np.zeros(k)
     np.add.at(Csum, labels, C)
+    np.add.at(mass, labels, np.linalg.norm(C, axis=1))
     first = np.full(k, -1)
     first[labels[::-1]] = np.arange(labels.size)[::-1]
-    cscale = max(float(np.linalg.norm(C, axis=1).max()) if C.size else 0.0, 1e-300)
     # orbits of normalized neurons: build each orbit from one representative so that the weights
     # along the orbit are exact images (strict layer-wise equivariance, not only up to scaling)
     done = np.zeros(k, dtype=bool)
     rows_W1, rows_b1, cols_W2 = [], [], []
     dual = rho_in.dual().matrices
     Bm = rho_out.matrices
-    reps_rows = np.concatenate([U[first], beta[first, None] / bscale], axis=1)
+    reps_rows = X[first]
     for c in range(k):
         if done[c]:
             continue
         w, b, v = U[first[c]], beta[first[c]], Csum[c]
         imgs_w = dual @ w  # (|G|, d)
-        imgs_rows = np.concatenate([imgs_w / np.linalg.norm(imgs_w, axis=1, keepdims=True),
-                                    (b / np.linalg.norm(imgs_w, axis=1))[:, None] / bscale], axis=1)
+        _, _, imgs_rows = _keys(imgs_w, np.full(G.order, b))
         lab = cluster_rows(np.concatenate([reps_rows, imgs_rows]), tol)
         owner = {int(lab[j]): j for j in range(k)}
         seen_cls = set()
+        # a merged neuron whose channel cancels to ``tol`` of its own summands carries no kink
+        carries = np.linalg.norm(v) > (tol + 64 * np.finfo(np.float64).eps) * mass[c]
         for g in G.elements:
             cls = owner.get(int(lab[k + g]))
             if cls is None or cls in seen_cls:
                 continue
             seen_cls.add(cls)
             done[cls] = True
-            if np.linalg.norm(v) > tol * cscale:
+            if carries:
                 rows_W1.append(imgs_w[g])
                 rows_b1.append(b)
                 cols_W2.append(Bm[g] @ v)

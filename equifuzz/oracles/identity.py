@@ -149,9 +149,19 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
         if fl_defects:
             w, best = find_witness(f, g, el.A, el.B, fl_defects + ex_defects, FF, GF, tol_g, element=el.element,
                                    word=el.word, seed=seed)
+            note = ""
+            if w is None and rational:
+                # both the float comparison (above tolerance) and the exact numbers say it fails: a witness with
+                # an exactly non-zero error certifies the exact claim even where the per-neuron bound is too
+                # coarse to certify the tolerance claim (defects within a few times the tolerance)
+                w, best0 = find_witness(f, g, el.A, el.B, ex_defects + fl_defects, FF, GF, 0.0, element=el.element,
+                                        word=el.word, seed=seed)
+                best = best or best0
+                note = (f"{fl_defects[0].describe()}; the witness shows the exact numbers fail (its error is "
+                        f"{w.ratio:.3g} of the per-neuron scale)" if w is not None else "")
             if w is not None:
                 outcomes.append(ElementOutcome(el, "fails", "exact" if rational else "tolerance", tuple(fl_defects),
-                                               tuple(ex_defects), w, best, tol_g, residual=fl_worst))
+                                               tuple(ex_defects), w, best, tol_g, residual=fl_worst, note=note))
             else:
                 outcomes.append(ElementOutcome(
                     el, "undecided", "tolerance", tuple(fl_defects), tuple(ex_defects), None, best, tol_g,
