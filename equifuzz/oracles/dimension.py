@@ -9,9 +9,13 @@ space instead: an independent cross-check.
 
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import Any
+
 import numpy as np
 
 from ..errors import ShapeError
+from ..exact import rational_or_none
 from ..reps import Representation, inner
 from .equivariance import _check_pair
 
@@ -44,32 +48,88 @@ def len_dimension(rho_in: Representation, rho_hidden: Representation, rho_out: R
 
 def _nullspace_dimension(rho_in: Representation, rho_h: Representation, rho_out: Representation,
                          hidden_bias: bool, output_bias: bool) -> int:
-    d, m, p = rho_in.dim, rho_h.dim, rho_out.dim
+    """n - rank of the stacked constraints: exact (integer rank, python-flint) when every generator matrix
+    is rational, else by singular values with a threshold that grows with the matrices' conditioning."""
+    gens = list(rho_in.group.generators)
+    mats = [(rho_in(g), rho_h(g), rho_out(g)) for g in gens]
+    exact = [tuple(rational_or_none(M) for M in trio) for trio in mats]
+    if all(q is not None for trio in exact for q in trio):
+        blocks = [_constraints(*(q.ints * (q.scale * _den(trio)) for q in trio), hidden_bias, output_bias, one=_den(trio))
+                  for trio in exact]
+        n = blocks[0].shape[1] if blocks else _size(rho_in.dim, rho_h.dim, rho_out.dim, hidden_bias, output_bias)
+        if not blocks:
+            return n
+        M = np.concatenate(blocks)
+        return n - _integer_rank(M)
+    blocks = [_constraints(A, P, B, hidden_bias, output_bias) for A, P, B in mats]
+    n = _size(rho_in.dim, rho_h.dim, rho_out.dim, hidden_bias, output_bias)
+    if not blocks:
+        return n
+    M = np.concatenate(blocks).astype(np.float64)
+    s = np.linalg.svd(M, compute_uv=False)
+    cond = max(float(np.linalg.cond(X)) for trio in mats for X in trio)
+    thr = max(M.shape) * np.finfo(np.float64).eps * cond * 1e3 * (s[0] if s.size else 1.0)
+    return n - int(np.sum(s > thr))
+
+
+def _size(d: int, m: int, p: int, hidden_bias: bool, output_bias: bool) -> int:
+    return m * d + (m if hidden_bias else 0) + p * m + (p if output_bias else 0)
+
+
+def _den(trio: tuple) -> Fraction:  # type: ignore[type-arg]
+    """The common denominator of three exact matrices (multiplying by it makes all three integer)."""
+    import math
+    return Fraction(math.lcm(*(q.scale.denominator for q in trio)))
+
+
+def _constraints(A: np.ndarray, P: np.ndarray, B: np.ndarray, hidden_bias: bool, output_bias: bool,
+                 one: Any = 1.0) -> np.ndarray:
+    """The constraints of one generator, times ``one``: W1 A - P W1, P b1 - b1, W2 P - B W2, B b2 - b2."""
+    d, m, p = A.shape[0], P.shape[0], B.shape[0]
+    dt = object if A.dtype == object else np.float64
+    Id, Im, Ip = (np.eye(k, dtype=np.int64).astype(dt) for k in (d, m, p))
     sizes = [m * d, m if hidden_bias else 0, p * m, p if output_bias else 0]
     offs = np.concatenate([[0], np.cumsum(sizes)])
     n = int(offs[-1])
-    blocks = []
-    for g in rho_in.group.generators:
-        A, P, B = rho_in(g), rho_h(g), rho_out(g)
-        # W1 A - P W1 = 0 (row-major vec of W1, m x d)
-        r1 = np.zeros((m * d, n))
-        r1[:, offs[0]:offs[1]] = np.kron(np.eye(m), A.T) - np.kron(P, np.eye(d))
-        blocks.append(r1)
-        if hidden_bias:
-            r2 = np.zeros((m, n))
-            r2[:, offs[1]:offs[2]] = P - np.eye(m)
-            blocks.append(r2)
-        # W2 P - B W2 = 0 (W2 is p x m)
-        r3 = np.zeros((p * m, n))
-        r3[:, offs[2]:offs[3]] = np.kron(np.eye(p), P.T) - np.kron(B, np.eye(m))
-        blocks.append(r3)
-        if output_bias:
-            r4 = np.zeros((p, n))
-            r4[:, offs[3]:offs[4]] = B - np.eye(p)
-            blocks.append(r4)
-    if not blocks:
-        return n
-    M = np.concatenate(blocks)
-    s = np.linalg.svd(M, compute_uv=False)
-    rank = int(np.sum(s > 1e-9 * max(1.0, s[0] if s.size else 1.0)))
-    return n - rank
+    rows = []
+    r1 = np.zeros((m * d, n), dtype=dt)
+    r1[:, offs[0]:offs[1]] = np.kron(Im, A.T) - np.kron(P, Id)  # W1 A - P W1 (row-major vec of W1)
+    rows.append(r1)
+    if hidden_bias:
+        r2 = np.zeros((m, n), dtype=dt)
+        r2[:, offs[1]:offs[2]] = P - Im * one
+        rows.append(r2)
+    r3 = np.zeros((p * m, n), dtype=dt)
+    r3[:, offs[2]:offs[3]] = np.kron(Ip, P.T) - np.kron(B, Im)  # W2 P - B W2
+    rows.append(r3)
+    if output_bias:
+        r4 = np.zeros((p, n), dtype=dt)
+        r4[:, offs[3]:offs[4]] = B - Ip * one
+        rows.append(r4)
+    return np.concatenate(rows)
+
+
+def _integer_rank(M: np.ndarray) -> int:
+    """The exact rank of an integer matrix (python-flint's fmpz_mat; fraction-free elimination without it)."""
+    rows = [[int(x) for x in r] for r in M]
+    try:
+        import flint
+    except ImportError:  # pragma: no cover - python-flint is a dependency
+        return _bareiss_rank(rows)
+    return int(flint.fmpz_mat(rows).rank()) if rows and rows[0] else 0
+
+
+def _bareiss_rank(rows: list[list[int]]) -> int:
+    A = [r[:] for r in rows]
+    rank, ncol = 0, len(A[0]) if A else 0
+    prev = 1
+    for c in range(ncol):
+        piv = next((i for i in range(rank, len(A)) if A[i][c] != 0), None)
+        if piv is None:
+            continue
+        A[rank], A[piv] = A[piv], A[rank]
+        for i in range(rank + 1, len(A)):
+            A[i] = [(A[i][j] * A[rank][c] - A[rank][j] * A[i][c]) // prev for j in range(ncol)]
+        prev = A[rank][c]
+        rank += 1
+    return rank

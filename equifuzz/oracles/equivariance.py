@@ -315,13 +315,16 @@ def _check_sampled(f: Callable[..., Any], rho_in: AnyRep, rho_out: AnyRep, tol: 
     if fx.shape != (X.shape[0], rho_out.dim):
         raise ShapeError(f"f maps {X.shape} inputs to an array of shape {fx.shape}; expected "
                          f"({X.shape[0]}, {rho_out.dim}) for rho_out of dimension {rho_out.dim}")
+    elems = _elements(rho_in, rho_out, n_words, rng)
+    nonfinite = _nonfinite(F, X, fx, elems, tol, dtype)
+    if nonfinite is not None:
+        return nonfinite
     # where f vanishes on an open set (cancelling or dead neurons) both sides are round-off; measure the
     # error there against the typical size of f at the same input scale and at unit scale (which bounds
     # the constant terms whose round-off survives at small inputs), not against the round-off itself
     batch = np.repeat([0, 1, 2], [n_inputs, n_side, n_side])
     fnorm = np.linalg.norm(fx, axis=1)
     floor = np.array([fnorm[batch == k].mean() for k in range(3)])[batch] + fnorm[:n_inputs].mean()
-    elems = _elements(rho_in, rho_out, n_words, rng)
     worst: tuple[float, str, int | None, np.ndarray | None, float, float] = (-1.0, "", None, None, 0.0, 0.0)
     residuals: dict[str, float] = {}
     for name, g, A, B in elems:
@@ -344,8 +347,31 @@ def _check_sampled(f: Callable[..., Any], rho_in: AnyRep, rho_out: AnyRep, tol: 
     return EquivarianceVerdict(
         holds, max(err, 0.0), float(tol), "sampled-" + dtype, element=g, word=name,
         input=None if holds else x, input_error=xerr if not holds else 0.0, reason=reason,
-        residuals=residuals, n_elements=len(elems), n_inputs=X.shape[0], dtype=dtype,
+        residuals=residuals, n_elements=len(elems), n_inputs=X.shape[0], dtype=dtype, semantics="sampled",
     )
+
+
+def _nonfinite(F: Callable[[np.ndarray], np.ndarray], X: np.ndarray, fx: np.ndarray,
+               elems: list[tuple[str, int | None, np.ndarray, np.ndarray]], tol: float, dtype: str
+               ) -> EquivarianceVerdict | None:
+    """A failing verdict when f returns NaN or inf at an input or at its image under an element: a
+    function that is not finite is never equivariant by default."""
+    bad = ~np.all(np.isfinite(fx), axis=1)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        return EquivarianceVerdict(False, np.inf, float(tol), "sampled-" + dtype, element=None, word="identity",
+                                   input=X[i], input_error=np.inf, reason=f"f returned {fx[i]} (NaN or inf) at x",
+                                   n_elements=len(elems), n_inputs=X.shape[0], dtype=dtype, semantics="sampled")
+    for name, g, A, _ in elems:
+        fgx = np.atleast_2d(F(X @ A.T))
+        bad = ~np.all(np.isfinite(fgx), axis=1)
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            return EquivarianceVerdict(False, np.inf, float(tol), "sampled-" + dtype, element=g, word=name,
+                                       input=X[i], input_error=np.inf,
+                                       reason=f"f(g x) = {fgx[i]} is NaN or inf while f(x) is finite",
+                                       n_elements=len(elems), n_inputs=X.shape[0], dtype=dtype, semantics="sampled")
+    return None
 
 
 # -- equivalence -------------------------------------------------------------------------------
