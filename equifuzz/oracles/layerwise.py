@@ -18,6 +18,7 @@ import numpy as np
 
 from ..canonical import asinh_offset, unit_rows_log
 from ..errors import ShapeError
+from ..exact import primitive_rows, rational_or_none, scaled
 from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
@@ -191,7 +192,7 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
     sigma: dict[int, np.ndarray] = {}
     for g in G.generators:
         if exact:
-            images = [act(keys[i], g) for i in first]
+            images = [act(keys[i], g) for i in first]  # None: not an integer key, so matches nothing
             lookup = {keys[i]: c for c, i in enumerate(first)}
             img = np.array([lookup.get(k, -1) for k in images], dtype=np.int64)
         else:
@@ -270,38 +271,51 @@ def _fmt(x: Any) -> str:
 
 
 def _exact_rows(net: ReLUNet, rho_in: Representation, rho_out: Representation, up_to_scaling: bool):  # type: ignore[no-untyped-def]
-    d = net.d
-    zero = Fraction(0)
-    idx, keys = [], []
-    for i in range(net.width):
-        w, b, v = net.W1[i], net.b1[i], net.W2[:, i]
-        if all(x == 0 for x in v) or (all(x == 0 for x in w) and b <= 0):
-            continue
-        idx.append(i)
-        keys.append(_normalize_exact(tuple(w) + (b,) + tuple(v), d, up_to_scaling))
-    G = rho_in.group
-    mats = {g: (rational_matrix(rho_in.dual()(g)), rational_matrix(rho_out(g))) for g in G.generators}
+    """Live neurons as exact integer keys, and the action of a generator on keys.
 
-    def act(key: tuple[Fraction, ...], g: int) -> tuple[Fraction, ...]:
-        A, B = mats[g]
-        w = np.array(key[:d], dtype=object)
-        v = np.array(key[d + 1:], dtype=object)
-        w2 = tuple(A @ w) if d else ()
-        v2 = tuple(B @ v) if len(v) else ()
-        return _normalize_exact(tuple(x + zero for x in w2) + (key[d],) + tuple(x + zero for x in v2), d,
-                                up_to_scaling)
+    With (w, b) = N1_i s1 and v = N2_i s2 (:mod:`equifuzz.exact`), a key is, up to scaling, the primitive
+    integer row k of (w, b) (positive gcd g) followed by g N2_i (the v of the normalized neuron
+    (k, g s1 v) in units of s1 s2); without scaling, the integer rows themselves. Keys are canonical, so
+    two neurons are equal (up to positive scaling) iff their keys are."""
+    d = net.d
+    m = net.width
+    WB = scaled(np.concatenate([np.asarray(net.W1, dtype=object).reshape(m, d),
+                                np.asarray(net.b1, dtype=object).reshape(m, 1)], axis=1))
+    N1, N2 = WB.ints, scaled(net.W2).ints
+    idx = [i for i in range(m) if any(x != 0 for x in N2[:, i])
+           and (any(x != 0 for x in N1[i, :d]) or N1[i, d] > 0)]
+    if up_to_scaling:
+        prim, gs = primitive_rows(N1[idx]) if idx else ([], [])
+        keys = [k + tuple(int(g) * int(x) for x in N2[:, i]) for k, g, i in zip(prim, gs, idx, strict=True)]
+    else:
+        keys = [tuple(int(x) for x in N1[i]) + tuple(int(x) for x in N2[:, i]) for i in idx]
+    G = rho_in.group
+    mats = {}
+    for g in G.generators:
+        Aq, Bq = rational_or_none(rho_in.dual()(g)), rational_or_none(rho_out(g))
+        assert Aq is not None and Bq is not None
+        mats[g] = (Aq.ints, Aq.scale.numerator, Aq.scale.denominator, Bq.ints, Bq.scale.numerator,
+                   Bq.scale.denominator)
+
+    def act(key: tuple[int, ...], g: int) -> tuple[int, ...] | None:
+        NA, a, b, NB, c, e = mats[g]
+        kw = np.array(key[:d], dtype=object)
+        vv = np.array(key[d + 1:], dtype=object)
+        row = np.concatenate([a * NA.dot(kw) if d else kw, [b * key[d]]])
+        Bv = c * NB.dot(vv) if len(vv) else vv
+        if up_to_scaling:
+            (k2,), (g2,) = primitive_rows(row[None])
+            num, den = [int(g2) * int(x) for x in Bv], b * e
+        else:  # w' = a NA w / b must be integer, b unchanged, v' = c NB v / e
+            if any(int(x) % b for x in row[:d]):
+                return None
+            k2 = tuple(int(x) // b for x in row[:d]) + (key[d],)
+            num, den = [int(x) for x in Bv], e
+        if any(x % den for x in num):
+            return None
+        return k2 + tuple(x // den for x in num)
 
     return np.array(idx, dtype=np.int64), keys, act
-
-
-def _normalize_exact(t: tuple[Fraction, ...], d: int, up_to_scaling: bool) -> tuple[Fraction, ...]:
-    t = tuple(Fraction(x) for x in t)
-    if not up_to_scaling:
-        return t
-    w = t[:d]
-    nz = [x for x in w if x != 0]
-    s = abs(nz[0]) if nz else (t[d] if t[d] > 0 else Fraction(1))
-    return tuple(x / s for x in t[: d + 1]) + tuple(x * s for x in t[d + 1:])
 
 
 def _exact_labels(keys: list[tuple[Fraction, ...]]) -> np.ndarray:

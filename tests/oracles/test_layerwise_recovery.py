@@ -115,7 +115,12 @@ def test_strict_layerwise_needs_unscaled_weights(case) -> None:
     assert strict.holds, str(strict)
     loose = ef.check_layerwise(scaled.net, s.rho_in, s.rho_out)
     assert loose.holds, str(loose)
-    assert loose.orbit_sizes == strict.orbit_sizes
+    assert loose.width == strict.width
+    # the orbit decomposition is unique when no two live neurons coincide (up to scaling); duplicates can be
+    # paired into orbits in several valid ways (e.g. 4 = 2 + 2 with two copies of each neuron)
+    rows = np.round(_triples(plain.net), 9)
+    if len({r.tobytes() for r in rows}) == len(rows):
+        assert loose.orbit_sizes == strict.orbit_sizes
     strict_scaled = ef.check_layerwise(scaled.net, s.rho_in, s.rho_out, up_to_scaling=False)
     assert strict_scaled.holds == (max(loose.orbit_sizes) == 1)
     assert ef.equivalent(plain.net, scaled.net).holds
