@@ -137,10 +137,15 @@ def build_reps(spec: CaseSpec) -> tuple[FiniteGroup, Representation, Representat
 
 @dataclass
 class Check:
+    """One claim on one case; an undecided verdict (None) where a definite one is expected fails the check."""
+
     claim: str
     case: str
-    holds: bool
+    holds: bool | None
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        self.holds = self.holds is True
 
 
 @dataclass
@@ -181,6 +186,7 @@ class CaseOutcome:
 def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -> CaseOutcome:
     """Run every claim that applies to one case (networks from the seeded builders)."""
     from .builders import build_flipped_net, build_relu_net, build_symmetrized_net
+    from .certificate import check_verdict
     from .search import screen_then_confirm
 
     G, rho_in, rho_out = build_reps(spec)
@@ -213,9 +219,16 @@ def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -
         if not agree:
             findings.append(Finding(f"{cid}/{k}", "T1", "oracle-disagreement", nets[k], rho_in, rho_out, spec.seed))
 
+    # every verdict's evidence re-checked by the independent exact checker
+    for k in names:
+        checks.append(Check("T1", f"{cid}/{k}/certificate", check_verdict(nets[k], rho_in, rho_out, verdicts[k]),
+                            f"{verdicts[k].semantics} verdict, evidence re-checked"))
+
     # T2 and T6 on the layer-wise network
     L = nets["layerwise"]
     lv = check_layerwise(L, rho_in, rho_out)
+    checks.append(Check("T2", f"{cid}/layerwise/certificate", check_verdict(L, rho_in, rho_out, lv),
+                        f"{lv.semantics} verdict, evidence re-checked"))
     ok2 = lv.holds and lv.hidden is not None and all(o.size * o.stabilizer.order == G.order for o in lv.orbits)
     checks.append(Check("T2", f"{cid}/layerwise", ok2, str(lv).splitlines()[0]))
     if lv.holds and lv.hidden is not None and lv.hidden.dim <= 64:

@@ -30,7 +30,8 @@ import numpy as np
 from .exact import Scaled, scaled
 from .nets import ReLUNet
 
-__all__ = ["ExactNet", "Witness", "WitnessEvaluator", "evaluate_witness", "verify_witness", "verify_matching", "verify_permutation"]
+__all__ = ["ExactNet", "Witness", "WitnessEvaluator", "evaluate_witness", "verify_witness", "verify_matching",
+           "verify_permutation", "check_verdict"]
 
 
 def _sqrt_up(q: Fraction) -> Fraction:
@@ -259,3 +260,49 @@ def verify_permutation(net: ReLUNet, A_dual: Any, B: Any, sigma: np.ndarray, neu
             return False
     return bool(np.all(Bq.dot(b2) == b2))
 
+
+
+def _has_partner(net: ReLUNet, A_dual: Any, B: Any, i: int, up_to_scaling: bool) -> bool:
+    """Whether the image of neuron i under (A_dual, B) equals a neuron of the network (up to scaling), exactly.
+    (A neuron whose image matches but with other multiplicities also fails layer-wise equivariance; this
+    check certifies the commoner "no partner at all".)"""
+    W1, b1, W2, _ = (_fractions(a) for a in (net.W1, net.b1, net.W2, net.b2))
+    Ad, Bq = _fractions(A_dual), _fractions(B)
+    w, b, v = Ad.dot(W1[i]), b1[i], Bq.dot(W2[:, i])
+    for t in range(W1.shape[0]):
+        w2, bt, v2 = W1[t], b1[t], W2[:, t]
+        ref = next((k for k in range(len(w2)) if w2[k] != 0), None)
+        s = (w[ref] / w2[ref] if ref is not None else (b / bt if bt != 0 else Fraction(1)))
+        if s <= 0 or (not up_to_scaling and s != 1):
+            continue
+        if np.all(w == s * w2) and b == s * bt and np.all(v * s == v2):
+            return True
+    return False
+
+
+def check_verdict(net: ReLUNet, rho_in: Any, rho_out: Any, verdict: Any) -> bool:
+    """Re-verify an equivariance or layer-wise verdict on ``net`` from its evidence alone.
+
+    A failure must carry a witness that verifies; an exact success must pass the exact matching (every
+    generator) or permutation (the recovered hidden permutation on every generator) check. Successes under
+    the tolerance semantics and undecided verdicts carry no exact claim: True.
+    """
+    G = rho_in.group
+    hidden = getattr(verdict, "hidden", None)
+    layerwise = hasattr(verdict, "up_to_scaling")
+    if verdict.holds is False:
+        if layerwise:
+            if verdict.semantics != "exact" or verdict.neuron is None:
+                return verdict.reason != ""  # a tolerance failure names the neuron; no exact claim to check
+            g = verdict.element
+            return not _has_partner(net, rho_in.dual()(g), rho_out(g), verdict.neuron, verdict.up_to_scaling)
+        w = getattr(verdict, "witness", None)
+        return w is not None and verify_witness(net, net, w)
+    if verdict.holds is None or getattr(verdict, "semantics", "tolerance") != "exact":
+        return True
+    if hidden is not None:
+        neurons = np.asarray(verdict.neurons, dtype=np.int64)
+        perms = hidden.permutations()
+        return all(verify_permutation(net, rho_in.dual()(g), rho_out(g), perms[g], neurons, verdict.up_to_scaling)
+                   for g in G.generators)
+    return all(verify_matching(net, net, rho_in(g), rho_out(g)) for g in G.generators)

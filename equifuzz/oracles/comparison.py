@@ -83,7 +83,7 @@ def compare_exact(F: ExactForm, G: ExactForm, A: Scaled | None, B: Scaled | None
             j = gindex.get(k)
             beta = sB * G.channel_scale
             rhs = NB.dot(G.channels[j]) if j is not None else None
-            if j is not None:
+            if j is not None and rhs is not None:
                 hit[j] = True
                 if all(int(x) * alpha.numerator * beta.denominator == int(y) * beta.numerator * alpha.denominator
                        for x, y in zip(lhs, rhs, strict=True)):
@@ -91,9 +91,9 @@ def compare_exact(F: ExactForm, G: ExactForm, A: Scaled | None, B: Scaled | None
             lhs_q = [Fraction(int(x)) * alpha for x in lhs]
             rhs_q = [Fraction(int(y)) * beta for y in rhs] if rhs is not None else [Fraction(0)] * p
             defects.append(_kink_defect(k, d, lhs_q, rhs_q))
-    for j in np.flatnonzero(~hit):
-        rhs_q = [Fraction(int(y)) * sB * G.channel_scale for y in NB.dot(G.channels[j])]
-        defects.append(_kink_defect(G.keys[j], d, [Fraction(0)] * p, rhs_q))
+    for jj in np.flatnonzero(~hit):
+        rhs_q = [Fraction(int(y)) * sB * G.channel_scale for y in NB.dot(G.channels[jj])]
+        defects.append(_kink_defect(G.keys[int(jj)], d, [Fraction(0)] * p, rhs_q))
     # linear: L_f A = B L_g
     la, lb = sA * F.linear_scale, sB * G.linear_scale
     LA, BL = F.linear.dot(NA), NB.dot(G.linear)

@@ -54,8 +54,11 @@ def _nullspace_dimension(rho_in: Representation, rho_h: Representation, rho_out:
     mats = [(rho_in(g), rho_h(g), rho_out(g)) for g in gens]
     exact = [tuple(rational_or_none(M) for M in trio) for trio in mats]
     if all(q is not None for trio in exact for q in trio):
-        blocks = [_constraints(*(q.ints * (q.scale * _den(trio)) for q in trio), hidden_bias, output_bias, one=_den(trio))
-                  for trio in exact]
+        blocks = []
+        for trio in exact:
+            D = _den(trio)
+            A, P, B = (q.ints * (q.scale * D) for q in trio)  # type: ignore[union-attr]
+            blocks.append(_constraints(A, P, B, hidden_bias, output_bias, one=D))
         n = blocks[0].shape[1] if blocks else _size(rho_in.dim, rho_h.dim, rho_out.dim, hidden_bias, output_bias)
         if not blocks:
             return n

@@ -30,10 +30,9 @@ from ..nets import ReLUNet
 from .comparison import Defect, compare_exact, compare_float
 from .witness import find_witness
 
-__all__ = ["Element", "ElementOutcome", "Decision", "decide", "SEMANTICS", "MAX_CONDITION"]
+__all__ = ["Element", "ElementOutcome", "Decision", "decide", "check_conditioning", "SEMANTICS"]
 
 EPS = float(np.finfo(np.float64).eps)
-MAX_CONDITION = 1e10  # cond(A) cond(B) beyond which float64 cannot decide to any useful tolerance
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,16 @@ def _cond(M: np.ndarray | None) -> float:
     return 1.0 if M is None or M.size == 0 else float(np.linalg.cond(M))
 
 
+def check_conditioning(cond: float, tol: float, word: str) -> None:
+    """Refuse representation matrices too ill-conditioned for float64 to decide to ``tol``: round-off in
+    them (eps * cond) must stay a thousand times below the tolerance."""
+    if cond * EPS * 1e3 > max(tol, EPS):
+        raise RepresentationError(
+            f"the representation matrices of {word or 'this element'} have condition number {cond:.3g}: float64 "
+            f"cannot decide to tolerance {tol:g} there; pass exact (rational) matrices or a better-conditioned "
+            "basis (e.g. rho.orthogonalized())")
+
+
 def _exact_matrix(M: np.ndarray | None) -> Scaled | None | bool:
     """None for the identity, False when M is not rational."""
     if M is None:
@@ -139,11 +148,8 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
                                                candidate=best, note=note))
                 continue
         cond = _cond(el.A) * _cond(el.B)
-        if not rational and cond * EPS * 1e3 > max(tol, EPS):
-            raise RepresentationError(
-                f"the representation matrices of {el.word or 'this element'} have condition number {cond:.3g}: "
-                f"float64 cannot decide equivariance to tolerance {tol:g} there; pass exact (rational) matrices "
-                "or a better-conditioned basis (e.g. rho.orthogonalized())")
+        if not rational:
+            check_conditioning(cond, tol, el.word)
         tol_g = tol * cond
         fl_defects, fl_worst = compare_float(FF, GF, el.A, el.B, tol_g, cond)
         if fl_defects:
@@ -175,13 +181,13 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
             w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol_g, element=el.element, word=el.word,
                                    seed=seed)
             if w is not None:
-                outcomes.append(ElementOutcome(el, "fails", "exact", (), tuple(ex_defects), w, best, tol_g,
-                                               residual=fl_worst, note="within tolerance of the float comparison, but an exact witness "
-                                                    "exceeds it"))
+                outcomes.append(ElementOutcome(
+                    el, "fails", "exact", (), tuple(ex_defects), w, best, tol_g, residual=fl_worst,
+                    note="within tolerance of the float comparison, but an exact witness exceeds it"))
                 continue
-            outcomes.append(ElementOutcome(el, "holds", "tolerance", (), tuple(ex_defects), None, best, tol_g,
-                                           residual=fl_worst, note=f"exactly, the numbers differ ({ex_defects[0].describe()}); "
-                                                f"within tolerance {tol_g:.3g}"))
+            outcomes.append(ElementOutcome(
+                el, "holds", "tolerance", (), tuple(ex_defects), None, best, tol_g, residual=fl_worst,
+                note=f"exactly, the numbers differ ({ex_defects[0].describe()}); within tolerance {tol_g:.3g}"))
             continue
         outcomes.append(ElementOutcome(el, "holds", "tolerance", tolerance=tol_g, residual=fl_worst))
     statuses = {o.status for o in outcomes}

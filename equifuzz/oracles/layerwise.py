@@ -23,6 +23,7 @@ from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
+from .identity import check_conditioning
 from .verdict import Verdict
 
 __all__ = ["Orbit", "LayerwiseVerdict", "check_layerwise", "neuron_rows", "act_on_neurons"]
@@ -165,16 +166,18 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
         if v.holds or net.exact or semantics == "exact":
             return v
         note = f"exactly, the numbers are not layer-wise equivariant ({v.reason})"
-    v = _layerwise(net, rho_in, rho_out, up_to_scaling, tol, exact=False)
-    if note and v.holds:
-        return dataclasses.replace(v, reason=note + f"; within tolerance {v.tolerance:.3g} per neuron")
-    return v
+    vt = _layerwise(net, rho_in, rho_out, up_to_scaling, tol, exact=False)
+    if note and vt.holds:
+        return dataclasses.replace(vt, reason=note + f"; within tolerance {vt.tolerance:.3g} per neuron")
+    return v if note else vt  # both fail: the exact verdict names its neuron exactly
 
 
 def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up_to_scaling: bool, tol: float,
                *, exact: bool) -> LayerwiseVerdict:
     G = rho_in.group
     conds = [np.linalg.cond(rho_in.dual()(g)) * np.linalg.cond(rho_out(g)) for g in G.generators] if not exact else []
+    for g, c in zip(G.generators, conds, strict=False):
+        check_conditioning(float(c), tol, G.word_str(g))
     tol_ = 0.0 if exact else tol * max(conds, default=1.0)
     base = dict(tolerance=tol_, up_to_scaling=up_to_scaling, method="exact" if exact else "float64",
                 semantics="exact" if exact else "tolerance")

@@ -49,9 +49,15 @@ def jsonable(x: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """Outcome of an oracle. ``holds`` says whether the property holds; the rest says why."""
+    """Outcome of an oracle. ``holds`` says whether the property holds: True, False, or None when the oracle
+    could not decide within its budget or precision (undecided; the verdict says why); the rest says why."""
 
-    holds: bool
+    holds: bool | None
+
+    @property
+    def status(self) -> str:
+        """"holds", "fails" or "undecided"."""
+        return {True: "holds", False: "fails"}.get(self.holds, "undecided")  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
         out = {"verdict": type(self).__name__}
