@@ -9,6 +9,8 @@ Baseline: the O(m^2) pairwise approach. For each generator and each neuron (laye
 hyperplane (equivariance), search all neurons / hyperplanes for a partner with an allclose test
 (vectorized over the candidates, one row at a time). The equifuzz oracles sort/hash instead
 (O(m log m) per generator). Both run in the same process on the same networks, and must agree.
+Both representations are rational, so the default oracles decide on the exact numbers (integer
+arithmetic); ``semantics="tolerance"`` times the float64 path on the same networks.
 
     python benchmarks/bench_oracles.py [--width 10000] [--repeat 3] [--seed 0]
 """
@@ -154,19 +156,28 @@ def bench_setting(s: Setting, width: int, seed: int, repeat: int) -> bool:
     """Print one table row per check; True when every verdict says layer-wise equivariant."""
     G = s.rho_in.group
     net = len_network(s, width, seed)
+    def eq(sem: str) -> bool | None:
+        v = ef.check_equivariant(net, s.rho_in, s.rho_out, semantics=sem)
+        assert v.semantics == ("tolerance" if sem == "tolerance" else "exact")
+        return v.holds
+
+    def lw(sem: str) -> bool | None:
+        v = ef.check_layerwise(net, s.rho_in, s.rho_out, semantics=sem)
+        assert v.semantics == ("tolerance" if sem == "tolerance" else "exact")
+        return v.holds
+
     checks = [
-        ("equivariance", lambda: ef.check_equivariant(net, s.rho_in, s.rho_out).holds,
-         lambda: pairwise_equivariant(net, s.rho_in, s.rho_out)),
-        ("layer-wise", lambda: ef.check_layerwise(net, s.rho_in, s.rho_out).holds,
-         lambda: pairwise_layerwise(net, s.rho_in, s.rho_out)),
+        ("equivariance", eq, lambda: pairwise_equivariant(net, s.rho_in, s.rho_out)),
+        ("layer-wise", lw, lambda: pairwise_layerwise(net, s.rho_in, s.rho_out)),
     ]
     ok = True
     for check, ours, theirs in checks:
-        t_ours, v_ours = best_of(ours, repeat)
+        t_exact, v_exact = best_of(lambda: ours("auto"), repeat)  # rational matrices: decided exactly
+        t_float, v_float = best_of(lambda: ours("tolerance"), repeat)
         t_pair, v_pair = best_of(theirs, 1)
-        ok &= bool(v_ours) and bool(v_pair)
-        print(f"| {s.name:<27} | {G.order:>5} | {net.width:>6} | {check:<12} | {t_ours:>12.3f} | "
-              f"{t_pair:>19.2f} | {t_pair / t_ours:>7.0f}x |", flush=True)
+        ok &= bool(v_exact) and bool(v_float) and bool(v_pair)
+        print(f"| {s.name:<27} | {G.order:>5} | {net.width:>6} | {check:<12} | {t_exact:>9.3f} | {t_float:>11.3f} | "
+              f"{t_exact / t_float:>11.1f}x | {t_pair:>19.2f} | {t_pair / t_float:>7.0f}x |", flush=True)
     return ok
 
 
@@ -179,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} CPU(s); float64; equifuzz timings best of {args.repeat}, pairwise one run")
-    header = (f"| {'setting':<27} | {'order':>5} | {'width':>6} | {'check':<12} | {'equifuzz (s)':>12} | "
-              f"{'pairwise O(m^2) (s)':>19} | {'speed-up':>8} |")
+    header = (f"| {'setting':<27} | {'order':>5} | {'width':>6} | {'check':<12} | {'exact (s)':>9} | "
+              f"{'float64 (s)':>11} | {'exact/float':>12} | {'pairwise O(m^2) (s)':>19} | {'speed-up':>8} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     ok = True
