@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .canonical import float_form, orient
+from .canonical import float_form, orient, output_exponent
 from .errors import NonFiniteError, ShapeError
 
 __all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
@@ -398,7 +398,9 @@ def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:
     """Per-neuron float canonical form: neurons with w != 0 are kinks; hyperplanes whose keys
     [n, asinh(beta)] are within ``tol`` are one; a hyperplane is dropped when its channel cancels to ``tol``
     of the summed sizes ||w_i|| ||v_i|| of its own neurons."""
-    F = float_form(*net.float_params(), out_shift=0)
+    params = net.float_params()
+    shift = output_exponent(params)  # decide on outputs scaled near 1; report in the network's own units
+    F = float_form(*params, out_shift=shift)
     labels = cluster_unoriented(F.keys, tol)
     k = int(labels.max()) + 1 if labels.size else 0
     first = np.full(k, -1)
@@ -415,8 +417,8 @@ def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:
     remap = np.full(k, -1, dtype=np.int64)
     remap[order] = np.arange(order.size)
     neuron_h[F.neuron] = remap[labels]
-    return CanonicalForm(normals[order], offsets[order] + 0.0, channels[order], F.linear, F.constant, "unit", tol,
-                         neuron_h)
+    return CanonicalForm(normals[order], offsets[order] + 0.0, np.ldexp(channels[order], shift),
+                         np.ldexp(F.linear, shift), np.ldexp(F.constant, shift), "unit", tol, neuron_h)
 
 
 def _canonical_exact(net: ReLUNet) -> CanonicalForm:

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import asinh_offset, unit_rows_log
+from ..canonical import asinh_offset, output_exponent, unit_rows_log
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
@@ -70,13 +70,43 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
 
     ``merge=False`` gives the plain width-|G| m symmetrization; ``merge=True`` merges neurons with
     the same normalized (w, b), one orbit at a time, and drops orbits whose merged output is zero.
+    When the representations are rational but not monomial (an integer change of basis, say), float64
+    round-off in the images rho_in(h)^T w is not small against the neurons, so the float weights are
+    converted exactly and the result is exact (Fraction weights): exactly layer-wise, and exactly S f.
     """
+    if not net.exact and not _monomial(rho_in, rho_out) and _rational(rho_in, rho_out):
+        net = net.to_exact()
     S = symmetrize(net, rho_in, rho_out)
     if not merge:
         return S
     if S.exact:
         return _merge_exact(S, rho_in, rho_out)
-    return _merge_float(S, rho_in, rho_out, tol)
+    # merge on outputs scaled by a power of two near 1 (exact), so that subnormal outputs keep their neurons
+    W1, b1, W2, b2 = S.float_params()
+    shift = output_exponent((W1, b1, W2, b2))
+    Sn = ReLUNet(W1, b1 if S.hidden_bias else None, np.ldexp(W2, -shift), np.ldexp(b2, -shift) if S.output_bias
+                 else None)
+    M = _merge_float(Sn, rho_in, rho_out, tol)
+    return ReLUNet(M.W1, M.b1 if M.hidden_bias else None, np.ldexp(M.W2, shift),
+                   np.ldexp(M.b2, shift) if M.output_bias else None)
+
+
+def _monomial(*reps: Representation) -> bool:
+    """Every generator matrix is, up to round-off zeros such as cos(pi/2), a signed permutation matrix:
+    float64 images are then exact up to those zeros."""
+    for rho in reps:
+        for g in rho.group.generators:
+            q = rational_matrix(rho(g))
+            if q is None:
+                return False
+            nz = q != 0
+            if not (np.all(nz.sum(axis=1) == 1) and all(abs(x) == 1 for x in q[nz])):
+                return False
+    return True
+
+
+def _rational(*reps: Representation) -> bool:
+    return all(_exact_mats(rho) is not None for rho in reps)
 
 
 def _keys(W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -97,7 +127,6 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
         b2 = b2 + W2[:, const] @ b1[const]
     idx = np.flatnonzero(live)
     U, wn, X = _keys(W1[idx], b1[idx])
-    beta = b1[idx] / wn
     C = W2[:, idx].T * wn[:, None]  # merged channel per normalized neuron: sum |w| v
     labels = cluster_rows(X, tol)
     k = int(labels.max()) + 1 if labels.size else 0
@@ -117,7 +146,10 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
     for c in range(k):
         if done[c]:
             continue
-        w, b, v = U[first[c]], beta[first[c]], Csum[c]
+        # the representative keeps its own scale (w, b), and carries the merged channel as v = C / ||w||:
+        # unit w with v = C would push the whole size into v, where it can underflow
+        r = first[c]
+        w, b, v = U[r] * wn[r], b1[idx[r]], Csum[c] / wn[r]
         imgs_w = dual @ w  # (|G|, d)
         _, _, imgs_rows = _keys(imgs_w, np.full(G.order, b))
         lab = cluster_rows(np.concatenate([reps_rows, imgs_rows]), tol)

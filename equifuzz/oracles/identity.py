@@ -27,10 +27,10 @@ from ..certificate import Witness
 from ..errors import RepresentationError
 from ..exact import Scaled, rational_or_none
 from ..nets import ReLUNet
-from .comparison import Defect, compare_exact, compare_float
+from .comparison import ROUNDOFF, Defect, compare_exact, compare_float
 from .witness import find_witness
 
-__all__ = ["Element", "ElementOutcome", "Decision", "decide", "check_conditioning", "SEMANTICS"]
+__all__ = ["Element", "ElementOutcome", "Decision", "decide", "check_conditioning", "well_conditioned", "SEMANTICS"]
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -89,10 +89,16 @@ def _cond(M: np.ndarray | None) -> float:
     return 1.0 if M is None or M.size == 0 else float(np.linalg.cond(M))
 
 
+def well_conditioned(cond: float, tol: float) -> bool:
+    """Whether round-off of matrices of condition number ``cond`` (eps * cond) stays a thousand times below
+    the tolerance, so that float64 can decide to ``tol``."""
+    return cond * EPS * 1e3 <= max(tol, EPS)
+
+
 def check_conditioning(cond: float, tol: float, word: str) -> None:
     """Refuse representation matrices too ill-conditioned for float64 to decide to ``tol``: round-off in
     them (eps * cond) must stay a thousand times below the tolerance."""
-    if cond * EPS * 1e3 > max(tol, EPS):
+    if not well_conditioned(cond, tol):
         raise RepresentationError(
             f"the representation matrices of {word or 'this element'} have condition number {cond:.3g}: float64 "
             f"cannot decide to tolerance {tol:g} there; pass exact (rational) matrices or a better-conditioned "
@@ -150,7 +156,19 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
         cond = _cond(el.A) * _cond(el.B)
         if not rational:
             check_conditioning(cond, tol, el.word)
-        tol_g = tol * cond
+        elif not well_conditioned(cond, tol):
+            # float64 cannot tell round-off from a defect at this conditioning: the exact numbers decide
+            w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol, element=el.element, word=el.word,
+                                   seed=seed)
+            outcomes.append(ElementOutcome(
+                el, "fails" if w is not None else "undecided", "exact", (), tuple(ex_defects), w, best, tol,
+                note="" if w is not None else (
+                    f"exactly, the numbers differ ({ex_defects[0].describe()}); at condition number {cond:.3g} "
+                    "float64 cannot judge whether that is round-off: pass exact weights (Fractions) to decide")))
+            continue
+        # round-off of the matrices enters the float comparison as eps * cond per unit of size (kept far
+        # below the tolerance by check_conditioning); the tolerance itself is not inflated
+        tol_g = tol + ROUNDOFF * cond
         fl_defects, fl_worst = compare_float(FF, GF, el.A, el.B, tol_g, cond)
         if fl_defects:
             w, best = find_witness(f, g, el.A, el.B, fl_defects + ex_defects, FF, GF, tol_g, element=el.element,
