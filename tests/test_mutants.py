@@ -58,7 +58,8 @@ def _witness_gap(net, rho_in, rho_out, x, g) -> float:
 def test_every_mutant_kind_is_caught(kind, data):
     rho_in, rho_out = data.draw(PAIRS[kind], label="representations")
     dn = data.draw(efs.equivariant_nets(rho_in, rho_out), label="equivariant network")
-    kappa = _conditioning(rho_in, rho_out)
+    # per-neuron tolerance: up to |G| neurons of an orbit can share the defective neuron's hyperplane
+    kappa = _conditioning(rho_in, rho_out) * rho_in.group.order
     m = data.draw(efs.mutants(dn, kinds=[kind], epsilon=efs.epsilons().map(lambda e: min(0.5, e * kappa))),
                   label="mutant")
     assert m.kind == kind
@@ -79,10 +80,13 @@ def test_every_mutant_kind_is_caught(kind, data):
 @pytest.mark.parametrize("kind", ["perturb", "bias_nontrivial"])
 @given(data=st.data())
 def test_the_smallest_sized_defects_are_caught(kind, data):
-    """Sized defects at 1e-7 .. 1e-6 of the weight scale (times the conditioning) clear the default tolerance 1e-8."""
+    """Sized defects at 1e-7 .. 1e-6 of the weight scale (times the conditioning, and times |G|) clear the
+    default tolerance 1e-8. The tolerance is per neuron: every neuron on a kink hyperplane may move by 1e-8 of
+    itself, and an orbit can put up to |G| neurons on one hyperplane (all of them when rho_in is trivial), so a
+    defect of one neuron is measured against up to |G| neurons' sizes on each side of f(g x) = g f(x)."""
     rho_in, rho_out = data.draw(PAIRS[kind], label="representations")
     dn = data.draw(efs.equivariant_nets(rho_in, rho_out), label="equivariant network")
-    kappa = _conditioning(rho_in, rho_out)
+    kappa = _conditioning(rho_in, rho_out) * rho_in.group.order
     m = data.draw(efs.mutants(dn, kinds=[kind], epsilon=st.sampled_from([1e-7, 2e-7, 5e-7, 1e-6]).map(
         lambda e: e * kappa)), label="mutant")
     verdict = ef.check_equivariant(m.net, rho_in, rho_out)

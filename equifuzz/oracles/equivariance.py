@@ -229,13 +229,26 @@ def _verdict(decision: Decision, net: ReLUNet, n_elements: int, tol: float) -> E
 
 
 def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float]:
-    """The witness point where ||f(A x) - B f(x)|| is largest (float64 evaluation, for display)."""
+    """An input where ||f(A x) - B f(x)|| is large against ||f(A x)|| + ||B f(x)||, for display: the witness
+    points, and points further out along the witness's direction (a defect between nearly coincident
+    hyperplanes shows little at the witness points themselves). Float64 evaluation."""
     A = np.eye(net.d) if w.A is None else np.asarray(w.A, dtype=np.float64)
     B = np.eye(net.p) if w.B is None else np.asarray(w.B, dtype=np.float64)
     F = net.to_float()
-    vals = [float(np.linalg.norm(F(x @ A.T) - B @ F(x))) for x in w.points]
-    i = int(np.argmax(vals))
-    return np.asarray(w.points[i], dtype=np.float64), vals[i]
+    pts = [np.asarray(x, dtype=np.float64) for x in w.points]
+    if len(pts) >= 2:
+        x0, step = pts[len(pts) // 2], pts[-1] - pts[0]
+        n = step / max(float(np.linalg.norm(step)), 1e-300)
+        r = 1.0 + float(np.linalg.norm(x0))
+        pts += [x0 + s * r * n for s in (-10.0, -1.0, 1.0, 10.0)]
+        # and along the axes: a defect in one entry of w moves the kink off its orbit's common normal
+        pts += [x0 + s * r * e for e in np.eye(net.d)[:16] for s in (-1.0, 1.0)]
+    X = np.stack(pts)
+    fa, fb = np.atleast_2d(F(X @ A.T)), np.atleast_2d(F(X)) @ B.T
+    gap = np.linalg.norm(fa - fb, axis=1)
+    rel = gap / np.maximum(np.linalg.norm(fa, axis=1) + np.linalg.norm(fb, axis=1), 1e-300)
+    i = int(np.argmax(np.where(gap > 0, rel, -1.0)))
+    return X[i], float(gap[i])
 
 
 # -- sampled ---------------------------------------------------------------------------------
