@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -160,11 +161,15 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
 
 
 def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, width: int, *,
-                  tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET) -> RealizabilityVerdict:
+                  tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET, method: str = "auto") -> RealizabilityVerdict:
     """Decide whether f is in LEN_width (see the module docstring and docs/realizability.md).
 
     ``budget`` bounds the structures examined between the bounds (and the subgroup joins formed).
+    ``method="search"`` decides by the structure search even at or above the T5b bound, so that a True
+    comes with a witness of the smallest width (the T5b witness only when the budget runs out there).
     """
+    if method not in ("auto", "search"):
+        raise ShapeError(f"method must be 'auto' or 'search', got {method!r}")
     if not isinstance(f, ReLUNet):
         raise ShapeError(f"realizability needs a ReLUNet, got {type(f).__name__}")
     if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
@@ -193,8 +198,9 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
                                     **common,  # type: ignore[arg-type]
                                     reason=f"width {width} is below the lower bound {lower} (T4): the kink "
                                            "orbits alone need that many neurons")
-    if width >= upper:
-        ok, note = _verify_witness(t5b, fx, rho_in, rho_out, st, tol)
+    t5b_ok, t5b_note = _verify_witness(t5b, fx, rho_in, rho_out, st, tol) if width >= upper else (False, "")
+    if width >= upper and method == "auto":
+        ok, note = t5b_ok, t5b_note
         if ok:
             return RealizabilityVerdict(True, realizable=True, upper=upper, witness=t5b, witness_check=note,
                                         **common,  # type: ignore[arg-type]
@@ -215,7 +221,14 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
     fst = st if not st.exact else Setting.build(rho_in, rho_out, st.hidden_bias, st.output_bias, exact=False)
     types = orbit_types(st, classes, with_constants=st.hidden_bias and not st.output_bias)
     prob = Problem(st, fst, fx, kinks, types)
-    return _decide(prob, int(width), budget, upper, common, rho_in, rho_out, tol)
+    v = _decide(prob, int(width), budget, upper, common, rho_in, rho_out, tol)
+    if v.realizable is not True and t5b_ok:  # the search ran out of budget: T5b settles it
+        word = ("the structure search did not settle it" if v.realizable is None else
+                "INCONSISTENT: the structure search refuted every structure")
+        return dataclasses.replace(v, holds=True, realizable=True, witness=t5b, witness_check=t5b_note,
+                                   reason=f"width {width} >= orbit-refined upper bound {upper} (T5b); {word}: "
+                                          f"{v.reason}")
+    return v
 
 
 def _decide(prob: Problem, width: int, budget: int, upper: int, common: dict,  # type: ignore[type-arg]
