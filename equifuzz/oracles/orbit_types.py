@@ -114,7 +114,7 @@ def characters_of_order_two(S: Subgroup) -> list[dict[int, int]]:
         while frontier and ok:
             nxt = []
             for x in frontier:
-                for g, s in zip(gens, signs):
+                for g, s in zip(gens, signs, strict=True):
                     y = G.mul(x, g)
                     val = chi[x] * s
                     if y in chi:

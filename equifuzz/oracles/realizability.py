@@ -196,8 +196,7 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
     if width < lower:
         return RealizabilityVerdict(False, realizable=False, upper=upper, linear_lower=lower,
                                     **common,  # type: ignore[arg-type]
-                                    reason=f"width {width} is below the lower bound {lower} (T4): the kink "
-                                           "orbits alone need that many neurons")
+                                    reason=f"width {width} is below the lower bound {lower} (T4)")
     t5b_ok, t5b_note = _verify_witness(t5b, fx, rho_in, rho_out, st, tol) if width >= upper else (False, "")
     if width >= upper and method == "auto":
         ok, note = t5b_ok, t5b_note
@@ -235,15 +234,17 @@ def _decide(prob: Problem, width: int, budget: int, upper: int, common: dict,  #
             rho_in: Representation, rho_out: Representation, tol: float) -> RealizabilityVerdict:
     tried = refuted = 0
     truncated = False
+    at = ""
     linear_lower: int | None = None
     open_: list[Structure] = []
     family_ok: dict[tuple, bool] = {}  # type: ignore[type-arg]
     for s in _levels(prob, width, budget):
         if s is None or tried >= budget:
             truncated = True
+            at = "" if s is None else f" (next: {s.describe(prob.kinks, prob.types)})"
             break
         tried += 1
-        fam = (s.kink, s.const, s.width - sum(n * t.width for n, t in zip(s.counts, prob.types)))
+        fam = (s.kink, s.const, s.width - sum(n * t.width for n, t in zip(s.counts, prob.types, strict=True)))
         if fam not in family_ok:  # all types that fit at once: refutes every structure of this family
             room = width - fam[2]
             full = tuple(t.max_useful if t.width <= room else 0 for t in prob.types)
@@ -269,7 +270,8 @@ def _decide(prob: Problem, width: int, budget: int, upper: int, common: dict,  #
             False, realizable=None, upper=upper, searched=tried, refuted=refuted, linear_lower=linear_lower,
             remaining=remaining, **common,
             reason=(f"budget of {budget} structures ran out after {tried} ({refuted} refuted, {len(open_)} "
-                    f"neither refuted nor built); structures of width <= {width} beyond those were not examined"))
+                    f"neither refuted nor built); structures of width <= {width} beyond those were not "
+                    f"examined{at}"))
     if open_:
         return RealizabilityVerdict(
             False, realizable=None, upper=upper, searched=tried, refuted=refuted, linear_lower=linear_lower,
@@ -282,13 +284,13 @@ def _decide(prob: Problem, width: int, budget: int, upper: int, common: dict,  #
 
 
 def _levels(prob: Problem, width: int, budget: int):  # type: ignore[no-untyped-def]
-    """The structures of width 0, 1, ..., ``width`` in turn; None when a level exceeds the budget."""
+    """The structures of width 0, 1, ..., ``width`` in turn; None once a level holds more than the budget."""
     for w in range(width + 1):
-        level = prob.structures(w, limit=budget)
-        if level is None:
+        level, more = prob.structures(w, limit=budget)
+        yield from level
+        if more:
             yield None
             return
-        yield from level
 
 
 def _argument(prob: Problem, width: int, tried: int) -> str:
@@ -366,8 +368,10 @@ def _kink_orbits(st: Setting, fx: ReLUNet, net: ReLUNet, orbits: list[Hyperplane
         for g in K.generators:
             if _ratio(st.Rdual[g] @ ud, beta, ud, beta, st.exact, tol) != 1 and st.exact:
                 return None
-        if r is not None and st.exact and not (all(x == -y for x, y in zip(st.Rdual[r] @ ud, ud)) and beta == 0):
-            return None
+        if r is not None and st.exact:
+            flipped = all(x == -y for x, y in zip(st.Rdual[r] @ ud, ud, strict=True))
+            if not (flipped and beta == 0):
+                return None
         B = st.eigenspace(st.Rout, list(K.elements), {g: 1 for g in K.elements})
         out.append(KinkOrbit(idx, ud, beta, gamma, K, r, o.size, B, st.cosets(K)))
     del G
@@ -393,6 +397,7 @@ def _verify_witness(witness: ReLUNet, f: ReLUNet, rho_in: Representation, rho_ou
     eq = equivalent(wf, ff, tol=max(tol, 1e-7))
     lw = check_layerwise(wf, rho_in, rho_out, tol=max(tol, 1e-7))
     ok = eq.holds and lw.holds
-    return ok, (f"verified in float64 (representations not rational): equivalence residual {eq.max_difference:.2e} "
+    res = f"{eq.max_difference:.2e}"
+    return ok, (f"verified in float64 (representations not rational): equivalence residual {res} "
                 f"within tolerance {eq.tolerance:.1e}, layer-wise" if ok else
-                f"float64 check failed: equivalent {eq.holds} (residual {eq.max_difference:.2e}), layer-wise {lw.holds}")
+                f"float64 check failed: equivalent {eq.holds} (residual {res}), layer-wise {lw.holds}")

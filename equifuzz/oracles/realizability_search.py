@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -42,8 +43,8 @@ class Structure:
     def describe(self, kinks: list[KinkOrbit], types: list[OrbitType]) -> str:
         names = {"+": "one orientation (+)", "-": "one orientation (-)", "+-": "both orientations",
                  "r": "reversed orbit"}
-        parts = [f"kink orbit {k.index} (size {k.size}): {names[o]}" for k, o in zip(kinks, self.kink)]
-        parts += [f"{n} x {t.label()}" for t, n in zip(types, self.counts) if n]
+        parts = [f"kink orbit {k.index} (size {k.size}): {names[o]}" for k, o in zip(kinks, self.kink, strict=True)]
+        parts += [f"{n} x {t.label()}" for t, n in zip(types, self.counts, strict=True) if n]
         if self.const:
             parts.append("a constant neuron")
         return f"width {self.width}: " + ("; ".join(parts) if parts else "no neurons")
@@ -55,7 +56,7 @@ class _Orbit:
 
     t: OrbitType
     u: np.ndarray | None = None
-    beta: object = 0
+    beta: Any = 0
     a: np.ndarray | None = None
 
 
@@ -106,7 +107,7 @@ class Problem:
         k = self.kinks[j]
         half = Fraction(1, 2) if st.exact else 0.5
         u = st.field(k.u)
-        beta = Fraction(k.beta) if st.exact else float(k.beta)  # type: ignore[arg-type]
+        beta = _scalar(k.beta, st.exact)
         B = st.field(k.B)
         cols = []
         for s in ((1,) if option in ("+", "r") else (-1,) if option == "-" else (1, -1)):
@@ -139,7 +140,7 @@ class Problem:
             st = self.st
             cols = self._base_cols(st, s)
             J = len(self.kinks)
-            for t, on in zip(self.types, support):
+            for t, on in zip(self.types, support, strict=True):
                 if not on:
                     continue
                 for c in range(t.span.shape[1]):
@@ -165,10 +166,11 @@ class Problem:
         if o.u is not None:  # u, beta fixed: unknown a over the basis of A
             A = st.field(t.A)
             u = st.field(o.u)
-            beta = Fraction(o.beta) if st.exact else float(o.beta)  # type: ignore[arg-type]
+            beta = _scalar(o.beta, st.exact)
             return [self._col(st, None, st.linear_map(A[:, i], u, t.cosets), beta * st.vector_sum(A[:, i], t.cosets))
                     for i in range(A.shape[1])]
         U = st.field(t.U)
+        assert o.a is not None
         a = st.field(o.a)
         cols = [self._col(st, None, st.linear_map(a, U[:, j], t.cosets), None) for j in range(U.shape[1])]
         if self.beta_ok and not t.reversed:
@@ -184,7 +186,7 @@ class Problem:
 
     def construct(self, s: Structure, tries: int = 6, sweeps: int = 30) -> ReLUNet | None:
         """A network of this structure computing f, or None when none of the tried fixings works."""
-        orbits_t = [t for t, n in zip(self.types, s.counts) for _ in range(n)]
+        orbits_t = [t for t, n in zip(self.types, s.counts, strict=True) for _ in range(n)]
         if not orbits_t:
             x, _ = self._solve_orbits(self.st, s, [])
             return None if x is None else self._build(s, [], x)
@@ -208,16 +210,16 @@ class Problem:
             if x is not None:
                 return self._build(s, orbits, x)
         for _ in range(tries):
-            orbits = self._als(s, orbits_t, sweeps)
-            if orbits is None:
+            fitted = self._als(s, orbits_t, sweeps)
+            if fitted is None:
                 continue
-            x, _ = self._solve_orbits(self.st, s, orbits)
+            x, _ = self._solve_orbits(self.st, s, fitted)
             if x is not None:
-                return self._build(s, orbits, x)
+                return self._build(s, fitted, x)
         return None
 
     def _rand_int(self, B: np.ndarray) -> np.ndarray:
-        c = self.rng.integers(-3, 4, size=B.shape[1])
+        c = np.asarray(self.rng.integers(-3, 4, size=B.shape[1]))
         if not c.any():
             c[0] = 1
         return B @ self.st.field(c)
@@ -236,7 +238,7 @@ class Problem:
         betas = [float(self.rng.standard_normal()) if (self.beta_ok and not t.reversed) else 0.0 for t in orbits_t]
         res = np.inf
         for _ in range(sweeps):
-            orbits = [_Orbit(t, u=u, beta=b) for t, u, b in zip(orbits_t, us, betas)]
+            orbits = [_Orbit(t, u=u, beta=b) for t, u, b in zip(orbits_t, us, betas, strict=True)]
             M = self._stack(fst, self._base_cols(fst, s) + [c for o in orbits for c in self._orbit_cols(fst, o)])
             x, *_ = np.linalg.lstsq(M, tgt, rcond=None)
             o_ = nb
@@ -244,7 +246,7 @@ class Problem:
             for t in orbits_t:
                 as_.append(t.A.astype(float) @ x[o_:o_ + t.A.shape[1]])
                 o_ += t.A.shape[1]
-            orbits = [_Orbit(t, a=a) for t, a in zip(orbits_t, as_)]
+            orbits = [_Orbit(t, a=a) for t, a in zip(orbits_t, as_, strict=True)]
             M = self._stack(fst, self._base_cols(fst, s) + [c for o in orbits for c in self._orbit_cols(fst, o)])
             x, *_ = np.linalg.lstsq(M, tgt, rcond=None)
             res = float(np.linalg.norm(M @ x - tgt))
@@ -260,7 +262,7 @@ class Problem:
         if res > 1e-6 * (1 + float(np.linalg.norm(tgt))):
             return None
         out = []
-        for t, u, b in zip(orbits_t, us, betas):
+        for t, u, b in zip(orbits_t, us, betas, strict=True):
             scale = float(np.max(np.abs(u))) if u.size else 0.0
             if scale == 0.0:
                 return None
@@ -284,7 +286,7 @@ class Problem:
         for j, opt in enumerate(s.kink):
             k = self.kinks[j]
             B, u = st.field(k.B), st.field(k.u)
-            beta = Fraction(k.beta) if st.exact else float(k.beta)  # type: ignore[arg-type]
+            beta = _scalar(k.beta, st.exact)
             for sg in ((1,) if opt in ("+", "r") else (-1,) if opt == "-" else (1, -1)):
                 v = B @ x[o:o + B.shape[1]]
                 o += B.shape[1]
@@ -310,6 +312,7 @@ class Problem:
                 U = st.field(t.U)
                 u = U @ x[o:o + U.shape[1]]
                 o += U.shape[1]
+                assert orb.a is not None
                 a = st.field(orb.a)
                 beta = zero
                 if self.beta_ok and not t.reversed:
@@ -332,29 +335,31 @@ class Problem:
         return ReLUNet(W1a, b1a if st.hidden_bias else None, W2a, b2, exact=st.exact)
 
     # -- enumeration ---------------------------------------------------------------------------
-    def structures(self, width: int, limit: int | None = None) -> list[Structure] | None:
-        """Every structure of width exactly ``width`` (None past ``limit`` of them)."""
+    def structures(self, width: int, limit: int | None = None) -> tuple[list[Structure], bool]:
+        """The structures of width exactly ``width``, and whether more than ``limit`` exist (then only
+        the first ``limit`` found are returned)."""
         kink_opts = [k.options() for k in self.kinks]
         out: list[Structure] = []
         for combo in itertools.product(*kink_opts):
-            wk = sum(k.width(o) for k, o in zip(self.kinks, combo))
+            wk = sum(k.width(o) for k, o in zip(self.kinks, combo, strict=True))
             for const in ((False, True) if self.const_ok else (False,)):
                 slack = width - wk - int(const)
                 if slack < 0:
                     continue
-                ms = _multisets(self.types, slack, None if limit is None else limit - len(out))
-                if ms is None:
-                    return None
+                ms, full = _multisets(self.types, slack, None if limit is None else limit - len(out))
                 for counts in ms:
-                    w = wk + int(const) + sum(n * t.width for n, t in zip(counts, self.types))
+                    w = wk + int(const) + sum(n * t.width for n, t in zip(counts, self.types, strict=True))
                     if w == width:
                         out.append(Structure(tuple(combo), counts, const, w))
+                if full or (limit is not None and len(out) >= limit):
+                    out.sort(key=lambda s: (sum(s.counts), s.kink, s.counts))
+                    return out[:limit], True
         out.sort(key=lambda s: (sum(s.counts), s.kink, s.counts))
-        return out
+        return out, False
 
 
-def _multisets(types: list[OrbitType], room: int, limit: int | None = None) -> list[tuple[int, ...]] | None:
-    """Counts per type (each at most max_useful) with total width <= room (None past ``limit``)."""
+def _multisets(types: list[OrbitType], room: int, limit: int | None = None) -> tuple[list[tuple[int, ...]], bool]:
+    """Counts per type (each at most max_useful) with total width <= room; True when cut at ``limit``."""
     out: list[tuple[int, ...]] = []
 
     class _Full(Exception):
@@ -375,8 +380,8 @@ def _multisets(types: list[OrbitType], room: int, limit: int | None = None) -> l
     try:
         rec(0, room, [])
     except _Full:
-        return None
-    return out
+        return out, True
+    return out, False
 
 
 def _constant(net: ReLUNet, exact: bool) -> np.ndarray:
@@ -389,3 +394,10 @@ def _constant(net: ReLUNet, exact: bool) -> np.ndarray:
         elif net.b1[i] > 0:
             e = e + net.W2[:, i] * net.b1[i]
     return e
+
+
+def _scalar(x: Any, exact: bool) -> Any:
+    """``x`` as a Fraction (exact) or a float."""
+    if exact:
+        return x if isinstance(x, Fraction) else Fraction(x) if isinstance(x, int) else Fraction(float(x))
+    return float(x)
