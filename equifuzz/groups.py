@@ -291,103 +291,28 @@ class FiniteGroup:
         elems = tuple(int(x) for x in np.flatnonzero(self._closure_mask(gens)))
         return Subgroup(self, elems, gens)
 
-    def _cyclic_subgroups(self) -> list[tuple[np.ndarray, int]]:
-        """Each cyclic subgroup once, as (mask, generator)."""
-        seen: dict[bytes, tuple[np.ndarray, int]] = {}
-        for g in range(1, self.order):
-            m = self._closure_mask([g])
-            seen.setdefault(np.packbits(m).tobytes(), (m, g))
-        return list(seen.values())
-
     def subgroup_classes(self, budget: int | None = None) -> list[Subgroup]:
-        """One subgroup per conjugacy class of subgroups, sorted by order then elements.
+        """One subgroup per conjugacy class of subgroups, sorted by order then elements (cyclic
+        extension, see :mod:`equifuzz.subgroup_lattice`); past ``budget`` joins
+        :class:`~equifuzz.errors.BudgetExceededError` is raised."""
+        from .subgroup_lattice import subgroup_classes
 
-        Joins each class representative H with every cyclic subgroup <c> (c not in H) and keeps the
-        join when no known class holds a conjugate of it: every subgroup <c1, ..., ck> is reached up
-        to conjugacy, since <H, c> for H conjugate to <c1, ..., c(k-1)> is conjugate to <c1, ..., ck>
-        for the right conjugate of ck. Two subgroups of the same order are conjugate iff some g maps
-        the generators of one into the other, tested for all g at once. ``budget`` bounds the number
-        of joins formed; past it :class:`~equifuzz.errors.BudgetExceededError` is raised.
-        """
-        if budget is not None and budget < 0:
-            from .errors import ShapeError
-            raise ShapeError(f"budget must be a non-negative integer or None, got {budget!r}")
-        cyc = self._cyclic_subgroups()
-        allg = np.arange(self.order)
-        trivial = np.zeros(self.order, bool)
-        trivial[0] = True
-        classes: list[tuple[np.ndarray, tuple[int, ...], tuple]] = [(trivial, (), self._class_key(trivial))]
-        by_key: dict[tuple, list[int]] = {classes[0][2]: [0]}
-        frontier = [0]
-        joins = 0
-        while frontier:
-            nxt = []
-            for ci in frontier:
-                mask, gens, _ = classes[ci]
-                for _cm, c in cyc:
-                    if mask[c]:
-                        continue
-                    joins += 1
-                    if budget is not None and joins > budget:
-                        from .errors import BudgetExceededError
-                        raise BudgetExceededError(
-                            f"subgroup_classes: budget of {budget} joins exceeded for {self.name} (order "
-                            f"{self.order}) after {len(classes)} classes found; pass a larger budget")
-                    new_gens = gens + (c,)
-                    new = self._closure_mask(new_gens)
-                    key = self._class_key(new)
-                    same = by_key.get(key, [])
-                    if any(self._conjugate_into(new_gens, classes[j][0], allg) for j in same):
-                        continue
-                    classes.append((new, new_gens, key))
-                    by_key.setdefault(key, []).append(len(classes) - 1)
-                    nxt.append(len(classes) - 1)
-            frontier = nxt
-        subs = [Subgroup(self, tuple(int(x) for x in np.flatnonzero(m)), g) for m, g, _ in classes]
-        subs.sort(key=lambda s: (s.order, s.elements))
-        return subs
+        return subgroup_classes(self, budget)
 
-    def _class_key(self, mask: np.ndarray) -> tuple:  # type: ignore[type-arg]
-        """A conjugation invariant of a subgroup: its order and how many elements of each class it holds."""
-        lab = self._class_labels
-        return (int(mask.sum()), tuple(int(x) for x in np.bincount(lab[mask], minlength=int(lab.max()) + 1)))
+    def subgroups(self, budget: int | None = None) -> list[Subgroup]:
+        """All subgroups, sorted by order then elements, each with a small generating set: the
+        conjugates of :meth:`subgroup_classes` (``budget`` as there)."""
+        from .subgroup_lattice import all_subgroups
+
+        return all_subgroups(self, budget)
 
     @cached_property
-    def _class_labels(self) -> np.ndarray:
+    def class_labels(self) -> np.ndarray:
+        """``class_labels[g]`` = index of g's conjugacy class in :meth:`conjugacy_classes`."""
         lab = np.zeros(self.order, dtype=np.int64)
         for i, cls in enumerate(self.conjugacy_classes()):
             lab[list(cls)] = i
         return lab
-
-    def _conjugate_into(self, gens: tuple[int, ...], target: np.ndarray, allg: np.ndarray) -> bool:
-        """Whether some g puts g gens g^-1 inside the subgroup ``target`` (of the same order: then equal)."""
-        if not gens:
-            return True
-        imgs = self.table[self.table[allg[:, None], np.asarray(gens)[None, :]], self.inverses[allg][:, None]]
-        return bool(np.any(np.all(target[imgs], axis=1)))
-
-    def subgroups(self, budget: int | None = None) -> list[Subgroup]:
-        """All subgroups, sorted by order then elements, each with a small generating set.
-
-        The conjugates of one representative per conjugacy class (:meth:`subgroup_classes`);
-        ``budget`` bounds the joins formed there (:class:`~equifuzz.errors.BudgetExceededError` past it).
-        """
-        found: dict[bytes, Subgroup] = {}
-        allg = np.arange(self.order)
-        for H in self.subgroup_classes(budget):
-            el = np.asarray(H.elements)
-            conj = self.table[self.table[allg[:, None], el[None, :]], self.inverses[allg][:, None]]
-            gens = np.asarray(H.generators, dtype=np.int64)
-            for g in range(self.order):
-                m = np.zeros(self.order, bool)
-                m[conj[g]] = True
-                key = np.packbits(m).tobytes()
-                if key not in found:
-                    cg = tuple(int(self.table[self.table[g, x], self.inverses[g]]) for x in gens)
-                    found[key] = Subgroup(self, tuple(int(x) for x in np.flatnonzero(m)), cg)
-        subs = list(found.values())
-        subs.sort(key=lambda s: (s.order, s.elements))
-        return subs
 
     def conjugacy_classes(self) -> list[tuple[int, ...]]:
         """The conjugacy classes, each sorted, in order of their smallest element."""

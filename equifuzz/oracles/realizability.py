@@ -37,6 +37,7 @@ from .verdict import Verdict
 __all__ = ["HyperplaneOrbit", "RealizabilityVerdict", "realizability", "hyperplane_orbits"]
 
 DEFAULT_BUDGET = 20_000
+DEFAULT_SUBGROUP_BUDGET = 100_000  # joins; S5 needs about 1 100, S6 about 20 000
 
 
 @dataclass(frozen=True)
@@ -161,10 +162,12 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
 
 
 def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, width: int, *,
-                  tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET, method: str = "auto") -> RealizabilityVerdict:
+                  tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET, method: str = "auto",
+                  subgroup_budget: int | None = DEFAULT_SUBGROUP_BUDGET) -> RealizabilityVerdict:
     """Decide whether f is in LEN_width (see the module docstring and docs/realizability.md).
 
-    ``budget`` bounds the structures examined between the bounds (and the subgroup joins formed).
+    ``budget`` bounds the structures examined between the bounds, ``subgroup_budget`` the joins formed
+    while enumerating the subgroups up to conjugacy (the orbit types); past either the answer is None.
     ``method="search"`` decides by the structure search even at or above the T5b bound, so that a True
     comes with a witness of the smallest width (the T5b witness only when the budget runs out there).
     """
@@ -213,7 +216,7 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
         return RealizabilityVerdict(False, realizable=None, upper=upper, **common,  # type: ignore[arg-type]
                                     reason="the kink hyperplanes could not be matched to neurons of f")
     try:
-        classes = G.subgroup_classes(budget=budget)
+        classes = G.subgroup_classes(budget=subgroup_budget)
     except BudgetExceededError as exc:
         return RealizabilityVerdict(False, realizable=None, upper=upper, **common,  # type: ignore[arg-type]
                                     reason=f"orbit types not enumerated: {exc}")

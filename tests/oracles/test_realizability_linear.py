@@ -206,6 +206,12 @@ def test_budget_runs_out_with_what_remains_named() -> None:
     assert r.realizable is True  # at the T5b bound the symmetrization settles it whatever the budget
 
 
+def test_subgroup_budget_runs_out_as_undecided() -> None:
+    net, rin, rout = _c2_case()
+    r = ef.realizability(net, rin, rout, 3, subgroup_budget=0)
+    assert r.realizable is None and "orbit types not enumerated" in r.reason and "budget of 0" in r.reason
+
+
 def test_relaxation_feasible_but_not_built_is_undecided_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
     from equifuzz.oracles import realizability_search
 
