@@ -336,6 +336,8 @@ def _kink_orbits(st: Setting, fx: ReLUNet, net: ReLUNet, orbits: list[Hyperplane
                  tol: float) -> list[KinkOrbit] | None:
     """Exact (or float) data of f's kink orbits: a neuron's (w, b) as representative, f's channel there."""
     form = net.canonical(tol)
+    if st.exact and fx.canonical().n_hyperplanes != form.n_hyperplanes:
+        return None  # kinks the float form merges are distinct in the exact numbers: decide in float64
     G = st.G
     W1f = np.asarray(net.W1, float)
     b1f = np.asarray(net.b1, float)
@@ -401,6 +403,7 @@ def _verify_witness(witness: ReLUNet, f: ReLUNet, rho_in: Representation, rho_ou
     lw = check_layerwise(wf, rho_in, rho_out, tol=max(tol, 1e-7))
     ok = eq.holds and lw.holds
     res = f"{eq.max_difference:.2e}"
-    return ok, (f"verified in float64 (representations not rational): equivalence residual {res} "
+    return ok, (f"verified in float64 (tolerance semantics; exact mode needs rational representations and "
+                f"an exactly equivariant f with the kinks of its float form): equivalence residual {res} "
                 f"within tolerance {eq.tolerance:.1e}, layer-wise" if ok else
                 f"float64 check failed: equivalent {eq.holds} (residual {res}), layer-wise {lw.holds}")
