@@ -191,15 +191,19 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
     orbits, _, _ = hyperplane_orbits(net, rho_in, tol)
     lower = sum(o.min_neurons for o in orbits)
     gn_lower = sum(o.size for o in orbits)
-    st, fx = _setting(f, rho_in, rho_out, tol)
-    t5b = compensate(fx if st.exact else net, rho_in, rho_out, merge=True, tol=tol)
+    t5b = compensate(net, rho_in, rho_out, merge=True, tol=tol)
     upper = t5b.width
     common = dict(width=int(width), lower=lower, naive_upper=naive, gn_lower=gn_lower, orbits=tuple(orbits),
-                  tolerance=tol, budget=budget, equivariance=ev, exact=st.exact)
+                  tolerance=tol, budget=budget, equivariance=ev, exact=False)
     if width < lower:
         return RealizabilityVerdict(False, realizable=False, upper=upper, linear_lower=lower,
                                     **common,  # type: ignore[arg-type]
                                     reason=f"width {width} is below the lower bound {lower} (T4)")
+    st, fx = _setting(f, rho_in, rho_out, tol)
+    common["exact"] = st.exact
+    if st.exact:
+        exact_t5b = compensate(fx, rho_in, rho_out, merge=True, tol=tol)
+        t5b = exact_t5b if exact_t5b.width == upper else t5b
     t5b_ok, t5b_note = _verify_witness(t5b, fx, rho_in, rho_out, st, tol) if width >= upper else (False, "")
     if width >= upper and method == "auto":
         ok, note = t5b_ok, t5b_note
