@@ -153,7 +153,19 @@ SETTINGS = {
     "C4 rotation -> rotation": lambda: (lambda G: (G, ef.reps.rotation(G), ef.reps.rotation(G)))(ef.groups.cyclic(4)),
     "D4 rotation -> rotation": lambda: (lambda G: (G, ef.reps.rotation(G), ef.reps.rotation(G)))(ef.groups.dihedral(4)),
     "S3 standard -> trivial": lambda: (lambda G: (G, ef.reps.standard(G), ef.reps.trivial(G)))(ef.groups.symmetric(3)),
+    "Q8 on Q8/<i> -> the same": lambda: (lambda G: (G, ef.reps.coset(G, G.subgroup([G.generators[0]])),
+                                                    ef.reps.coset(G, G.subgroup([G.generators[0]]))))(
+        ef.groups.quaternion()),
+    "S4 cube rotations -> the same": lambda: _cube(),
 }
+
+
+def _cube():  # type: ignore[no-untyped-def]
+    """S4 as the rotations of the cube: (0 1) a half-turn about (1, 0, 1), (0 1 2 3) a quarter-turn about z."""
+    G = ef.groups.symmetric(4)
+    R = ef.reps.from_generators(G, [np.array([[0.0, 0, 1], [0, -1, 0], [1, 0, 0]]),
+                                    np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])])
+    return G, R, R
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS))
