@@ -342,7 +342,6 @@ def _kink_orbits(st: Setting, fx: ReLUNet, net: ReLUNet, orbits: list[Hyperplane
     form = net.canonical(tol)
     if st.exact and fx.canonical().n_hyperplanes != form.n_hyperplanes:
         return None  # kinks the float form merges are distinct in the exact numbers: decide in float64
-    G = st.G
     W1f = np.asarray(net.W1, float)
     b1f = np.asarray(net.b1, float)
     out = []
@@ -383,7 +382,6 @@ def _kink_orbits(st: Setting, fx: ReLUNet, net: ReLUNet, orbits: list[Hyperplane
                 return None
         B = st.eigenspace(st.Rout, list(K.elements), {g: 1 for g in K.elements})
         out.append(KinkOrbit(idx, ud, beta, gamma, K, r, o.size, B, st.cosets(K)))
-    del G
     return out
 
 

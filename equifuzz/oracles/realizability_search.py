@@ -139,7 +139,6 @@ class Problem:
         if key not in self._relax_cache:
             st = self.st
             cols = self._base_cols(st, s)
-            J = len(self.kinks)
             for t, on in zip(self.types, support, strict=True):
                 if not on:
                     continue
@@ -148,7 +147,6 @@ class Problem:
                     L = col[:self.p * self.d]
                     e = col[self.p * self.d:]
                     cols.append(self._col(st, None, L, e))
-            del J
             M = self._stack(st, cols)
             x, _ = solve(M, self.target)
             self._relax_cache[key] = x is not None
