@@ -172,8 +172,8 @@ def bench_setting(s: Setting, width: int, seed: int, repeat: int) -> bool:
     ]
     ok = True
     for check, ours, theirs in checks:
-        t_exact, v_exact = best_of(lambda: ours("auto"), repeat)  # rational matrices: decided exactly
-        t_float, v_float = best_of(lambda: ours("tolerance"), repeat)
+        t_exact, v_exact = best_of(lambda o=ours: o("auto"), repeat)  # rational matrices: decided exactly
+        t_float, v_float = best_of(lambda o=ours: o("tolerance"), repeat)
         t_pair, v_pair = best_of(theirs, 1)
         ok &= bool(v_exact) and bool(v_float) and bool(v_pair)
         print(f"| {s.name:<27} | {G.order:>5} | {net.width:>6} | {check:<12} | {t_exact:>9.3f} | {t_float:>11.3f} | "

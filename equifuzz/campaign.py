@@ -289,7 +289,8 @@ def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -
                                 f"bound width {at.width} realizes f with a layer-wise witness"))
         if fv.holds and not fl.holds:
             findings.append(Finding(f"{cid}/folded", "layerwise", "equivariant-not-layerwise", F, rho_in, rho_out,
-                                    spec.seed, {"width": F.width, "lower": below.lower, "upper": below.upper}))
+                                    spec.seed, {"width": F.width, "lower": below.lower, "upper": below.upper,
+                                                **_minimal(F, rho_in, rho_out)}))
     for c in checks:
         net_name = c.case[len(cid) + 1:].split("/")[0]
         if not c.holds and c.claim != "T1" and net_name in nets:
@@ -335,10 +336,12 @@ def example_checks(case: Case) -> tuple[list[Check], Finding | None, dict[str, A
               f"upper bound {at.upper} (reference {ref['upper']}), naive {at.naive_upper} "
               f"(reference {ref['naive_upper']}), witness width {w.width if w else None}"),
     ]
+    minimal = _minimal(f, ri, ro)
     finding = Finding(case.name, "layerwise", "equivariant-not-layerwise", f, ri, ro, None,
-                      {"width": f.width, "lower": at.lower, "upper": at.upper}) if ev.holds and not lv.holds else None
+                      {"width": f.width, "lower": at.lower, "upper": at.upper, **minimal}
+                      ) if ev.holds and not lv.holds else None
     info = {"width": f.width, "lower": at.lower, "upper": at.upper, "naive_upper": at.naive_upper,
-            "equivariant": ev.holds, "layerwise": lv.holds}
+            "equivariant": ev.holds, "layerwise": lv.holds, **minimal}
     return checks, finding, info
 
 
@@ -451,7 +454,8 @@ def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | P
     seconds = time.time() - t0
     md = _markdown(summary, seconds, devices, n_workers, eng.name, retried)
     (out / "summary.md").write_text(md)
-    _plot(sweep_rows, examples, out / "compensation.png")
+    _plot(sweep_rows, examples, out / "compensation.png",
+          [c for c in summary["counterexamples"] if "minimal" in c and c["case"] not in examples])
     return CampaignResult(summary, md, out, report_dirs, seconds, eng.name, retried)
 
 
@@ -521,11 +525,11 @@ def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], worke
     lines += ["## Claims", "", "| claim | status | checks | failures | statement |", "|---|---|---|---|---|"]
     for cid, c in summary["claims"].items():
         lines.append(f"| {cid} | {c['status']} | {c['checks']} | {c['failures']} | {c['statement']} |")
-    lines += ["", "## Worked examples", "", "| example | width | equivariant | layer-wise | lower | upper | naive |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "## Worked examples", "", "| example | width | equivariant | layer-wise | lower | minimal "
+              "layer-wise | upper | naive |", "|---|---|---|---|---|---|---|---|"]
     for name, e in summary["examples"].items():
         lines.append(f"| {name} | {e['width']} | {e['equivariant']} | {e['layerwise']} | {e['lower']} | "
-                     f"{e['upper']} | {e['naive_upper']} |")
+                     f"{_minimal_str(e)} | {e['upper']} | {e['naive_upper']} |")
     if summary["compensation_sweep"]:
         lines += ["", "## Compensation sweep (Example A, best layer-wise risk under N(0, I))", "",
                   "| width | risk | stderr |", "|---|---|---|"]
@@ -534,7 +538,8 @@ def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], worke
         lines += ["", "![compensation](compensation.png)"]
     lines += ["", f"## Counterexamples ({len(summary['counterexamples'])})", ""]
     for c in summary["counterexamples"][:50]:
-        lines.append(f"- `{c['case']}`: {c['kind']} (claim {c['claim']})")
+        mw = f"; minimal compensating width {_minimal_str(c)} (width {c['width']})" if "minimal" in c else ""
+        lines.append(f"- `{c['case']}`: {c['kind']} (claim {c['claim']}){mw}")
     if summary.get("reports"):
         lines += ["", "Reports: " + ", ".join(f"[{r}]({r}/report.md)" for r in summary["reports"][:50])]
     for cid, c in summary["claims"].items():
@@ -543,48 +548,27 @@ def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], worke
     return "\n".join(lines) + "\n"
 
 
-def _plot(rows: list[dict[str, Any]], examples: dict[str, Any], path: Path) -> None:
-    import matplotlib
+def _minimal(f: ReLUNet, rho_in: Representation, rho_out: Representation) -> dict[str, Any]:
+    """The minimal compensating width of an equivariant f (the realizability oracle walked up from T4)."""
+    from .search.sweep import minimal_layerwise_width
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return minimal_layerwise_width(f, rho_in, rho_out).summary()
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    ax = axes[0]
-    if rows:
-        ws = [r["width"] for r in rows]
-        ax.errorbar(ws, [max(r["risk"], 1e-7) for r in rows], yerr=[r["stderr"] for r in rows], marker="o",
-                    label="best layer-wise risk (measured)")
-        ref = example_a().reference["len_risk"]
-        ax.plot(list(ref), [max(v, 1e-7) for v in ref.values()], "x", color="k", label="reference (theory)")
-        ax.set_yscale("log")
-        for r in rows:
-            if r["risk"] == 0:
-                ax.annotate("exact (risk 0, drawn at 1e-7)", (r["width"], 1e-7), textcoords="offset points",
-                            xytext=(-150, 8), fontsize=7)
-        ax.axvline(3, color="grey", ls=":", label="GEN width 3 (exact)")
-        ax.axvline(6, color="green", ls="--", label="lower = upper bound 6")
-        ax.legend(fontsize=7)
-    else:
-        ax.text(0.5, 0.5, "sweep not run", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("layer-wise width")
-    ax.set_ylabel("squared risk")
-    ax.set_title("Example A: compensation by width")
-    ax = axes[1]
-    names = list(examples)
-    for i, n in enumerate(names):
-        e = examples[n]
-        ax.barh(i, e["naive_upper"], color="lightgrey", label="naive |G| m" if i == 0 else None)
-        ax.barh(i, e["upper"], color="tab:green", label="orbit-refined upper" if i == 0 else None)
-        ax.plot([e["lower"]], [i], "k|", ms=20, label="lower bound" if i == 0 else None)
-        ax.plot([e["width"]], [i], "ro", label="equivariant width" if i == 0 else None)
-    ax.set_yticks(range(len(names)), names)
-    ax.set_xlabel("width")
-    ax.set_title("Widths: equivariant vs layer-wise")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+def _minimal_str(e: dict[str, Any]) -> str:
+    """The minimal compensating width, or what is known of it when a width below was undecided."""
+    if e.get("minimal") is None:
+        return f"undecided (widths {e.get('minimal_undecided')})"
+    if e.get("minimal_decided"):
+        return str(e["minimal"])
+    return f"<= {e['minimal']} (undecided at {e['minimal_undecided']})"
+
+
+def _plot(rows: list[dict[str, Any]], examples: dict[str, Any], path: Path,
+          networks: list[dict[str, Any]] | None = None) -> None:
+    from .report.compensation import plot_compensation
+
+    plot_compensation(rows, examples, path, example_a().reference["len_risk"], networks)
 
 
 def load_summary(out: str | Path = "reports") -> dict[str, Any]:

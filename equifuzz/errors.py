@@ -15,6 +15,7 @@ __all__ = [
     "GroupMismatchError",
     "EquivarianceError",
     "DeviceError",
+    "BudgetExceededError",
 ]
 
 
@@ -71,3 +72,7 @@ class EquivarianceError(EquifuzzError, AssertionError):
 
 class DeviceError(EquifuzzError, ValueError):
     """Tensors or modules that must share one device are on different devices."""
+
+
+class BudgetExceededError(EquifuzzError, RuntimeError):
+    """A computation with a stated budget (e.g. enumerating subgroups) needed more than it was given."""

@@ -22,7 +22,6 @@ from ..exact import primitive_rows, rational_or_none, scaled
 from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
-from .comparison import ROUNDOFF
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
 from .identity import check_conditioning, well_conditioned
 from .verdict import Verdict
@@ -237,17 +236,18 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
         bad = np.flatnonzero(img < 0)
         if bad.size:
             i = int(idx[first[bad[0]]])
+            why = (f"neuron {i} (w={_fmt(net.W1[i])}, b={_fmt(net.b1[i])}, v={_fmt(net.W2[:, i])}) is mapped by "
+                   f"{G.word_str(g)} to a triple that matches no neuron of the network")
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), neuron=i, removed=removed,  # type: ignore[arg-type]
-                                    failure="no-partner", reason=(f"neuron {i} (w={_fmt(net.W1[i])}, b={_fmt(net.b1[i])}, "
-                                            f"v={_fmt(net.W2[:, i])}) is mapped by {G.word_str(g)} to a triple that "
-                                            "matches no neuron of the network"))
+                                    failure="no-partner", reason=why)
         counts = np.array([len(m) for m in members])
         if len(set(img.tolist())) != n_cls or np.any(counts[img] != counts):
             c = int(np.flatnonzero(counts[img] != counts)[0]) if np.any(counts[img] != counts) else 0
             i = int(idx[first[c]])
+            why = (f"neuron {i} occurs {counts[c]} time(s) but its image under {G.word_str(g)} occurs "
+                   f"{counts[img[c]]} time(s)")
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), neuron=i, removed=removed,  # type: ignore[arg-type]
-                                    failure="multiplicity", reason=(f"neuron {i} occurs {counts[c]} time(s) but its image under "
-                                            f"{G.word_str(g)} occurs {counts[img[c]]} time(s)"))
+                                    failure="multiplicity", reason=why)
         sigma[g] = img
     # output bias fixed by rho_out, relative to its own size
     b2 = np.asarray(net.b2, dtype=np.float64)
@@ -261,8 +261,9 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
             b2_moves = bool(np.linalg.norm(Bb2 - b2) > tol_ * (np.linalg.norm(b2) + np.linalg.norm(Bb2))
                             + 64 * np.finfo(np.float64).eps * np.linalg.norm(b2))
         if b2_moves:
+            why = f"output bias b2 = {_fmt(net.b2)} is not fixed by rho_out({G.word_str(g)})"
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), removed=removed,  # type: ignore[arg-type]
-                                    failure="bias", reason=f"output bias b2 = {_fmt(net.b2)} is not fixed by rho_out({G.word_str(g)})")
+                                    failure="bias", reason=why)
 
     m = len(idx)
     gen_perm = {}

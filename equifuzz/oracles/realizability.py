@@ -3,35 +3,41 @@
 1. Not equivariant (T1) -> never.
 2. m < sum over kink-hyperplane orbits of |G| / |Stab+(H)| (T4) -> no.
 3. m >= width of the orbit-merged symmetrization (T5b) -> yes, with that witness.
-4. Between the bounds, an exact search. Neurons on a kink orbit O number at least |G|/|Stab+(H)|;
-   at the lower bound the structure is forced (one neuron orbit per kink orbit, stabilizer Stab+(H),
-   an orientation choice per unreversed orbit) and the remaining freedom (output vectors in
-   Fix_K(rho_out), output bias in Fix_G(rho_out)) is linear, so enumerating orientations and solving a
-   least-squares system decides it completely. With slack above the lower bound the search adds
-   neuron orbits of smaller stabilizer or opposite orientation on the kink orbits and orbits through
-   the origin along K-invariant directions whose channels must cancel; if these do not realize f the
-   answer is ``None`` and the verdict says what was searched.
+4. Between the bounds, a decision over the *structures* of normalized layer-wise networks
+   (docs/realizability.md): every layer-wise network computing f can be merged, without growing, into
+   one whose neuron orbits are oriented hyperplane orbits; on f's kink orbits with one or both
+   orientations, elsewhere cancelling orbits of a type (S, chi) of width 2 |G| / |S| that add only a
+   linear part and a constant. A structure fixes these choices and so its width; f's channels, linear
+   part L = 1/2 W2 W1 and constant must then be matched by output vectors, linear except for the
+   cancelling orbits' a u^T. Each structure of width <= m is either refuted (no solution even with the
+   rank limit of the cancelling orbits dropped: an exact linear-algebra certificate), or built (a
+   witness network, checked by the equivalence and layer-wise oracles, exactly over the rationals
+   when the representations are rational). The answer is True when one is built, False when all are
+   refuted, and ``None`` (naming the structures left) when neither happens within the budget.
 """
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..groups import FiniteGroup, Subgroup
-from ..nets import ReLUNet, _orient, cluster_rows
-from ..reps import Representation, fixed_basis, subgroup_from_elements
+from ..errors import BudgetExceededError, ShapeError
+from ..groups import Subgroup
+from ..nets import ReLUNet, cluster_rows
+from ..reps import Representation, subgroup_from_elements
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_equivariant, equivalent
 from .layerwise import check_layerwise
+from .orbit_types import KinkOrbit, Setting, orbit_types
+from .realizability_search import Problem, Structure
 from .verdict import Verdict
 
 __all__ = ["HyperplaneOrbit", "RealizabilityVerdict", "realizability", "hyperplane_orbits"]
 
 DEFAULT_BUDGET = 20_000
+DEFAULT_SUBGROUP_BUDGET = 100_000  # joins; S5 needs about 1 100, S6 about 20 000
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,13 @@ class HyperplaneOrbit:
 class RealizabilityVerdict(Verdict):
     """Whether f is realized by a layer-wise equivariant network of width ``width``.
 
-    ``realizable`` is True (``witness`` realizes it), False (proved impossible), or None (the search
-    between ``lower`` and ``upper`` did not settle it; ``reason`` says what was searched).
+    ``realizable`` is True (``witness`` realizes it, of width <= ``width``; zero neurons pad it),
+    False (``reason`` gives the argument), or None (the budget ran out; ``remaining`` names the
+    structures neither refuted nor built). ``lower`` is the T4 bound, ``linear_lower`` the sound bound
+    that also counts the linear part (the smallest width of a structure the relaxation does not
+    refute, as far as the search went; ``width + 1`` when every structure up to ``width`` is refuted),
+    ``upper`` the T5b bound (or the witness's width when smaller). ``witness_check`` says how the
+    witness was verified (exactly, or in float64 with which residual).
     """
 
     width: int
@@ -80,14 +91,26 @@ class RealizabilityVerdict(Verdict):
     tolerance: float = DEFAULT_TOL
     reason: str = ""
     equivariance: EquivarianceVerdict | None = field(default=None, repr=False)
+    linear_lower: int | None = None
+    refuted: int = 0
+    remaining: tuple[str, ...] = ()
+    witness_check: str = ""
+    exact: bool = False
 
     def __str__(self) -> str:
         word = {True: "realizable", False: "NOT realizable", None: "UNDECIDED"}[self.realizable]
         s = (f"{word} by a layer-wise equivariant network of width {self.width} "
-             f"[lower bound {self.lower}, orbit-refined upper bound {self.upper}, naive |G| m = {self.naive_upper}]")
+             f"[lower bound {self.lower} (T4), {self.linear_lower} counting the linear part, orbit-refined "
+             f"upper bound {self.upper}, naive |G| m = {self.naive_upper}]")
         if self.witness is not None:
-            s += f"\n  witness: {self.witness!r}"
-        return s + (f"\n  {self.reason}" if self.reason else "")
+            s += f"\n  witness of width {self.witness.width} ({self.witness_check}): {self.witness!r}"
+        if self.reason:
+            s += f"\n  {self.reason}"
+        for r in self.remaining[:5]:
+            s += f"\n  remaining: {r}"
+        if len(self.remaining) > 5:
+            s += f"\n  ... and {len(self.remaining) - 5} more"
+        return s
 
 
 def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT_TOL
@@ -136,13 +159,26 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
     return orbits, perm, sign
 
 
+
+
 def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, width: int, *,
-                  tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET) -> RealizabilityVerdict:
-    """Decide whether f is in LEN_width (see the module docstring for the method)."""
+                  tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET, method: str = "auto",
+                  subgroup_budget: int | None = DEFAULT_SUBGROUP_BUDGET) -> RealizabilityVerdict:
+    """Decide whether f is in LEN_width (see the module docstring and docs/realizability.md).
+
+    ``budget`` bounds the structures examined between the bounds, ``subgroup_budget`` the joins formed
+    while enumerating the subgroups up to conjugacy (the orbit types); past either the answer is None.
+    ``method="search"`` decides by the structure search even at or above the T5b bound, so that a True
+    comes with a witness of the smallest width (the T5b witness only when the budget runs out there).
+    """
+    if method not in ("auto", "search"):
+        raise ShapeError(f"method must be 'auto' or 'search', got {method!r}")
     if not isinstance(f, ReLUNet):
         raise ShapeError(f"realizability needs a ReLUNet, got {type(f).__name__}")
-    if not isinstance(width, (int, np.integer)) or width < 0:
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
         raise ShapeError(f"width must be a non-negative integer, got {width!r}")
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise ShapeError(f"budget must be a positive integer, got {budget!r}")
     _check_net(f, rho_in, rho_out)
     G = rho_in.group
     ev = check_equivariant(f, rho_in, rho_out, tol=tol)
@@ -152,246 +188,224 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
                                     budget=budget, reason="f is not equivariant (T1), so no layer-wise equivariant "
                                                           "network computes it")
     net = f.to_float()
-    orbits, perm, sign = hyperplane_orbits(net, rho_in, tol)
+    orbits, _, _ = hyperplane_orbits(net, rho_in, tol)
     lower = sum(o.min_neurons for o in orbits)
     gn_lower = sum(o.size for o in orbits)
     t5b = compensate(net, rho_in, rho_out, merge=True, tol=tol)
     upper = t5b.width
     common = dict(width=int(width), lower=lower, naive_upper=naive, gn_lower=gn_lower, orbits=tuple(orbits),
-                  tolerance=tol, budget=budget, equivariance=ev)
+                  tolerance=tol, budget=budget, equivariance=ev, exact=False)
     if width < lower:
-        return RealizabilityVerdict(False, realizable=False, upper=upper, **common,  # type: ignore[arg-type]
-                                    reason=f"width {width} is below the lower bound {lower} (T4)")
-    search = _Search(net, rho_in, rho_out, orbits, perm, sign, tol, budget)
-    if width >= upper:
-        best = search.run(lower)  # a witness at the lower bound, when one exists, tightens the upper bound
-        if best is not None and best.width < upper:
-            upper = best.width
-        else:
-            best = t5b
-        return RealizabilityVerdict(True, realizable=True, upper=upper, witness=best, searched=search.tried,
+        return RealizabilityVerdict(False, realizable=False, upper=upper, linear_lower=lower,
                                     **common,  # type: ignore[arg-type]
-                                    reason=f"width {width} >= orbit-refined upper bound {upper} (T5b)")
-    found = search.run(int(width))
-    if found is not None:
-        return RealizabilityVerdict(True, realizable=True, upper=min(upper, found.width), witness=found,
-                                    searched=search.tried, **common,  # type: ignore[arg-type]
-                                    reason=f"found by exact search after {search.tried} structure(s)")
-    if search.exhausted_budget:
-        return RealizabilityVerdict(False, realizable=None, upper=upper, searched=search.tried, **common,  # type: ignore[arg-type]
-                                    reason=f"search budget of {budget} structures ran out between the bounds")
-    if width == lower or search.complete:
-        return RealizabilityVerdict(False, realizable=False, upper=upper, searched=search.tried, **common,  # type: ignore[arg-type]
-                                    reason=(f"at the lower bound {lower} the structure is forced; none of the "
-                                            f"{search.tried} orientation choices realizes f"))
-    return RealizabilityVerdict(False, realizable=None, upper=upper, searched=search.tried, **common,  # type: ignore[arg-type]
-                                reason=("no realization among extra orbits on the kink hyperplanes (smaller "
-                                        "stabilizers, opposite orientations) and cancelling orbits along invariant "
-                                        f"directions ({search.tried} structures); other off-kink structures were "
-                                        "not searched"))
+                                    reason=f"width {width} is below the lower bound {lower} (T4)")
+    st, fx = _setting(f, rho_in, rho_out, tol)
+    common["exact"] = st.exact
+    if st.exact:
+        exact_t5b = compensate(fx, rho_in, rho_out, merge=True, tol=tol)
+        t5b = exact_t5b if exact_t5b.width == upper else t5b
+    t5b_ok, t5b_note = _verify_witness(t5b, fx, rho_in, rho_out, st, tol) if width >= upper else (False, "")
+    if width >= upper and method == "auto":
+        ok, note = t5b_ok, t5b_note
+        if ok:
+            return RealizabilityVerdict(True, realizable=True, upper=upper, witness=t5b, witness_check=note,
+                                        **common,  # type: ignore[arg-type]
+                                        reason=f"width {width} >= orbit-refined upper bound {upper} (T5b)")
+    kinks = _kink_orbits(st, fx, net, orbits, tol)
+    if kinks is None and st.exact:  # the exact data disagree with the float orbits: decide in float64
+        st, fx = _setting(f, rho_in, rho_out, tol, exact=False)
+        kinks = _kink_orbits(st, fx, net, orbits, tol)
+        common["exact"] = False
+    if kinks is None:
+        return RealizabilityVerdict(False, realizable=None, upper=upper, **common,  # type: ignore[arg-type]
+                                    reason="the kink hyperplanes could not be matched to neurons of f")
+    try:
+        classes = G.subgroup_classes(budget=subgroup_budget)
+    except BudgetExceededError as exc:
+        return RealizabilityVerdict(False, realizable=None, upper=upper, **common,  # type: ignore[arg-type]
+                                    reason=f"orbit types not enumerated: {exc}")
+    fst = st if not st.exact else Setting.build(rho_in, rho_out, st.hidden_bias, st.output_bias, exact=False)
+    types = orbit_types(st, classes, with_constants=st.hidden_bias and not st.output_bias)
+    prob = Problem(st, fst, fx, kinks, types)
+    v = _decide(prob, int(width), budget, upper, common, rho_in, rho_out, tol)
+    if v.realizable is not True and t5b_ok:  # the search ran out of budget: T5b settles it
+        word = ("the structure search did not settle it" if v.realizable is None else
+                "INCONSISTENT: the structure search refuted every structure")
+        return dataclasses.replace(v, holds=True, realizable=True, witness=t5b, witness_check=t5b_note,
+                                   reason=f"width {width} >= orbit-refined upper bound {upper} (T5b); {word}: "
+                                          f"{v.reason}")
+    return v
 
 
-# ---------------------------------------------------------------------------------------------
+def _decide(prob: Problem, width: int, budget: int, upper: int, common: dict,  # type: ignore[type-arg]
+            rho_in: Representation, rho_out: Representation, tol: float) -> RealizabilityVerdict:
+    tried = refuted = 0
+    truncated = False
+    at = ""
+    linear_lower: int | None = None
+    open_: list[Structure] = []
+    family_ok: dict[tuple, bool] = {}  # type: ignore[type-arg]
+    for s in _levels(prob, width, budget):
+        if s is None or tried >= budget:
+            truncated = True
+            at = "" if s is None else f" (next: {s.describe(prob.kinks, prob.types)})"
+            break
+        tried += 1
+        fam = (s.kink, s.const, s.width - sum(n * t.width for n, t in zip(s.counts, prob.types, strict=True)))
+        if fam not in family_ok:  # all types that fit at once: refutes every structure of this family
+            room = width - fam[2]
+            full = tuple(t.max_useful if t.width <= room else 0 for t in prob.types)
+            family_ok[fam] = prob.relax(Structure(s.kink, full, s.const, width))
+        if not family_ok[fam] or not prob.relax(s):
+            refuted += 1
+            continue
+        if linear_lower is None:
+            linear_lower = s.width
+        cand = prob.construct(s)
+        if cand is not None:
+            ok, note = _verify_witness(cand, prob.f, rho_in, rho_out, prob.st, tol)
+            if ok:
+                return RealizabilityVerdict(
+                    True, realizable=True, upper=min(upper, cand.width), witness=cand, witness_check=note,
+                    searched=tried, refuted=refuted, linear_lower=linear_lower, **common,
+                    reason=f"built: {s.describe(prob.kinks, prob.types)} (after {refuted} of {tried} "
+                           "structures refuted)")
+        open_.append(s)
+    remaining = tuple(s.describe(prob.kinks, prob.types) for s in open_)
+    if truncated:
+        return RealizabilityVerdict(
+            False, realizable=None, upper=upper, searched=tried, refuted=refuted, linear_lower=linear_lower,
+            remaining=remaining, **common,
+            reason=(f"budget of {budget} structures ran out after {tried} ({refuted} refuted, {len(open_)} "
+                    f"neither refuted nor built); structures of width <= {width} beyond those were not "
+                    f"examined{at}"))
+    if open_:
+        return RealizabilityVerdict(
+            False, realizable=None, upper=upper, searched=tried, refuted=refuted, linear_lower=linear_lower,
+            remaining=remaining, **common,
+            reason=(f"{len(open_)} structure(s) match f's linear part with the rank limit of their cancelling "
+                    "orbits dropped, but no network of them was built"))
+    return RealizabilityVerdict(
+        False, realizable=False, upper=upper, searched=tried, refuted=refuted, linear_lower=width + 1, **common,
+        reason=_argument(prob, width, tried))
 
 
-@dataclass
-class _OrbitSpec:
-    """A neuron orbit: representative weight w, bias b, output basis Fix_K(rho_out), coset representatives."""
-
-    w: np.ndarray
-    b: float
-    coset_reps: list[int]
-    out_basis: np.ndarray  # (p, r)
-
-    @property
-    def size(self) -> int:
-        return len(self.coset_reps)
+def _levels(prob: Problem, width: int, budget: int):  # type: ignore[no-untyped-def]
+    """The structures of width 0, 1, ..., ``width`` in turn; None once a level holds more than the budget."""
+    for w in range(width + 1):
+        level, more = prob.structures(w, limit=budget)
+        yield from level
+        if more:
+            yield None
+            return
 
 
-class _Search:
-    def __init__(self, net: ReLUNet, rho_in: Representation, rho_out: Representation, orbits: list[HyperplaneOrbit],
-                 perm: np.ndarray, sign: np.ndarray, tol: float, budget: int) -> None:
-        self.net, self.rho_in, self.rho_out = net, rho_in, rho_out
-        self.G: FiniteGroup = rho_in.group
-        self.orbits, self.perm, self.sign = orbits, perm, sign
-        self.tol, self.budget = tol, budget
-        self.tried = 0
-        self.exhausted_budget = False
-        self.complete = False
-        self.form = net.canonical(tol)
-        self.dual = rho_in.dual().matrices
-        self.target = self._data(np.asarray(self.form.channels), np.asarray(self.form.linear),
-                                 np.asarray(self.form.constant))
-        self.fixG = fixed_basis(rho_out, list(self.G.elements))
+def _argument(prob: Problem, width: int, tried: int) -> str:
+    """Why no structure of width <= ``width`` computes f."""
+    sizes = ", ".join(f"{k.size} ({'reversed' if k.reversed else 'not reversed'})" for k in prob.kinks) or "none"
+    narrow = min((t.width for t in prob.types), default=None)
+    extra = "; or a constant neuron" if prob.const_ok else ""
+    return (f"each of the {tried} structure(s) of width <= {width} (orientations on the kink orbits of sizes "
+            f"{sizes}; cancelling orbits, the narrowest type carrying a linear part of width {narrow}{extra}) "
+            "leaves f's channels, linear part or constant "
+            "unmatched even with the rank of the cancelling orbits unlimited (exact linear algebra"
+            f"{'' if prob.st.exact else ' in float64'})")
 
-    # data vector of a function: channels on the kink hyperplanes, L, e
-    def _data(self, C: np.ndarray, L: np.ndarray, e: np.ndarray) -> np.ndarray:
-        return np.concatenate([C.ravel(), L.ravel(), e.ravel()])
 
-    def _orbit(self, w: np.ndarray, b: float, K: Subgroup) -> _OrbitSpec:
-        c = self.G.cosets(K)
-        reps = [int(np.flatnonzero(c == j)[0]) for j in range(K.index)]
-        return _OrbitSpec(w, b, reps, fixed_basis(self.rho_out, list(K.elements)))
+def _setting(f: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float,
+             exact: bool | None = None) -> tuple[Setting, ReLUNet]:
+    """Exact when the representations are rational and f, as given, is exactly equivariant."""
+    st = Setting.build(rho_in, rho_out, f.hidden_bias, f.output_bias, exact=exact)
+    if st.exact:
+        fx = f.to_exact()
+        if check_equivariant(fx, rho_in, rho_out, method="exact").holds:
+            return st, fx
+        st = Setting.build(rho_in, rho_out, f.hidden_bias, f.output_bias, exact=False)
+    return st, f.to_float()
 
-    def _design(self, specs: list[_OrbitSpec]) -> tuple[np.ndarray, np.ndarray]:
-        """Design matrix (data vector per unknown) and target: channels on the kink hyperplanes and on
-        any other hyperplane the structure uses (target 0 there), the linear part and the constant."""
-        p, d = self.net.p, self.net.d
-        U = [np.asarray(u, float) for u in self.form.normals]
-        beta = [float(b) for b in self.form.offsets]
-        placed = []
-        for spec in specs:
-            for g in spec.coset_reps:
-                w = self.dual[g] @ spec.w
-                nw = float(np.linalg.norm(w))
-                h = _find(np.array(U).reshape(-1, d), np.array(beta), w / nw, spec.b / nw)
-                if h is None:
-                    s = _orient((w / nw)[None], 1e-9)[0]
-                    U.append(s * w / nw)
-                    beta.append(s * spec.b / nw)
-                    h = len(U) - 1
-                placed.append((h, nw, w))
-        k = len(U)
-        cols = []
-        i = 0
-        for spec in specs:
-            for j in range(spec.out_basis.shape[1]):
-                C, L, e = np.zeros((k, p)), np.zeros((p, d)), np.zeros(p)
-                for n, g in enumerate(spec.coset_reps):
-                    h, nw, w = placed[i + n]
-                    v = self.rho_out(g) @ spec.out_basis[:, j]
-                    C[h] += nw * v
-                    L += 0.5 * np.outer(v, w)
-                    e += 0.5 * v * spec.b
-                cols.append(self._data(C, L, e))
-            i += len(spec.coset_reps)
-        if self.net.output_bias:
-            for j in range(self.fixG.shape[1]):
-                cols.append(self._data(np.zeros((k, p)), np.zeros((p, d)), self.fixG[:, j]))
-        k0 = self.form.n_hyperplanes
-        target = np.concatenate([self.target[: k0 * p], np.zeros((k - k0) * p), self.target[k0 * p:]])
-        M = np.array(cols).T if cols else np.zeros((target.size, 0))
-        return M, target
 
-    def _solve(self, specs: list[_OrbitSpec]) -> ReLUNet | None:
-        self.tried += 1
-        M, target = self._design(specs)
-        if M.shape[1] == 0:
-            theta = np.zeros(0)
-            res = float(np.linalg.norm(target))
-        else:
-            theta, *_ = np.linalg.lstsq(M, target, rcond=None)
-            res = float(np.linalg.norm(M @ theta - target))
-        if res > 1e3 * self.tol * max(1.0, float(np.linalg.norm(target))):
-            return None
-        return self._build(specs, theta)
+def _ratio(w: np.ndarray, b: object, u: np.ndarray, beta: object, exact: bool, tol: float) -> object | None:
+    """lambda with (w, b) = lambda (u, beta), or None."""
+    k = int(np.argmax(np.abs(np.asarray(u, dtype=float))))
+    lam = w[k] / u[k]
+    if exact:
+        return lam if all(w[i] == lam * u[i] for i in range(len(u))) and b == lam * beta else None
+    scale = float(np.linalg.norm(np.asarray(w, float))) + abs(float(b))  # type: ignore[arg-type]
+    err = float(np.max(np.abs(np.asarray(w, float) - lam * np.asarray(u, float)), initial=0.0))
+    err = max(err, abs(float(b) - float(lam) * float(beta)))  # type: ignore[arg-type]
+    return lam if err <= 1e3 * tol * max(scale, 1e-300) else None
 
-    def _build(self, specs: list[_OrbitSpec], theta: np.ndarray) -> ReLUNet | None:
-        W1, b1, W2 = [], [], []
-        o = 0
-        for spec in specs:
-            r = spec.out_basis.shape[1]
-            v0 = spec.out_basis @ theta[o:o + r]
-            o += r
-            for g in spec.coset_reps:
-                W1.append(self.dual[g] @ spec.w)
-                b1.append(spec.b)
-                W2.append(self.rho_out(g) @ v0)
-        b2 = self.fixG @ theta[o:] if self.net.output_bias else None
-        d, p = self.net.d, self.net.p
-        cand = ReLUNet(np.array(W1).reshape(-1, d), np.array(b1) if self.net.hidden_bias else None,
-                       np.array(W2).reshape(-1, p).T, b2)
-        if not equivalent(cand, self.net, tol=max(self.tol, 1e-7)).holds:
-            return None
-        if not check_layerwise(cand, self.rho_in, self.rho_out, tol=max(self.tol, 1e-7)).holds:
-            return None
-        return cand
 
-    def run(self, width: int) -> ReLUNet | None:
-        """Search structures of total width <= ``width``; the first one found (smallest first)."""
-        U = np.asarray(self.form.normals, float)
-        beta = np.asarray(self.form.offsets, float)
-        lower = sum(o.min_neurons for o in self.orbits)
-        slack = width - lower
-        if slack < 0:
-            return None
-        base_specs = []
-        free = []  # unreversed orbits: orientation is a choice
-        for o in self.orbits:
-            h = o.hyperplanes[0]
-            base_specs.append((U[h], float(beta[h]), o))
-            if not o.reversed:
-                free.append(len(base_specs) - 1)
-        extras = self._extra_candidates(slack) if slack > 0 else []
-        for extra_combo in _combos(extras, slack):
-            for signs in itertools.product((1.0, -1.0), repeat=len(free)):
-                if self.tried >= self.budget:
-                    self.exhausted_budget = True
-                    return None
-                specs = []
-                for i, (u, b, o) in enumerate(base_specs):
-                    s = signs[free.index(i)] if i in free else 1.0
-                    specs.append(self._orbit(s * u, s * b, o.stabilizer_plus))
-                found = self._solve(specs + [spec for _, spec in extra_combo])
-                if found is not None:
-                    return found
-        self.complete = slack == 0
-        return None
-
-    def _extra_candidates(self, slack: int) -> list[tuple[str, _OrbitSpec, int]]:
-        U = np.asarray(self.form.normals, float)
-        beta = np.asarray(self.form.offsets, float)
-        subs = self.G.subgroups()
-        out: list[tuple[str, _OrbitSpec, int]] = []
-        for o in self.orbits:
-            h = o.hyperplanes[0]
-            plus = set(o.stabilizer_plus.elements)
-            for K in subs:
-                if not set(K.elements) <= plus:
-                    continue
-                for s in ((1.0, -1.0) if not o.reversed else (1.0,)):
-                    spec = self._orbit(s * U[h], s * float(beta[h]), K)
-                    if spec.size <= slack:
-                        out.append(("kink", spec, spec.size))
-        # orbits through the origin along K-invariant directions, off the kink set: their channels must
-        # cancel (the design matrix asks for zero there), so they contribute linear parts only
-        for K in subs:
-            if K.index > slack:
+def _kink_orbits(st: Setting, fx: ReLUNet, net: ReLUNet, orbits: list[HyperplaneOrbit],
+                 tol: float) -> list[KinkOrbit] | None:
+    """Exact (or float) data of f's kink orbits: a neuron's (w, b) as representative, f's channel there."""
+    form = net.canonical(tol)
+    if st.exact and fx.canonical().n_hyperplanes != form.n_hyperplanes:
+        return None  # kinks the float form merges are distinct in the exact numbers: decide in float64
+    W1f = np.asarray(net.W1, float)
+    b1f = np.asarray(net.b1, float)
+    out = []
+    for idx, o in enumerate(orbits):
+        h = o.hyperplanes[0]
+        uh = np.asarray(form.normals[h], float)
+        bh = float(form.offsets[h])
+        rep = None
+        for i in range(fx.width):
+            n = float(np.linalg.norm(W1f[i]))
+            if n == 0:
                 continue
-            Bw = fixed_basis(self.rho_in.dual(), list(K.elements))
-            for j in range(Bw.shape[1]):
-                for s in (1.0, -1.0):
-                    out.append(("free", self._orbit(s * Bw[:, j], 0.0, K), K.index))
-        return out
+            for sg in (1.0, -1.0):
+                if (np.max(np.abs(W1f[i] / n - sg * uh)) < 1e-7
+                        and abs(b1f[i] / n - sg * bh) < 1e-7 * (1 + abs(bh))):
+                    rep = i
+            if rep is not None:
+                break
+        if rep is None:
+            return None
+        u, beta = fx.W1[rep], fx.b1[rep]
+        gamma = st.field(np.zeros(st.p, dtype=int))
+        for j in range(fx.width):
+            lam = _ratio(fx.W1[j], fx.b1[j], u, beta, st.exact, tol)
+            if lam is not None and lam != 0:
+                gamma = gamma + abs(lam) * fx.W2[:, j]  # type: ignore[arg-type]
+        K = o.stabilizer_plus
+        rev = [g for g in o.stabilizer.elements if g not in K]
+        r = rev[0] if rev else None
+        # the stabilizers came from float clustering: confirm them on the representative
+        ud = st.field(u)
+        for g in K.generators:
+            if _ratio(st.Rdual[g] @ ud, beta, ud, beta, st.exact, tol) != 1 and st.exact:
+                return None
+        if r is not None and st.exact:
+            flipped = all(x == -y for x, y in zip(st.Rdual[r] @ ud, ud, strict=True))
+            if not (flipped and beta == 0):
+                return None
+        B = st.eigenspace(st.Rout, list(K.elements), {g: 1 for g in K.elements})
+        out.append(KinkOrbit(idx, ud, beta, gamma, K, r, o.size, B, st.cosets(K)))
+    return out
 
 
-def _combos(extras: list[tuple[str, _OrbitSpec, int]], slack: int):  # type: ignore[no-untyped-def]
-    """Multisets of extra orbits (as lists of (kind, spec)) with total size <= slack, smallest first."""
-    yield []
-    if not extras:
-        return
-    out: list[list[tuple[str, _OrbitSpec]]] = []
+def _verify_witness(witness: ReLUNet, f: ReLUNet, rho_in: Representation, rho_out: Representation,
+                    st: Setting, tol: float) -> tuple[bool, str]:
+    """Check that ``witness`` computes f and is layer-wise equivariant; say how it was checked.
 
-    def rec(start: int, room: int, chosen: list[tuple[str, _OrbitSpec]]) -> None:
-        for i in range(start, len(extras)):
-            kind, spec, size = extras[i]
-            if size <= room:
-                nxt = chosen + [(kind, spec)]
-                out.append(nxt)
-                rec(i, room - size, nxt)
-
-    rec(0, slack, [])
-    out.sort(key=lambda c: sum(s.size for _, s in c))
-    yield from out
-
-
-def _find(U: np.ndarray, beta: np.ndarray, u: np.ndarray, b: float) -> int | None:
-    """Index of the kink hyperplane {u.x + b = 0} (either orientation), or None."""
-    if U.shape[0] == 0:
-        return None
-    for s in (1.0, -1.0):
-        dist = np.max(np.abs(U - s * u), axis=1) + np.abs(beta - s * b) / (1 + abs(b))
-        i = int(np.argmin(dist))
-        if dist[i] < 1e-7:
-            return i
-    return None
+    Exact (Fraction weights, rational representations) when the setting is exact; else float64 with
+    the residual of the equivalence check.
+    """
+    if st.exact:
+        wx = witness if witness.exact else witness.to_exact()
+        fx = f if f.exact else f.to_exact()
+        eq = equivalent(wx, fx)
+        lw = check_layerwise(wx, rho_in, rho_out)
+        ok = eq.holds is True and lw.holds is True
+        return ok, ("verified exactly over the rationals (equivalent + check_layerwise)" if ok else
+                    f"exact check failed: equivalent {eq.holds}, layer-wise {lw.holds}")
+    wf, ff = witness.to_float(), f.to_float()
+    eq = equivalent(wf, ff, tol=max(tol, 1e-7))
+    lw = check_layerwise(wf, rho_in, rho_out, tol=max(tol, 1e-7))
+    ok = eq.holds is True and lw.holds is True
+    res = f"{eq.max_difference:.2e}"
+    return ok, (f"verified in float64 (tolerance semantics; exact mode needs rational representations and "
+                f"an exactly equivariant f with the kinks of its float form): equivalence residual {res} "
+                f"within tolerance {eq.tolerance:.1e}, layer-wise" if ok else
+                f"float64 check failed: equivalent {eq.holds} (residual {res}), layer-wise {lw.holds}")

@@ -158,6 +158,15 @@ class WidthResult:
         unk = f"; undecided at widths {list(self.unknown)}" if self.unknown else ""
         return f"smallest layer-wise width {self.width} (bounds {self.lower}..{self.upper}){unk}"
 
+    @property
+    def decided(self) -> bool:
+        """Whether ``width`` is the minimal compensating width (no width below it was left undecided)."""
+        return self.width is not None and not any(u < self.width for u in self.unknown)
+
+    def summary(self) -> dict[str, Any]:
+        """The minimal compensating width for a campaign summary (JSON values)."""
+        return {"minimal": self.width, "minimal_decided": self.decided, "minimal_undecided": list(self.unknown)}
+
 
 def minimal_layerwise_width(f: ReLUNet, rho_in: Representation, rho_out: Representation, *,
                             max_width: int | None = None) -> WidthResult:
@@ -171,10 +180,10 @@ def minimal_layerwise_width(f: ReLUNet, rho_in: Representation, rho_out: Represe
     upper = getattr(first, "upper", None)
     verdicts = {max(f.width, 1): first}
     unknown: list[int] = []
-    start = max(1, lower if lower is not None else 1)
+    start = lower if lower is not None else 0
     stop = min(cap, upper) if upper is not None else cap
     for m in range(start, stop + 1):
-        v = verdicts.get(m) or realizability(f, rho_in, rho_out, width=m)
+        v = verdicts[m] if m in verdicts else realizability(f, rho_in, rho_out, width=m)
         verdicts[m] = v
         if v.realizable is True:
             return WidthResult(m, v.witness, lower, upper, verdicts, tuple(unknown))

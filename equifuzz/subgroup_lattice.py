@@ -1,0 +1,109 @@
+"""Subgroups of a finite group up to conjugacy, by cyclic extension, and all subgroups from them.
+
+Every subgroup <c1, ..., ck> is reached up to conjugacy by joining class representatives with cyclic
+subgroups: if H is conjugate to <c1, ..., c(k-1)> by x, then <H, x ck x^-1> is conjugate to
+<c1, ..., ck>. Two subgroups of the same order are conjugate iff some g maps the generators of one
+into the other, tested for all g at once on the Cayley table; a conjugation invariant (the order and
+how many elements of each conjugacy class it holds) narrows the candidates first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import BudgetExceededError, ShapeError
+
+if TYPE_CHECKING:
+    from .groups import FiniteGroup, Subgroup
+
+__all__ = ["subgroup_classes", "all_subgroups"]
+
+
+def _cyclic_subgroups(G: FiniteGroup) -> list[tuple[np.ndarray, int]]:
+    """Each cyclic subgroup once, as (mask, generator)."""
+    seen: dict[bytes, tuple[np.ndarray, int]] = {}
+    for g in range(1, G.order):
+        m = G._closure_mask([g])
+        seen.setdefault(np.packbits(m).tobytes(), (m, g))
+    return list(seen.values())
+
+
+def _class_key(G: FiniteGroup, mask: np.ndarray) -> tuple[int, tuple[int, ...]]:
+    lab = G.class_labels
+    return (int(mask.sum()), tuple(int(x) for x in np.bincount(lab[mask], minlength=int(lab.max()) + 1)))
+
+
+def _conjugate_into(G: FiniteGroup, gens: tuple[int, ...], target: np.ndarray, allg: np.ndarray) -> bool:
+    """Whether some g puts g gens g^-1 inside the subgroup ``target`` (of the same order: then equal)."""
+    if not gens:
+        return True
+    imgs = G.table[G.table[allg[:, None], np.asarray(gens)[None, :]], G.inverses[allg][:, None]]
+    return bool(np.any(np.all(target[imgs], axis=1)))
+
+
+def subgroup_classes(G: FiniteGroup, budget: int | None = None) -> list[Subgroup]:
+    """One subgroup per conjugacy class of subgroups of G, sorted by order then elements.
+
+    ``budget`` bounds the number of joins <H, c> formed; past it BudgetExceededError is raised.
+    """
+    from .groups import Subgroup
+
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 0):
+        raise ShapeError(f"budget must be a non-negative integer or None, got {budget!r}")
+    cyc = _cyclic_subgroups(G)
+    allg = np.arange(G.order)
+    trivial = np.zeros(G.order, bool)
+    trivial[0] = True
+    classes: list[tuple[np.ndarray, tuple[int, ...]]] = [(trivial, ())]
+    by_key: dict[tuple[int, tuple[int, ...]], list[int]] = {_class_key(G, trivial): [0]}
+    frontier = [0]
+    joins = 0
+    while frontier:
+        nxt = []
+        for ci in frontier:
+            mask, gens = classes[ci]
+            for _cm, c in cyc:
+                if mask[c]:
+                    continue
+                joins += 1
+                if budget is not None and joins > budget:
+                    raise BudgetExceededError(
+                        f"subgroup_classes: budget of {budget} joins exceeded for {G.name} (order {G.order}) "
+                        f"after {len(classes)} classes found; pass a larger budget")
+                new_gens = gens + (c,)
+                new = G._closure_mask(new_gens)
+                key = _class_key(G, new)
+                same = by_key.setdefault(key, [])
+                if any(_conjugate_into(G, new_gens, classes[j][0], allg) for j in same):
+                    continue
+                classes.append((new, new_gens))
+                same.append(len(classes) - 1)
+                nxt.append(len(classes) - 1)
+        frontier = nxt
+    subs = [Subgroup(G, tuple(int(x) for x in np.flatnonzero(m)), g) for m, g in classes]
+    subs.sort(key=lambda s: (s.order, s.elements))
+    return subs
+
+
+def all_subgroups(G: FiniteGroup, budget: int | None = None) -> list[Subgroup]:
+    """Every subgroup of G (the conjugates of the class representatives), sorted by order then elements."""
+    from .groups import Subgroup
+
+    found: dict[bytes, Subgroup] = {}
+    allg = np.arange(G.order)
+    for H in subgroup_classes(G, budget):
+        el = np.asarray(H.elements)
+        conj = G.table[G.table[allg[:, None], el[None, :]], G.inverses[allg][:, None]]
+        gens = np.asarray(H.generators, dtype=np.int64)
+        for g in range(G.order):
+            m = np.zeros(G.order, bool)
+            m[conj[g]] = True
+            key = np.packbits(m).tobytes()
+            if key not in found:
+                cg = tuple(int(G.table[G.table[g, x], G.inverses[g]]) for x in gens)
+                found[key] = Subgroup(G, tuple(int(x) for x in np.flatnonzero(m)), cg)
+    subs = list(found.values())
+    subs.sort(key=lambda s: (s.order, s.elements))
+    return subs
