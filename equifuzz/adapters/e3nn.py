@@ -22,7 +22,7 @@ from ..gate.actions import Points
 from ..groups import ContinuousGroup, o3, so3
 from ..reps import ContinuousRepresentation, defining
 
-__all__ = ["O3", "SO3", "irreps", "wigner_D", "cartesian_points", "blocks"]
+__all__ = ["O3", "SO3", "irreps", "wigner_D", "so3_generators", "cartesian_points", "blocks"]
 
 O3 = o3()
 SO3 = so3()
@@ -36,19 +36,38 @@ def _e3nn_o3() -> Any:
     return e3o3
 
 
+def so3_generators(l: int) -> np.ndarray:
+    """The real generators (J_x, J_y, J_z) of SO(3) on degree-l features, in e3nn's real basis (float64).
+
+    From the maths, not from e3nn (``o3.so3_generators`` appeared after 0.4.4): the spin-l ladder
+    operators give the complex generators 1/2 (J+ + J-), i m (diagonal), -i/2 (J+ - J-) on the basis
+    |l, m>, and the change of basis Q from real to complex spherical harmonics (real form of Wikipedia's
+    table, as e3nn's ``change_basis_real_to_complex``) makes them real: X -> Q^H X Q. Each is real
+    antisymmetric, and [J_x, J_y] = J_z (as the rotation generators of R^3).
+    """
+    m = np.arange(-l, l + 1, dtype=np.float64)
+    raising = np.diag(-np.sqrt(l * (l + 1) - m[:-1] * (m[:-1] + 1)), k=-1)
+    lowering = np.diag(np.sqrt(l * (l + 1) - m[1:] * (m[1:] - 1)), k=1)
+    X = np.stack([0.5 * (raising + lowering), np.diag(1j * m), -0.5j * (raising - lowering)])
+    q = np.zeros((2 * l + 1, 2 * l + 1), dtype=np.complex128)
+    r = 2 ** -0.5
+    for k in range(-l, 0):
+        q[l + k, l + abs(k)] = r
+        q[l + k, l - abs(k)] = -1j * r
+    q[l, l] = 1.0
+    for k in range(1, l + 1):
+        q[l + k, l + abs(k)] = (-1) ** k * r
+        q[l + k, l - abs(k)] = 1j * (-1) ** k * r
+    J = q.conj().T @ X @ q
+    assert np.abs(J.imag).max(initial=0.0) < 1e-12
+    return np.ascontiguousarray(J.real)
+
+
 @functools.cache
 def _spectral(l: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Eigen-decomposition of e3nn's generator J_axis for degree l (built in float64): i J is Hermitian,
-    so J = V diag(-i w) V^H with V unitary and exp(t J) = V diag(exp(-i t w)) V^H to round-off."""
-    import torch
-
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        X = _e3nn_o3().so3_generators(l).numpy()[axis]
-    finally:
-        torch.set_default_dtype(default)
-    w, V = np.linalg.eigh(1j * X)
+    """Eigen-decomposition of the generator J_axis for degree l: i J is Hermitian, so J = V diag(-i w)
+    V^H with V unitary and exp(t J) = V diag(exp(-i t w)) V^H to round-off."""
+    w, V = np.linalg.eigh(1j * so3_generators(l)[axis])
     return w, V
 
 
@@ -61,9 +80,10 @@ def wigner_D(irreps_: Any, R: np.ndarray) -> np.ndarray:
     """e3nn's ``Irreps.D_from_matrix(R)`` in float64 with accurate exponentials.
 
     Same convention as e3nn (``matrix_to_angles``, then exp(alpha J_y) exp(beta J_x) exp(gamma J_y) with
-    e3nn's generators, times the parity p^k), but the exponentials come from the generators' spectral
-    decomposition: ``torch.matrix_exp`` in float64 loses up to 1e-10 for arguments of norm ~0.01-0.08,
-    which D_from_matrix inherits and a searched element finds.
+    the generators of :func:`so3_generators`, which are e3nn's, times the parity p^k), but the
+    exponentials come from the generators' spectral decomposition: ``torch.matrix_exp`` in float64
+    loses up to 1e-10 for arguments of norm ~0.01-0.08, which D_from_matrix inherits and a searched
+    element finds.
     """
     import scipy.linalg
     import torch

@@ -89,6 +89,7 @@ class GateVerdict(Verdict):
     block_ratios: tuple[float, ...] = ()
     rounding: bool = False
     float64_ratio: float | None = None
+    float64_failure: str | None = None
     report: str | None = None
 
     def __str__(self) -> str:
@@ -96,6 +97,8 @@ class GateVerdict(Verdict):
         if self.rounding:
             head = f"equivariant up to rounding (fails in {self.dtype} with ratio {self.ratio:.3g}, holds in float64 " \
                    f"with ratio {self.float64_ratio:.3g})"
+        if self.float64_failure is not None:
+            head += f" (rounding unanswered: the float64 re-check failed with {self.float64_failure})"
         s = (f"{head} [worst output {self.output_block} ({self.output_name}): error {self.error:.3e} vs tolerance "
              f"{self.tolerance:.3e} = atol {self.atol:.2e} + rtol {self.rtol:.2e} x scale {self.scale:.3g}; "
              f"{self.n_elements} (element, input set) pairs, {self.n_evaluations} evaluations; {self.dtype} on "
@@ -179,21 +182,22 @@ def assert_equivariant(
             trials = sorted(found + trials, key=lambda t: -t.ratio)
         worst = trials[0]
         holds = worst.ratio <= 1.0
-        rounding, ratio64 = False, None
+        rounding, ratio64, failure64 = False, None, None
         if not holds and dt != torch.float64:
-            rounding, ratio64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol)
+            rounding, ratio64, failure64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol)
         report = None
         if not holds and not rounding:
             worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks)
             out = Path(report_dir or os.environ.get("EQUIFUZZ_REPORTS") or "reports")
             report = str(write_gate_report(fn, probe, worst, group=group, out=out, seed=seed, profile=name, log=log,
-                                           atol_given=atol, tried=trials))
+                                           atol_given=atol, tried=trials,
+                                           notes=_notes(worst, str(dt).replace("torch.", ""), failure64)))
     m, k = worst.m, worst.m.block
     verdict = GateVerdict(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
         out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
         worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried, probe.calls,
-        block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, report=report,
+        block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
     )
     if rounding:
         warnings.warn(RoundingWarning(f"{function_name(fn)}: {verdict}"), stacklevel=2)
@@ -203,17 +207,47 @@ def assert_equivariant(
 
 
 def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float,
-                   atol: float | None) -> tuple[bool, float]:
+                   atol: float | None) -> tuple[bool, float | None, str | None]:
     """Re-measure the failing trials with the function in float64, against the same tolerance: a
-    failure that disappears there is rounding in the lower precision."""
-    p64 = Probe(_as64(fn), torch.float64, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple)
-    p64.eps = probe.eps  # the default atol keeps the tested dtype's eps
-    worst = 0.0
-    for t in trials:
-        if t.ratio <= 1.0:
-            continue
-        worst = max(worst, measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio)
-    return worst <= 1.0, worst
+    failure that disappears there is rounding in the lower precision. Every floating input is cast
+    (blocks that do not transform too). A function that cannot run in float64 leaves the question
+    unanswered: (False, None, what went wrong), and the failure stands."""
+    try:
+        p64 = Probe(_as64(fn), torch.float64, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple,
+                    cast_all=True)
+        p64.eps = probe.eps  # the default atol keeps the tested dtype's eps
+        worst = 0.0
+        for t in trials:
+            if t.ratio <= 1.0:
+                continue
+            worst = max(worst, measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio)
+    except Exception as exc:  # the failure is reported as found; only the rounding question is open
+        return False, None, f"{type(exc).__name__}: {str(exc)[:300]}"
+    return worst <= 1.0, worst, None
+
+
+def precision_note(error: float, scale: float, dtype: str) -> str | None:
+    """The diagnosis of a float64 failure whose relative size (error / output scale) lies between 1e-9
+    and 1e-6, i.e. at float32 round-off: something inside computes in float32."""
+    if dtype != "float64" or not scale > 0 or not 1e-9 <= error / scale <= 1e-6:
+        return None
+    rel = error / scale
+    return (f"the error is {rel:.2g} of the output scale: float32 round-off (eps 1.2e-7), not float64. The function "
+            "probably computes something in float32 inside (a .float() cast, a constant or buffer built in the "
+            "default dtype, torch.tensor(...) without dtype=). If that is accepted, pass "
+            f"rtol={10 ** np.ceil(np.log10(rel * 4)):.0e} (or atol=) to assert_equivariant.")
+
+
+def _notes(worst: Trial, dtype: str, failure64: str | None) -> list[str]:
+    m, k = worst.m, worst.m.block
+    notes = []
+    if failure64 is not None:
+        notes.append(f"the float64 re-check could not run ({failure64}): whether this {dtype} failure is only "
+                     "rounding is unanswered")
+    note = precision_note(m.errors[k], m.scales[k], dtype)
+    if note is not None:
+        notes.append(note)
+    return notes
 
 
 def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], worst: Trial) -> str:
@@ -224,6 +258,8 @@ def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], wor
            f"  max |f(g.x) - g.f(x)| = {v.error:.3e} > tolerance {v.tolerance:.3e} (atol {v.atol:.2e} + rtol "
            f"{v.rtol:.2e} x output scale {v.scale:.3g}; {v.dtype} on {v.device})\n"
            f"  input blocks: {blocks}\n")
+    for note in _notes(worst, v.dtype, v.float64_failure):
+        msg += f"  note: {note}\n"
     if v.report:
         msg += f"  minimal report: {v.report}/report.md (replay: python {v.report}/repro.py)\n"
     return msg + f"  seed {v.seed}, profile {v.profile}"

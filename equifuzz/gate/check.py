@@ -38,25 +38,54 @@ def default_tolerances(dtype: torch.dtype, rtol: float | None, atol: float | Non
     return (eps ** RTOL_POWER if rtol is None else float(rtol)), atol
 
 
+def _cast(x: Any, dtype: torch.dtype) -> Any:
+    """Every floating tensor in ``x`` (a tensor, or tuples, lists and dicts of them) cast to ``dtype``."""
+    if isinstance(x, torch.Tensor):
+        return x.to(dtype) if x.is_floating_point() else x
+    if isinstance(x, (tuple, list)):
+        return type(x)(_cast(v, dtype) for v in x)
+    if isinstance(x, dict):
+        return {k: _cast(v, dtype) for k, v in x.items()}
+    return x
+
+
 class Probe:
     """The function under test, called on float64 blocks and returning float64 blocks.
 
     Transforming input blocks are cast to ``dtype`` (the function's own) on ``device``; blocks that do
-    not transform are passed as given. A callable that rejects tensors is called with numpy arrays.
+    not transform are passed as given, or with ``cast_all`` (the float64 re-check) with every floating
+    tensor in them cast to ``dtype`` too. A callable that rejects tensors is called with numpy arrays.
+
+    The function runs with gradients enabled (``torch.enable_grad``), so a model may differentiate
+    inside, e.g. forces as -dE/dx with ``torch.autograd.grad`` after ``x.requires_grad_()``: every
+    transforming block it receives is a fresh leaf tensor (a copy; the gate's own inputs are never
+    changed). Outputs are detached.
     """
 
     def __init__(self, fn: Callable[..., Any], dtype: torch.dtype, device: torch.device,
-                 in_actions: Sequence[Action], out_actions: Sequence[Action], out_tuple: bool) -> None:
+                 in_actions: Sequence[Action], out_actions: Sequence[Action], out_tuple: bool, *,
+                 cast_all: bool = False) -> None:
         self.fn, self.dtype, self.device = fn, dtype, device
         self.in_actions, self.out_actions, self.out_tuple = list(in_actions), list(out_actions), out_tuple
+        self.cast_all = cast_all
         self.calls = 0
         self._numpy = False
         self.eps = float(torch.finfo(dtype).eps)
 
+    def args(self, xs: Sequence[Any]) -> list[Any]:
+        """The arguments the function receives for the float64 blocks ``xs``."""
+        out = []
+        for a, x in zip(self.in_actions, xs, strict=True):
+            if a.transforms:
+                out.append(x.detach().to(self.dtype, copy=True))
+            else:
+                out.append(_cast(x, self.dtype) if self.cast_all else x)
+        return out
+
     def __call__(self, xs: Sequence[Any]) -> list[torch.Tensor]:
-        args = [x.to(self.dtype) if a.transforms else x for a, x in zip(self.in_actions, xs, strict=True)]
+        args = self.args(xs)
         self.calls += 1
-        with torch.no_grad():
+        with torch.enable_grad():
             if not self._numpy:
                 try:
                     y = self.fn(*args)

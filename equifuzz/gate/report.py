@@ -2,14 +2,18 @@
 
 ``case.pt`` stores the minimal inputs and, for every block, the matrix (and translation) the failing
 element acts by, so a replay needs only the function: ``module.pt`` (the module or callable itself,
-when it can be pickled) or one the caller passes. The folder (``gate-<16 hex>``, a SHA-256 of the case) holds
-``report.md``, ``report.json``, ``case.pt``, ``repro.py``, ``figure.png`` and, when it pickles, ``module.pt``.
+when it can be pickled, by value for code that is not installed: see ``persist``) or one the caller
+passes. The folder (``gate-<16 hex>``) is named by a SHA-256 of everything that determines the failure:
+the function's fingerprint (class, parameters, buffers and attributes of a module; code and closure of
+a callable), the inputs, the element's matrices and translation, the dtype and the tolerances. An
+existing folder is reused only when it holds this very failure (same digest, same errors); otherwise
+the name is extended. It holds ``report.md``, ``report.json``, ``case.pt``, ``repro.py``,
+``figure.png`` and, when it pickles, ``module.pt``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +27,8 @@ from ..oracles.verdict import jsonable
 from ..report.writers import atomic_folder, report_folder
 from .actions import Action, Element, Fixed, Points
 from .check import ATOL_EPS, RTOL_POWER, Measure, Probe, measure
+from .fingerprint import fingerprint
+from .persist import save_function
 from .search import Trial
 
 __all__ = ["write_gate_report", "replay", "CASE_FORMAT"]
@@ -60,20 +66,40 @@ def _recorded(actions: Sequence[Action], g: Element) -> list[dict[str, Any]]:
     return out
 
 
-def _digest(case: dict[str, Any]) -> str:
+def _digest(case: dict[str, Any], fn_print: str) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([case["function"], case["element"], case["dtype"]]).encode())
+    h.update(json.dumps([case["function"], fn_print, case["element"], case["dtype"], case["rtol"], case["atol"],
+                         case["out_tuple"]]).encode())
     for side in ("in_blocks", "out_blocks"):
         for b in case[side]:
             for key in ("matrix", "translation"):
                 if b[key] is not None:
                     h.update(np.ascontiguousarray(b[key], dtype=np.float64).tobytes())
-    for x in case["inputs"]:
-        if isinstance(x, torch.Tensor):
-            h.update(x.detach().cpu().contiguous().numpy().tobytes())
-        else:
-            h.update(repr(x).encode())
+    h.update(fingerprint(case["inputs"]).encode())
     return h.hexdigest()
+
+
+def _same_failure(folder: Path, digest: str, m: Measure) -> bool:
+    """Whether an existing report folder holds this failure (its digest and its measured errors)."""
+    try:
+        data = json.loads((folder / "report.json").read_text())
+    except (OSError, ValueError):
+        return False
+    errors = [o.get("error") for o in data.get("outputs", [])]
+    return data.get("digest") == digest and errors == [float(e) for e in m.errors]
+
+
+def _folder(out: str | Path, digest: str, m: Measure) -> tuple[Path, bool]:
+    """The folder for this failure and whether it already holds it; a folder holding anything else is
+    never reused (the name takes more digits of the digest, then a counter)."""
+    names = [f"gate-{digest[:n]}" for n in (16, 32, 64)] + [f"gate-{digest}-{i}" for i in range(1, 1000)]
+    for name in names:
+        final = report_folder(out, name)
+        if not final.exists():
+            return final, False
+        if _same_failure(final, digest, m):
+            return final, True
+    raise FileExistsError(f"no free report folder name for gate-{digest[:16]} under {out}")
 
 
 def _fmt(a: Any) -> str:
@@ -82,10 +108,12 @@ def _fmt(a: Any) -> str:
 
 def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, group: Any, out: str | Path,
                       seed: int, profile: str, log: Sequence[str], atol_given: float | None,
-                      tried: Sequence[Trial] = ()) -> Path:
-    """Write the report of a failing trial under ``out``; return its folder (existing ones are kept).
+                      tried: Sequence[Trial] = (), notes: Sequence[str] = ()) -> Path:
+    """Write the report of a failing trial under ``out``; return its folder (the existing one when it
+    holds this very failure).
 
-    ``tried``: every (inputs, element) pair the gate measured, drawn in ``figure.png``."""
+    ``tried``: every (inputs, element) pair the gate measured, drawn in ``figure.png``; ``notes``:
+    diagnoses added to ``report.md`` and ``report.json``."""
     m = trial.m
     case = {
         "format": CASE_FORMAT,
@@ -100,13 +128,14 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
         "out_blocks": _recorded(probe.out_actions, trial.g),
         "inputs": [x.detach().cpu() if isinstance(x, torch.Tensor) else x for x in trial.xs],
     }
-    digest = _digest(case)
-    final = report_folder(out, f"gate-{digest[:16]}")
-    if final.exists():
+    digest = _digest(case, fingerprint(fn))
+    final, exists = _folder(out, digest, m)
+    if exists:
         return final
     with atomic_folder(final) as tmp:
         torch.save(case, tmp / "case.pt")
-        pickled = _save_module(fn, tmp / "module.pt")
+        why_not = save_function(fn, tmp / "module.pt")
+        pickled = why_not is None
         data: dict[str, Any] = {
             "format": CASE_FORMAT, "digest": digest, "function": case["function"], "group": case["group"],
             "element": trial.g.label, "element_matrix": trial.g.matrix, "element_index": trial.g.index,
@@ -118,7 +147,8 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
                                                                 m.ratios, m.scales, strict=True))],
             "inputs": [{"block": j, "name": a.name, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None}
                        for j, (a, x) in enumerate(zip(probe.in_actions, trial.xs, strict=True))],
-            "minimization": list(log), "module_pickled": pickled,
+            "minimization": list(log), "notes": list(notes), "module_pickled": pickled,
+            "module_not_pickled_because": why_not,
             "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else []),
         }
         if tried:
@@ -187,16 +217,6 @@ def _rule(m: Measure, atol_given: float | None, eps: float) -> str:
     return f"error <= {a} + rtol {m.rtol:.3g} x output scale (default rtol = eps^{RTOL_POWER:.3g}, eps = {eps:.3g})"
 
 
-def _save_module(fn: Any, path: Path) -> bool:
-    buf = io.BytesIO()
-    try:
-        torch.save(fn, buf)
-    except Exception:  # local classes, lambdas, compiled code: the caller passes the function to replay
-        return False
-    path.write_bytes(buf.getvalue())
-    return True
-
-
 def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> str:
     lines = [f"# equifuzz gate: {data['function']} is not equivariant", "",
              f"- group: {data['group']}",
@@ -216,9 +236,12 @@ def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> st
         else:
             body = repr(x)[:200]
         lines += [f"- block {j} ({a.name}):", "", "```", body, "```", ""]
+    if data["notes"]:
+        lines += ["## Diagnosis", ""] + [f"- {n}" for n in data["notes"]] + [""]
     lines += ["## Minimization", ""] + [f"- {s}" for s in data["minimization"]] + [""]
     how = "`python repro.py` (loads `module.pt`)" if data["module_pickled"] else \
-        "`python repro.py package.module:factory` (the function could not be pickled; pass a factory that builds it)"
+        f"`python repro.py package.module:factory` (the function could not be pickled: " \
+        f"{data['module_not_pickled_because']}; pass a factory that builds it)"
     lines += ["## Replay", "", f"{how}, or in Python `equifuzz.gate.replay('{name}', module)`; exit status 1 "
               "while the failure persists, 0 once fixed.", ""]
     return "\n".join(lines)

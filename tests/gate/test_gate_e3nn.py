@@ -120,3 +120,17 @@ def test_the_downstream_recipe_runs_under_pytest(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--equifuzz-reports", "out")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*EquivarianceError*", "*minimal report: out*"])
+
+
+def test_so3_generators_are_built_from_the_maths_and_are_e3nns():
+    for l in range(5):
+        J = efe.so3_generators(l)
+        assert J.shape == (3, 2 * l + 1, 2 * l + 1) and J.dtype == np.float64
+        assert np.abs(J + J.transpose(0, 2, 1)).max() < 1e-14  # real antisymmetric
+        # the Lie algebra of SO(3): [J_x, J_y] = J_z and cyclically
+        for a, b, c in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+            assert np.abs(J[a] @ J[b] - J[b] @ J[a] - J[c]).max() < 1e-12
+        # Casimir: J.J = -l(l+1) on an irreducible of degree l
+        assert np.abs(sum(j @ j for j in J) + l * (l + 1) * np.eye(2 * l + 1)).max() < 1e-12
+        if hasattr(o3, "so3_generators"):  # e3nn >= 0.5; 0.4.4 has none (the adapter does not need them)
+            assert np.abs(J - o3.so3_generators(l).double().numpy()).max() < 1e-6 * max(1, l)
