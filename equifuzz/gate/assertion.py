@@ -8,7 +8,8 @@ under the elements of ``search.initial_elements`` on two sets of inputs, then hi
 worst pairs over inputs and elements. A failure is shrunk (``minimize``), written as a report
 (``report``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
 function is re-run in float64 (against the same tolerance) is rounding: the gate passes, warns
-``RoundingWarning`` and the verdict says so.
+``RoundingWarning`` and the verdict says so. The function runs with gradients enabled, so a model may
+differentiate inside (forces -dE/dx by ``torch.autograd.grad``); see ``check.Probe``.
 """
 
 from __future__ import annotations
