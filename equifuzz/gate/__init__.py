@@ -11,6 +11,7 @@ tolerances), ``search`` (elements, inputs and the targeted search), ``minimize``
 
 from .actions import Action, Element, Fixed, Linear, Points, irreps_representation
 from .assertion import BUDGETS, Budget, GateVerdict, RoundingWarning, assert_equivariant
+from .batch import BatchIndependenceError
 from .check import ATOL_EPS, RTOL_POWER
 from .report import replay
 
@@ -18,6 +19,7 @@ __all__ = [
     "assert_equivariant",
     "GateVerdict",
     "RoundingWarning",
+    "BatchIndependenceError",
     "Budget",
     "BUDGETS",
     "RTOL_POWER",

@@ -31,10 +31,11 @@ from ..oracles.verdict import Verdict
 from ..profiles import active_profile
 from ..search import no_tf32
 from .actions import as_actions
+from .batch import Batcher
 from .check import Probe, default_tolerances, measure
 from .minimize import minimize_trial
 from .report import function_name, write_gate_report
-from .search import Trial, draw_inputs, evaluate, initial_elements, search, translation_scale
+from .search import Trial, draw_inputs, evaluate, evaluate_many, initial_elements, search, translation_scale
 
 __all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
 
@@ -142,6 +143,7 @@ def assert_equivariant(
     dtype: torch.dtype | None = None,
     seed: int = 0,
     report_dir: str | os.PathLike[str] | None = None,
+    batch_dim: int | None = None,
 ) -> GateVerdict:
     """Check fn(g.x) = g.fn(x) for every block; return the verdict or raise ``EquivarianceError``.
 
@@ -154,8 +156,12 @@ def assert_equivariant(
     ``profile`` (default: EQUIFUZZ_PROFILE, ``ci`` under CI, else ``dev``) sets the budgets
     (:data:`BUDGETS`); ``device`` defaults to the module's; ``dtype`` is for parameter-free callables
     (default: the inputs' dtype, else float64). The report goes to ``report_dir`` (default
-    ``$EQUIFUZZ_REPORTS``, else ``reports/``).
+    ``$EQUIFUZZ_REPORTS``, else ``reports/``). ``batch_dim``: the axis along which the function maps
+    every input and output block entry by entry; the gate then stacks many (element, input) pairs into
+    few calls (``batch``) after checking that claim on the first input set.
     """
+    if batch_dim is not None and (isinstance(batch_dim, bool) or not isinstance(batch_dim, int)):
+        raise ShapeError(f"batch_dim must be an int (the batch axis of every block) or None, got {batch_dim!r}")
     in_actions, in_tuple = as_actions(rho_in, group, "rho_in")
     out_actions, out_tuple = as_actions(rho_out, group, "rho_out")
     if inputs is not None and not in_tuple:
@@ -172,13 +178,19 @@ def assert_equivariant(
         sets = draw_inputs(in_actions, inputs, budget.n_inputs, seed, dev)
         elements = initial_elements(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
         trials: list[Trial] = []
-        for xs in sets:
-            trials += evaluate(probe, xs, elements, rtol=rtol_, atol=atol_)
+        batcher = None
+        if batch_dim is None:
+            for xs in sets:
+                trials += evaluate(probe, xs, elements, rtol=rtol_, atol=atol_)
+        else:
+            batcher = Batcher(probe, batch_dim)
+            trials, ys_sets = evaluate_many(probe, batcher, sets, elements, rtol=rtol_, atol=atol_)
+            batcher.check_independence(sets[0], probe(sets[0]), ys_sets[0], rtol=rtol_, atol=atol_)
         trials.sort(key=lambda t: -t.ratio)
         tried = len(trials)
         if trials[0].ratio <= 1.0 and budget.search_rounds:
             found = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_, atol=atol_,
-                           seed=seed)
+                           seed=seed, batcher=batcher)
             tried += budget.search_rounds * budget.search_width
             trials = sorted(found + trials, key=lambda t: -t.ratio)
         worst = trials[0]

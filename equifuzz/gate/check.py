@@ -24,7 +24,8 @@ import torch
 from ..errors import ShapeError
 from .actions import Action, Element
 
-__all__ = ["Probe", "Measure", "measure", "default_tolerances", "RTOL_POWER", "ATOL_EPS"]
+__all__ = ["Probe", "Measure", "measure", "compare", "difference", "transform_inputs", "default_tolerances",
+           "RTOL_POWER", "ATOL_EPS"]
 
 #: rtol = eps(dtype) ** RTOL_POWER: 2.4e-5 for float32, 3.7e-11 for float64.
 RTOL_POWER = 2.0 / 3.0
@@ -153,11 +154,20 @@ def _maxabs(t: torch.Tensor) -> float:
     return float("inf") if torch.isnan(m) else float(m)
 
 
+def transform_inputs(probe: Probe, xs: Sequence[Any], g: Element) -> list[Any]:
+    """g.x: every transforming input block acted on by g, the others as they are."""
+    return [a.apply(g, x) if a.transforms else x for a, x in zip(probe.in_actions, xs, strict=True)]
+
+
 def measure(probe: Probe, xs: Sequence[Any], ys: Sequence[torch.Tensor], g: Element, *,
             rtol: float, atol: float | None) -> Measure:
     """Compare f(g.x) with g.f(x) block by block (``ys`` = f(x), already computed)."""
-    gx = [a.apply(g, x) if a.transforms else x for a, x in zip(probe.in_actions, xs, strict=True)]
-    ygs = probe(gx)
+    return compare(probe, ys, probe(transform_inputs(probe, xs, g)), g, rtol=rtol, atol=atol)
+
+
+def compare(probe: Probe, ys: Sequence[torch.Tensor], ygs: Sequence[torch.Tensor], g: Element, *,
+            rtol: float, atol: float | None) -> Measure:
+    """The measure of one element from ``ys`` = f(x) and ``ygs`` = f(g.x)."""
     errors, scales = [], []
     for k, (a, y, yg) in enumerate(zip(probe.out_actions, ys, ygs, strict=True)):
         if y.shape != yg.shape:
@@ -166,7 +176,20 @@ def measure(probe: Probe, xs: Sequence[Any], ys: Sequence[torch.Tensor], g: Elem
         target = a.apply(g, y)
         errors.append(_maxabs(yg - target))
         scales.append(max(_maxabs(y), _maxabs(yg)))
+    return _measure(errors, scales, probe.eps, rtol=rtol, atol=atol)
+
+
+def _measure(errors: Sequence[float], scales: Sequence[float], eps: float, *, rtol: float,
+             atol: float | None) -> Measure:
     finite = [s for s in scales if np.isfinite(s)]
-    atol_ = float(atol) if atol is not None else ATOL_EPS * probe.eps * max(finite, default=0.0)
+    atol_ = float(atol) if atol is not None else ATOL_EPS * eps * max(finite, default=0.0)
     tols = tuple(atol_ + rtol * (s if np.isfinite(s) else 0.0) for s in scales)
     return Measure(tuple(errors), tols, tuple(scales), atol_, rtol)
+
+
+def difference(probe: Probe, ys: Sequence[torch.Tensor], zs: Sequence[torch.Tensor], *, rtol: float,
+               atol: float | None) -> Measure:
+    """The measure of |ys - zs| block by block (two evaluations that must agree), with the gate's tolerance."""
+    errors = [_maxabs(y - z) for y, z in zip(ys, zs, strict=True)]
+    scales = [max(_maxabs(y), _maxabs(z)) for y, z in zip(ys, zs, strict=True)]
+    return _measure(errors, scales, probe.eps, rtol=rtol, atol=atol)

@@ -22,9 +22,11 @@ import torch
 from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from .actions import Action, Element, Points
-from .check import Measure, Probe, measure
+from .batch import Batcher
+from .check import Measure, Probe, compare, measure, transform_inputs
 
-__all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "search", "ALL_ELEMENTS_UP_TO"]
+__all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "evaluate_many", "search",
+           "ALL_ELEMENTS_UP_TO"]
 
 ALL_ELEMENTS_UP_TO = 64
 
@@ -161,26 +163,55 @@ def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: 
     return [Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)) for g in elements]
 
 
+def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], elements: Sequence[Element], *,
+                  rtol: float, atol: float | None) -> tuple[list[Trial], list[list[torch.Tensor]]]:
+    """Measure every element on every set of inputs, stacking x and all g.x into few calls; also
+    returns f(x) of every set."""
+    stack: list[list[Any]] = []
+    for xs in sets:
+        stack.append(list(xs))
+        stack += [transform_inputs(probe, xs, g) for g in elements]
+    outs = batcher.many(stack)
+    step = 1 + len(elements)
+    trials: list[Trial] = []
+    for s, xs in enumerate(sets):
+        ys = outs[s * step]
+        trials += [Trial(list(xs), ys, g, compare(probe, ys, outs[s * step + 1 + i], g, rtol=rtol, atol=atol))
+                   for i, g in enumerate(elements)]
+    return trials, [outs[s * step] for s in range(len(sets))]
+
+
 def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[Trial], rounds: int, *,
-           rtol: float, atol: float | None, seed: int, stop_above: float = 1.0) -> list[Trial]:
+           rtol: float, atol: float | None, seed: int, stop_above: float = 1.0,
+           batcher: Batcher | None = None) -> list[Trial]:
     """Hill-climb from each starting trial for ``rounds`` steps; stop as soon as a ratio exceeds
-    ``stop_above``. Returns the improved trials (best first)."""
+    ``stop_above``. Returns the improved trials (best first). With a ``batcher`` every round evaluates
+    the candidates of all starting trials in one stacked call."""
     rng = np.random.default_rng([seed, 1])
     gen = torch.Generator().manual_seed(seed + 1)
     best = list(start)
     sig_x = [0.3] * len(best)
     sig_g = [0.3] * len(best)
     for _ in range(rounds):
+        cands = []
         for i, t in enumerate(best):
-            xs = perturb_inputs(t.xs, probe.in_actions, gen, sig_x[i])
-            g = perturb_element(t.g, group, rng, sig_g[i])
-            ys = probe(xs)
-            cand = Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol))
-            if cand.ratio > t.ratio:
+            cands.append((perturb_inputs(t.xs, probe.in_actions, gen, sig_x[i]), perturb_element(t.g, group, rng,
+                                                                                                    sig_g[i])))
+        if batcher is not None:
+            outs = batcher.many([z for xs, g in cands for z in (xs, transform_inputs(probe, xs, g))])
+            trials = [Trial(xs, outs[2 * i], g, compare(probe, outs[2 * i], outs[2 * i + 1], g, rtol=rtol, atol=atol))
+                      for i, (xs, g) in enumerate(cands)]
+        else:
+            trials = []
+            for xs, g in cands:
+                ys = probe(xs)
+                trials.append(Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)))
+        for i, cand in enumerate(trials):
+            if cand.ratio > best[i].ratio:
                 best[i] = cand
                 sig_x[i], sig_g[i] = min(2.0, sig_x[i] * 1.5), min(2.0, sig_g[i] * 1.5)
             else:
                 sig_x[i], sig_g[i] = max(1e-3, sig_x[i] * 0.7), max(1e-3, sig_g[i] * 0.7)
-            if best[i].ratio > stop_above:
-                return sorted(best, key=lambda t: -t.ratio)
+        if max(t.ratio for t in best) > stop_above:
+            break
     return sorted(best, key=lambda t: -t.ratio)
