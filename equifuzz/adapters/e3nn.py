@@ -85,18 +85,47 @@ def wigner_D(irreps_: Any, R: np.ndarray) -> np.ndarray:
     loses up to 1e-10 for arguments of norm ~0.01-0.08, which D_from_matrix inherits and a searched
     element finds.
     """
-    import scipy.linalg
-    import torch
-
-    e3o3 = _e3nn_o3()
     R = np.asarray(R, dtype=np.float64)
     d = float(np.sign(np.linalg.det(R)))
-    a, b, c = (float(t) for t in e3o3.matrix_to_angles(torch.as_tensor(d * R, dtype=torch.float64)))
-    blocks = []
-    for mul, ir in e3o3.Irreps(irreps_):
-        D = _expm(ir.l, 1, a) @ _expm(ir.l, 0, b) @ _expm(ir.l, 1, c)
-        blocks += [D * (ir.p if d < 0 else 1)] * mul
-    return scipy.linalg.block_diag(*blocks) if blocks else np.zeros((0, 0))
+    a, b, c = matrix_to_angles(d * R)
+    parsed = _parsed(str(irreps_))
+    dim = sum(mul * (2 * l + 1) for mul, l, _ in parsed)
+    D = np.zeros((dim, dim))
+    per_l: dict[int, np.ndarray] = {}
+    i = 0
+    for mul, l, p in parsed:
+        if l not in per_l:
+            per_l[l] = _expm(l, 1, a) @ _expm(l, 0, b) @ _expm(l, 1, c)
+        block = per_l[l] * (p if d < 0 else 1)
+        for _ in range(mul):
+            D[i:i + 2 * l + 1, i:i + 2 * l + 1] = block
+            i += 2 * l + 1
+    return D
+
+
+@functools.cache
+def _parsed(spec: str) -> tuple[tuple[int, int, int], ...]:
+    return tuple((int(mul), int(ir.l), int(ir.p)) for mul, ir in _e3nn_o3().Irreps(spec))
+
+
+def _rot_x(t: float) -> np.ndarray:
+    c, s = np.cos(t), np.sin(t)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
+def _rot_y(t: float) -> np.ndarray:
+    c, s = np.cos(t), np.sin(t)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def matrix_to_angles(R: np.ndarray) -> tuple[float, float, float]:
+    """e3nn's ``matrix_to_angles`` in numpy (same formulas in every e3nn release): R = Y(alpha) X(beta)
+    Y(gamma), alpha and beta from the image of the y axis, gamma from the rest."""
+    y = np.asarray(R, dtype=np.float64)[:, 1]
+    y = np.clip(y / max(float(np.linalg.norm(y)), 1e-12), -1.0, 1.0)
+    beta, alpha = float(np.arccos(y[1])), float(np.arctan2(y[0], y[2]))
+    rest = (_rot_y(alpha) @ _rot_x(beta)).T @ R
+    return alpha, beta, float(np.arctan2(rest[0, 2], rest[0, 0]))
 
 
 def irreps(spec: Any, group: ContinuousGroup = O3) -> ContinuousRepresentation:
@@ -104,7 +133,17 @@ def irreps(spec: Any, group: ContinuousGroup = O3) -> ContinuousRepresentation:
     if not isinstance(group, ContinuousGroup) or group.dim != 3:
         raise GroupMismatchError(f"irreps act through 3x3 rotation matrices; {group} is not SO(3) or O(3)")
     ir = _e3nn_o3().Irreps(spec)
-    return ContinuousRepresentation(group, int(ir.dim), lambda m: wigner_D(ir, m), name=str(ir))
+    key = str(ir)
+    return ContinuousRepresentation(group, int(ir.dim), lambda m: _cached_D(key, np.asarray(m, np.float64).tobytes()),
+                                    name=key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_D(spec: str, R: bytes) -> np.ndarray:
+    """wigner_D, remembered for matrices met again (the gate's covering elements, in every call)."""
+    D = wigner_D(spec, np.frombuffer(R, dtype=np.float64).reshape(3, 3))
+    D.setflags(write=False)
+    return D
 
 
 def cartesian_points(group: ContinuousGroup = O3) -> Points:

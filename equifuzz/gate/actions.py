@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,8 @@ from ..errors import GroupMismatchError, RepresentationError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..reps import ContinuousRepresentation, Representation, defining
 
-__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "as_action", "as_actions", "irreps_representation"]
+__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "as_action", "as_actions",
+           "irreps_representation"]
 
 AnyGroup = FiniteGroup | ContinuousGroup
 AnyRep = Representation | ContinuousRepresentation
@@ -132,6 +134,23 @@ class Fixed(Action):
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         return x
+
+
+def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch.Tensor:
+    """Every element acting on the block ``x``, stacked on a new leading axis (one matrix product for a
+    linear action instead of one per element)."""
+    if not isinstance(a, Linear) or not elements:
+        return torch.stack([a.apply(g, x) for g in elements])
+    if x.shape[-1] != a.dim:
+        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
+                         f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
+    Ms = torch.as_tensor(np.stack([a.matrix(g) for g in elements]), dtype=x.dtype, device=x.device)
+    y = torch.einsum("...j,eij->e...i", x, Ms)
+    if isinstance(a, Points) and any(g.translation is not None for g in elements):
+        T = np.stack([np.zeros(x.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
+                      for g in elements])
+        y = y + torch.as_tensor(T, dtype=x.dtype, device=x.device).reshape(len(elements), *[1] * (x.ndim - 1), -1)
+    return y
 
 
 def irreps_representation(group: ContinuousGroup, irreps: Any, name: str | None = None) -> ContinuousRepresentation:

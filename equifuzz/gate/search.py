@@ -12,6 +12,7 @@ size (grow on success, shrink on failure).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +22,9 @@ import torch
 
 from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from .actions import Action, Element, Points
+from .actions import Action, Element, Points, apply_many
 from .batch import Batcher
-from .check import Measure, Probe, compare, measure, transform_inputs
+from .check import Measure, Probe, compare, compare_many, measure, transform_inputs
 
 __all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "evaluate_many", "search",
            "ALL_ELEMENTS_UP_TO"]
@@ -53,6 +54,11 @@ def translation_scale(in_actions: Sequence[Action], sample: Sequence[Any]) -> tu
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def _covering(group: ContinuousGroup) -> FiniteGroup:
+    return group.covering()
+
+
 def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np.random.Generator,
                      translation: tuple[int, float] | None = None) -> list[Element]:
     """The elements tried first (see the module docstring); never the identity alone."""
@@ -69,7 +75,7 @@ def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np
         out = [Element(f"g = {group.word_str(g)}", index=g) for g in chosen]
         identity = Element("identity", index=0)
     else:
-        cover = group.covering()
+        cover = _covering(group)
         assert cover.labels is not None  # the covering subgroup's elements are its matrices
         for g in range(1, cover.order):
             out.append(Element(f"covering element {cover.word_str(g)}", matrix=np.asarray(cover.labels[g])))
@@ -170,14 +176,16 @@ def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], ele
     stack: list[list[Any]] = []
     for xs in sets:
         stack.append(list(xs))
-        stack += [transform_inputs(probe, xs, g) for g in elements]
+        moved = [apply_many(a, elements, x) if a.transforms else None for a, x in zip(probe.in_actions, xs,
+                                                                                      strict=True)]
+        stack += [[x if m is None else m[e] for x, m in zip(xs, moved, strict=True)] for e in range(len(elements))]
     outs = batcher.many(stack)
     step = 1 + len(elements)
     trials: list[Trial] = []
     for s, xs in enumerate(sets):
         ys = outs[s * step]
-        trials += [Trial(list(xs), ys, g, compare(probe, ys, outs[s * step + 1 + i], g, rtol=rtol, atol=atol))
-                   for i, g in enumerate(elements)]
+        measures = compare_many(probe, ys, outs[s * step + 1:(s + 1) * step], elements, rtol=rtol, atol=atol)
+        trials += [Trial(list(xs), ys, g, m) for g, m in zip(elements, measures, strict=True)]
     return trials, [outs[s * step] for s in range(len(sets))]
 
 
