@@ -8,7 +8,9 @@ absolute tolerance for the default dtype), with the default dtype set to the mod
 own tests do (its random inputs are drawn in the default dtype). equifuzz runs with the ``ci`` profile
 and batched evaluation (``batch_dim`` and ``inputs`` of the zoo case: rows for the row-wise modules, a
 leading batch of clouds for the point convolution). The model calls of one gate are counted with and
-without batching (first seed), and the time ratio is equifuzz's median over e3nn's.
+without batching (first seed). equifuzz's time is the check (to the verdict); writing the report of a
+failure (minimal case, figure, pickled module) is timed apart, and the time ratio is the check's median
+over e3nn's.
 
     python benchmarks/bench_gate_e3nn.py [--seeds 10] [--threads 1] [--out benchmarks/gate_e3nn.md]
 """
@@ -27,8 +29,24 @@ import torch
 from e3nn.util.test import assert_equivariant as e3nn_assert
 
 import equifuzz as ef
+import equifuzz.gate.assertion as gate_assertion
 from equifuzz.adapters import e3nn as efe
 from equifuzz.adapters.e3nn_zoo import DEFECTS, REFERENCE, ZooCase, bias_l1
+
+
+_REPORT_SECONDS = [0.0]
+_write = gate_assertion.write_gate_report
+
+
+def _timed_write(*args, **kw):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    try:
+        return _write(*args, **kw)
+    finally:
+        _REPORT_SECONDS[0] += time.perf_counter() - t
+
+
+gate_assertion.write_gate_report = _timed_write  # type: ignore[assignment]
 
 
 def _gate(case: ZooCase, seed: int, out: str, batched: bool = True) -> tuple[bool, int]:
@@ -63,14 +81,17 @@ def _e3nn(case: ZooCase, seed: int, out: str) -> bool:
 
 
 def _rate(build: Callable[[int, torch.dtype], ZooCase], dtype: torch.dtype, seeds: int,
-          check: Callable[[ZooCase, int, str], bool], out: str) -> tuple[int, float]:
-    hits, times = 0, []
+          check: Callable[[ZooCase, int, str], bool], out: str) -> tuple[int, float, float]:
+    """(detections, median seconds to the verdict, median seconds writing reports)."""
+    hits, times, reports = 0, [], []
     for seed in range(seeds):
         case = build(seed, dtype)
+        _REPORT_SECONDS[0] = 0.0
         t = time.perf_counter()
         hits += check(case, seed, out)
-        times.append(time.perf_counter() - t)
-    return hits, statistics.median(times)
+        reports.append(_REPORT_SECONDS[0])
+        times.append(time.perf_counter() - t - _REPORT_SECONDS[0])
+    return hits, statistics.median(times), statistics.median(reports)
 
 
 def main() -> None:
@@ -92,17 +113,17 @@ def main() -> None:
     lines = [f"seeds per cell: {args.seeds}; torch {torch.__version__}; "
              f"{torch.get_num_threads()} threads", "",
              "| module | dtype | equifuzz detected | e3nn detected | equifuzz median s | e3nn median s | time ratio "
-             "| calls per gate unbatched -> batched |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| report s | calls per gate unbatched -> batched |",
+             "|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory() as out:
         for label, build in rows:
             for dtype in (torch.float32, torch.float64):
-                ours, t_ours = _rate(build, dtype, args.seeds, _equifuzz, out)
-                theirs, t_theirs = _rate(build, dtype, args.seeds, _e3nn, out)
+                ours, t_ours, t_report = _rate(build, dtype, args.seeds, _equifuzz, out)
+                theirs, t_theirs, _ = _rate(build, dtype, args.seeds, _e3nn, out)
                 before, after = _gate(build(0, dtype), 0, out, False)[1], _gate(build(0, dtype), 0, out)[1]
                 line = (f"| {label} | {str(dtype)[6:]} | {ours}/{args.seeds} | {theirs}/{args.seeds} | "
-                        f"{t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.1f} | {before} -> {after} |")
+                        f"{t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.1f} | {t_report:.2f} | {before} -> {after} |")
                 lines.append(line)
                 print(line, flush=True)
     if args.out:

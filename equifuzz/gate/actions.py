@@ -32,12 +32,14 @@ AnyRep = Representation | ContinuousRepresentation
 @dataclass(frozen=True, eq=False)
 class Element:
     """A group element as the gate tests it: a finite-group ``index`` or a continuous-group ``matrix``,
-    with a ``translation`` for blocks of points (``None``: no translation)."""
+    with a ``translation`` for blocks of points (``None``: no translation) and a ``perm`` of the nodes
+    for node-indexed blocks (``None``: nodes keep their numbers; see ``nodes``)."""
 
     label: str
     index: int | None = None
     matrix: np.ndarray | None = None
     translation: np.ndarray | None = None
+    perm: np.ndarray | None = None
 
     def replace(self, **kw: Any) -> Element:
         return dataclasses.replace(self, **kw)
@@ -51,6 +53,9 @@ class Element:
             s += f", R = {fmt(self.matrix)}"
         if self.translation is not None:
             s += f", t = {fmt(self.translation)}"
+        if self.perm is not None:
+            p = np.asarray(self.perm)
+            s += f", node permutation {p.tolist() if len(p) <= 24 else str(p[:24].tolist())[:-1] + ', ...]'}"
         return s
 
 
@@ -60,6 +65,8 @@ class Action(abc.ABC):
     name: str = "block"
     dim: int | None = None
     transforms: bool = True
+    #: acted on by node permutations (``nodes.NodeWise``, ``EdgeIndex``, ``Adjacency``)
+    permutes: bool = False
 
     def matrix(self, g: Element) -> np.ndarray:
         """The matrix g acts by on this block (linear actions only)."""
@@ -183,6 +190,8 @@ def as_action(spec: Any, group: AnyGroup, where: str) -> Action:
     """One block's action from a representation, an Irreps-like object, ``"cartesian_points"`` or ``None``."""
     if spec is None:
         return Fixed()
+    if isinstance(spec, Action) and hasattr(spec, "resolve"):  # a node-wise block: its spec acts on the features
+        return spec.resolve(lambda inner: as_action(inner, group, where))
     if isinstance(spec, Action):
         rep = getattr(spec, "rep", None)
         if rep is not None and not _same_group(rep.group, group):

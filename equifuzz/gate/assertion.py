@@ -34,6 +34,7 @@ from .actions import as_actions
 from .batch import Batcher
 from .check import Probe, default_tolerances, measure
 from .minimize import minimize_trial
+from .nodes import node_count, permutes, with_node_permutations
 from .report import function_name, write_gate_report
 from .search import Trial, draw_inputs, evaluate, evaluate_many, initial_elements, search, translation_scale
 
@@ -177,6 +178,8 @@ def assert_equivariant(
         probe = Probe(fn, dt, dev, in_actions, out_actions, out_tuple)
         sets = draw_inputs(in_actions, inputs, budget.n_inputs, seed, dev)
         elements = initial_elements(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
+        if permutes(in_actions) or permutes(out_actions):
+            elements = with_node_permutations(group, elements, node_count(in_actions, sets[0]), budget.n_words, rng)
         trials: list[Trial] = []
         batcher = None
         if batch_dim is None:

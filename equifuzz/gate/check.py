@@ -157,7 +157,7 @@ def _maxabs(t: torch.Tensor) -> float:
 
 def transform_inputs(probe: Probe, xs: Sequence[Any], g: Element) -> list[Any]:
     """g.x: every transforming input block acted on by g, the others as they are."""
-    return [a.apply(g, x) if a.transforms else x for a, x in zip(probe.in_actions, xs, strict=True)]
+    return [a.apply(g, x) if a.transforms or a.permutes else x for a, x in zip(probe.in_actions, xs, strict=True)]
 
 
 def measure(probe: Probe, xs: Sequence[Any], ys: Sequence[torch.Tensor], g: Element, *,

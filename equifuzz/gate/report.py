@@ -28,6 +28,7 @@ from ..report.writers import atomic_folder, report_folder
 from .actions import Action, Element, Fixed, Points
 from .check import ATOL_EPS, RTOL_POWER, Measure, Probe, measure
 from .fingerprint import fingerprint
+from .nodes import Adjacency, EdgeIndex, NodeWise
 from .persist import save_function
 from .search import Trial
 
@@ -38,38 +39,59 @@ CASE_FORMAT = "equifuzz-gate-case/1"
 
 @dataclass(eq=False)
 class _Recorded(Action):
-    """A block acted on by a recorded matrix (and translation), whatever the element."""
+    """A block acted on by a recorded matrix (and translation) and node permutation, whatever the element."""
 
     M: np.ndarray | None
     t: np.ndarray | None
     name: str = "recorded"
+    nodes: dict[str, Any] | None = None
+    perm: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.transforms = self.M is not None
         self.dim = None if self.M is None else int(self.M.shape[0])
+        self.permutes = self.nodes is not None and self.perm is not None
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        if self.M is None:
-            return x
-        y = x @ torch.as_tensor(self.M, dtype=x.dtype, device=x.device).T
-        return y if self.t is None else y + torch.as_tensor(self.t, dtype=x.dtype, device=x.device)
+        y = x
+        if self.M is not None:
+            y = x @ torch.as_tensor(self.M, dtype=x.dtype, device=x.device).T
+            y = y if self.t is None else y + torch.as_tensor(self.t, dtype=x.dtype, device=x.device)
+        if self.permutes:
+            assert self.nodes is not None
+            kind = self.nodes["kind"]
+            node_action: Action = NodeWise(axis=self.nodes["axis"]) if kind == "node-wise" else \
+                EdgeIndex() if kind == "edge index" else Adjacency(axes=tuple(self.nodes["axes"]))  # type: ignore[arg-type]
+            y = node_action.apply(Element("recorded", perm=self.perm), y)
+        return y
+
+
+def _nodes(a: Action) -> dict[str, Any] | None:
+    if isinstance(a, NodeWise):
+        return {"kind": "node-wise", "axis": a.axis}
+    if isinstance(a, EdgeIndex):
+        return {"kind": "edge index"}
+    if isinstance(a, Adjacency):
+        return {"kind": "adjacency", "axes": list(a.axes)}
+    return None
 
 
 def _recorded(actions: Sequence[Action], g: Element) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for a in actions:
+        nodes = _nodes(a)
         if isinstance(a, Fixed) or not a.transforms:
-            out.append({"name": a.name, "matrix": None, "translation": None})
+            out.append({"name": a.name, "matrix": None, "translation": None, "nodes": nodes})
         else:
-            t = g.translation if isinstance(a, Points) else None
-            out.append({"name": a.name, "matrix": a.matrix(g), "translation": t})
+            t = g.translation if isinstance(getattr(a, "inner", a), Points) else None
+            out.append({"name": a.name, "matrix": a.matrix(g), "translation": t, "nodes": nodes})
     return out
 
 
 def _digest(case: dict[str, Any], fn_print: str) -> str:
     h = hashlib.sha256()
     h.update(json.dumps([case["function"], fn_print, case["element"], case["dtype"], case["rtol"], case["atol"],
-                         case["out_tuple"]]).encode())
+                         case["out_tuple"], case.get("perm")]).encode())
     for side in ("in_blocks", "out_blocks"):
         for b in case[side]:
             for key in ("matrix", "translation"):
@@ -126,6 +148,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
         "out_tuple": probe.out_tuple,
         "in_blocks": _recorded(probe.in_actions, trial.g),
         "out_blocks": _recorded(probe.out_actions, trial.g),
+        "perm": None if trial.g.perm is None else [int(i) for i in trial.g.perm],
         "inputs": [x.detach().cpu() if isinstance(x, torch.Tensor) else x for x in trial.xs],
     }
     digest = _digest(case, fingerprint(fn))
@@ -139,6 +162,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
         data: dict[str, Any] = {
             "format": CASE_FORMAT, "digest": digest, "function": case["function"], "group": case["group"],
             "element": trial.g.label, "element_matrix": trial.g.matrix, "element_index": trial.g.index,
+            "node_permutation": case["perm"],
             "translation": trial.g.translation, "dtype": case["dtype"], "device": str(probe.device),
             "seed": seed, "profile": profile,
             "tolerance_rule": _rule(m, atol_given, probe.eps),
@@ -196,6 +220,10 @@ def write_gate_figure(tried: Sequence[Trial], worst: Trial, path: Path, title: s
     ax.scatter([wa if continuous and wa is not None else float(worst.g.index or 0)], [max(worst.ratio, floor)], s=120,
                facecolors="none", edgecolors="black", lw=1.5, label="minimal case")
     ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter, NullFormatter  # plain labels: mathtext costs most of the time
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     if not continuous:
         names = {int(t.g.index or 0): t.g.label.removeprefix("g = ").removesuffix(" (searched)") for t in tried}
         if len(names) <= 24:
@@ -204,7 +232,7 @@ def write_gate_figure(tried: Sequence[Trial], worst: Trial, path: Path, title: s
     ax.set_ylabel("max |f(g.x) - g.f(x)| / tolerance")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.2 if not continuous else 0.12, top=0.92)
     fig.savefig(str(path), format="png", metadata={"Software": None})
 
 
@@ -264,8 +292,9 @@ def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
         for t in [*fn.parameters(), *fn.buffers()]:
             device = t.device
             break
-    ins = [_Recorded(b["matrix"], b["translation"], b["name"]) for b in case["in_blocks"]]
-    outs = [_Recorded(b["matrix"], b["translation"], b["name"]) for b in case["out_blocks"]]
+    perm = None if case.get("perm") is None else np.asarray(case["perm"])
+    ins = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm) for b in case["in_blocks"]]
+    outs = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm) for b in case["out_blocks"]]
     probe = Probe(fn, dtype, device, ins, outs, case["out_tuple"])
     xs = [x.to(device=device, dtype=torch.float64) if a.transforms else x
           for a, x in zip(ins, case["inputs"], strict=True)]

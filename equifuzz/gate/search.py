@@ -149,17 +149,22 @@ def perturb_element(g: Element, group: FiniteGroup | ContinuousGroup, rng: np.ra
                     sigma: float) -> Element:
     t = None if g.translation is None else g.translation + sigma * rng.standard_normal(g.translation.shape) \
         * (1.0 + float(np.abs(g.translation).max()))
+    if g.perm is not None and rng.random() < 0.5:  # one more transposition of two nodes
+        perm = np.array(g.perm)
+        i, j = rng.choice(len(perm), size=2, replace=False) if len(perm) > 1 else (0, 0)
+        perm[[i, j]] = perm[[j, i]]
+        g = g.replace(perm=perm)
     if isinstance(group, FiniteGroup):
         if not group.generators or rng.random() < 0.5:
             return g.replace(translation=t)
         assert g.index is not None
         h = int(group.mul(g.index, group.generators[int(rng.integers(len(group.generators)))]))
-        if h == 0 and t is None:
+        if h == 0 and t is None and g.perm is None:
             return g
-        return Element(f"g = {group.word_str(h)} (searched)", index=h, translation=t)
+        return Element(f"g = {group.word_str(h)} (searched)", index=h, translation=t, perm=g.perm)
     assert g.matrix is not None
     M = g.matrix @ _expm_skew(group.dim, sigma, rng)
-    return Element("searched element", matrix=M, translation=t)
+    return Element("searched element", matrix=M, translation=t, perm=g.perm)
 
 
 def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: float,
@@ -176,8 +181,8 @@ def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], ele
     stack: list[list[Any]] = []
     for xs in sets:
         stack.append(list(xs))
-        moved = [apply_many(a, elements, x) if a.transforms else None for a, x in zip(probe.in_actions, xs,
-                                                                                      strict=True)]
+        moved = [apply_many(a, elements, x) if a.transforms or a.permutes else None
+                 for a, x in zip(probe.in_actions, xs, strict=True)]
         stack += [[x if m is None else m[e] for x, m in zip(xs, moved, strict=True)] for e in range(len(elements))]
     outs = batcher.many(stack)
     step = 1 + len(elements)
