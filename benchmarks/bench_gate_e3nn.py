@@ -33,7 +33,6 @@ import equifuzz.gate.assertion as gate_assertion
 from equifuzz.adapters import e3nn as efe
 from equifuzz.adapters.e3nn_zoo import DEFECTS, REFERENCE, ZooCase, bias_l1
 
-
 _REPORT_SECONDS = [0.0]
 _write = gate_assertion.write_gate_report
 
@@ -123,7 +122,8 @@ def main() -> None:
                 theirs, t_theirs, _ = _rate(build, dtype, args.seeds, _e3nn, out)
                 before, after = _gate(build(0, dtype), 0, out, False)[1], _gate(build(0, dtype), 0, out)[1]
                 line = (f"| {label} | {str(dtype)[6:]} | {ours}/{args.seeds} | {theirs}/{args.seeds} | "
-                        f"{t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.1f} | {t_report:.2f} | {before} -> {after} |")
+                        f"{t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.1f} | {t_report:.2f} | "
+                        f"{before} -> {after} |")
                 lines.append(line)
                 print(line, flush=True)
     if args.out:
