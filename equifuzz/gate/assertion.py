@@ -32,7 +32,7 @@ from ..profiles import active_profile
 from ..search import no_tf32
 from .actions import as_actions
 from .batch import Batcher
-from .check import Probe, default_tolerances, measure
+from .check import Probe, compare, default_tolerances, measure, transform_inputs
 from .minimize import minimize_trial
 from .nodes import node_count, permutes, with_node_permutations
 from .report import function_name, write_gate_report
@@ -200,7 +200,8 @@ def assert_equivariant(
         holds = worst.ratio <= 1.0
         rounding, ratio64, failure64 = False, None, None
         if not holds and dt != torch.float64:
-            rounding, ratio64, failure64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol)
+            rounding, ratio64, failure64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol,
+                                                          batch_dim)
         report = None
         if not holds and not rounding:
             worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks)
@@ -222,8 +223,8 @@ def assert_equivariant(
     return verdict
 
 
-def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float,
-                   atol: float | None) -> tuple[bool, float | None, str | None]:
+def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float, atol: float | None,
+                   batch_dim: int | None = None) -> tuple[bool, float | None, str | None]:
     """Re-measure the failing trials with the function in float64, against the same tolerance: a
     failure that disappears there is rounding in the lower precision. Every floating input is cast
     (blocks that do not transform too). A function that cannot run in float64 leaves the question
@@ -233,10 +234,14 @@ def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float,
                     cast_all=True)
         p64.eps = probe.eps  # the default atol keeps the tested dtype's eps
         worst = 0.0
-        for t in trials:
-            if t.ratio <= 1.0:
-                continue
-            worst = max(worst, measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio)
+        failing = [t for t in trials if t.ratio > 1.0]
+        if batch_dim is not None:  # x and g.x of every failing pair in one stacked call
+            outs = Batcher(p64, batch_dim).many([z for t in failing for z in (t.xs, transform_inputs(p64, t.xs, t.g))])
+            ratios = [compare(p64, outs[2 * i], outs[2 * i + 1], t.g, rtol=rtol, atol=atol).ratio
+                      for i, t in enumerate(failing)]
+        else:
+            ratios = [measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio for t in failing]
+        worst = max(ratios, default=0.0)
     except Exception as exc:  # the failure is reported as found; only the rounding question is open
         return False, None, f"{type(exc).__name__}: {str(exc)[:300]}"
     return worst <= 1.0, worst, None

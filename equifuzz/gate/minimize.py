@@ -18,7 +18,7 @@ import torch
 from ..groups import ContinuousGroup, FiniteGroup
 from .actions import Element
 from .check import Probe, measure
-from .search import Trial
+from .search import Trial, covering
 
 __all__ = ["minimize_trial"]
 
@@ -37,7 +37,7 @@ def _simple_elements(group: FiniteGroup | ContinuousGroup, g: Element) -> Iterat
         for h in group.generators:
             yield Element(f"g = {group.word_str(h)}", index=h, translation=t, perm=p)
         return
-    cover = group.covering()
+    cover = covering(group)
     order = list(dict.fromkeys([*cover.generators, *range(1, cover.order)]))
     for h in order:
         yield Element(f"covering element {cover.word_str(h)}", matrix=cover.labels[h], translation=t,  # type: ignore[index]

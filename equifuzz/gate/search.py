@@ -55,7 +55,8 @@ def translation_scale(in_actions: Sequence[Action], sample: Sequence[Any]) -> tu
 
 
 @functools.lru_cache(maxsize=8)
-def _covering(group: ContinuousGroup) -> FiniteGroup:
+def covering(group: ContinuousGroup) -> FiniteGroup:
+    """The covering subgroup of a continuous group, built once."""
     return group.covering()
 
 
@@ -75,7 +76,7 @@ def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np
         out = [Element(f"g = {group.word_str(g)}", index=g) for g in chosen]
         identity = Element("identity", index=0)
     else:
-        cover = _covering(group)
+        cover = covering(group)
         assert cover.labels is not None  # the covering subgroup's elements are its matrices
         for g in range(1, cover.order):
             out.append(Element(f"covering element {cover.word_str(g)}", matrix=np.asarray(cover.labels[g])))
