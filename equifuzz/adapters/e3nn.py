@@ -91,7 +91,9 @@ def wigner_D(irreps_: Any, R: np.ndarray) -> np.ndarray:
     parsed = _parsed(str(irreps_))
     dim = sum(mul * (2 * l + 1) for mul, l, _ in parsed)
     D = np.zeros((dim, dim))
-    per_l: dict[int, np.ndarray] = {}
+    # e3nn's bases make degree 0 trivial and degree 1 the rotation itself (the tests hold this to
+    # D_from_matrix): only l >= 2 needs the exponentials
+    per_l: dict[int, np.ndarray] = {0: np.ones((1, 1)), 1: d * R}
     i = 0
     for mul, l, p in parsed:
         if l not in per_l:
