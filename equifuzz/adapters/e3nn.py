@@ -13,6 +13,7 @@ Install with ``pip install 'equifuzz[e3nn]'``.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,8 @@ from ..gate.actions import Points
 from ..groups import ContinuousGroup, o3, so3
 from ..reps import ContinuousRepresentation, defining
 
-__all__ = ["O3", "SO3", "irreps", "wigner_D", "so3_generators", "cartesian_points", "blocks"]
+__all__ = ["O3", "SO3", "irreps", "IrrepsRepresentation", "wigner_D", "wigner_D_many", "so3_generators",
+           "cartesian_points", "blocks"]
 
 O3 = o3()
 SO3 = so3()
@@ -136,8 +138,51 @@ def irreps(spec: Any, group: ContinuousGroup = O3) -> ContinuousRepresentation:
         raise GroupMismatchError(f"irreps act through 3x3 rotation matrices; {group} is not SO(3) or O(3)")
     ir = _e3nn_o3().Irreps(spec)
     key = str(ir)
-    return ContinuousRepresentation(group, int(ir.dim), lambda m: _cached_D(key, np.asarray(m, np.float64).tobytes()),
-                                    name=key)
+    return IrrepsRepresentation(group, int(ir.dim), lambda m: _cached_D(key, np.asarray(m, np.float64).tobytes()),
+                                name=key)
+
+
+@dataclass(frozen=True)
+class IrrepsRepresentation(ContinuousRepresentation):
+    """The representation on ``Irreps(name)``, with :meth:`many` for a stack of matrices at once."""
+
+    def many(self, Rs: np.ndarray) -> np.ndarray:
+        """D(R) for every R of a (E, 3, 3) stack, as one (E, dim, dim) array (:func:`wigner_D_many`)."""
+        return wigner_D_many(self.name, Rs)
+
+
+def wigner_D_many(irreps_: Any, Rs: np.ndarray) -> np.ndarray:
+    """:func:`wigner_D` of every matrix of a (E, 3, 3) stack, vectorized over the stack."""
+    Rs = np.asarray(Rs, dtype=np.float64).reshape(-1, 3, 3)
+    d = np.sign(np.linalg.det(Rs))
+    P = d[:, None, None] * Rs
+    y = P[:, :, 1] / np.maximum(np.linalg.norm(P[:, :, 1], axis=1, keepdims=True), 1e-12)
+    y = np.clip(y, -1.0, 1.0)
+    beta, alpha = np.arccos(y[:, 1]), np.arctan2(y[:, 0], y[:, 2])
+    ca, sa, cb, sb = np.cos(alpha), np.sin(alpha), np.cos(beta), np.sin(beta)
+    one, zero = np.ones_like(alpha), np.zeros_like(alpha)
+    Ya = np.stack([np.stack([ca, zero, sa], -1), np.stack([zero, one, zero], -1), np.stack([-sa, zero, ca], -1)], -2)
+    Xb = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, cb, -sb], -1), np.stack([zero, sb, cb], -1)], -2)
+    rest = np.swapaxes(Ya @ Xb, -1, -2) @ P
+    gamma = np.arctan2(rest[:, 0, 2], rest[:, 0, 0])
+    parsed = _parsed(str(irreps_))
+    dim = sum(mul * (2 * l + 1) for mul, l, _ in parsed)
+    D = np.zeros((len(Rs), dim, dim))
+    per_l: dict[int, np.ndarray] = {0: np.ones((len(Rs), 1, 1)), 1: P}
+    i = 0
+    for mul, l, p in parsed:
+        if l not in per_l:
+            per_l[l] = _expm_many(l, 1, alpha) @ _expm_many(l, 0, beta) @ _expm_many(l, 1, gamma)
+        block = per_l[l] * np.where(d < 0, p, 1)[:, None, None]
+        for _ in range(mul):
+            D[:, i:i + 2 * l + 1, i:i + 2 * l + 1] = block
+            i += 2 * l + 1
+    return D
+
+
+def _expm_many(l: int, axis: int, t: np.ndarray) -> np.ndarray:
+    w, V = _spectral(l, axis)
+    return ((V[None] * np.exp(-1j * t[:, None, None] * w[None, None, :])) @ V.conj().T).real
 
 
 @functools.lru_cache(maxsize=4096)

@@ -22,7 +22,7 @@ from ..errors import GroupMismatchError, RepresentationError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..reps import ContinuousRepresentation, Representation, defining
 
-__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "as_action", "as_actions",
+__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "as_action", "as_actions",
            "irreps_representation"]
 
 AnyGroup = FiniteGroup | ContinuousGroup
@@ -106,6 +106,16 @@ class Linear(Action):
         self._cache[id(g)] = (g, M)
         return M
 
+    def matrices(self, elements: Sequence[Element]) -> np.ndarray:
+        """The matrices of many elements, (E, dim, dim); a representation with ``many(matrices)`` (the
+        e3nn adapter's) computes the ones not met before in one vectorized call."""
+        many = getattr(self.rep, "many", None)
+        todo = [g for g in elements if not (id(g) in self._cache and self._cache[id(g)][0] is g)]
+        if many is not None and len(todo) > 1 and all(g.matrix is not None for g in todo):
+            for g, M in zip(todo, many(np.stack([g.matrix for g in todo])), strict=True):  # type: ignore[misc]
+                self._cache[id(g)] = (g, M)
+        return np.stack([self.matrix(g) for g in elements])
+
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.dim:
             raise ShapeError(f"block {self.name} has dimension {self.dim}, but the tensor's last axis has "
@@ -151,13 +161,31 @@ def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch
     if x.shape[-1] != a.dim:
         raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
                          f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
-    Ms = torch.as_tensor(np.stack([a.matrix(g) for g in elements]), dtype=x.dtype, device=x.device)
-    y = torch.einsum("...j,eij->e...i", x, Ms)
+    Ms = torch.as_tensor(a.matrices(elements), dtype=x.dtype, device=x.device)
+    y = (x.reshape(1, -1, x.shape[-1]) @ Ms.transpose(1, 2)).reshape(len(elements), *x.shape)
     if isinstance(a, Points) and any(g.translation is not None for g in elements):
         T = np.stack([np.zeros(x.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
                       for g in elements])
         y = y + torch.as_tensor(T, dtype=x.dtype, device=x.device).reshape(len(elements), *[1] * (x.ndim - 1), -1)
     return y
+
+
+def apply_pairs(a: Action, elements: Sequence[Element], xs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Element e acting on block xs[e], for every e (one batched product for a linear action on blocks of
+    one shape)."""
+    if not isinstance(a, Linear) or len(elements) < 2 or len({tuple(x.shape) for x in xs}) != 1:
+        return [a.apply(g, x) for g, x in zip(elements, xs, strict=True)]
+    X = torch.stack(list(xs))
+    if X.shape[-1] != a.dim:
+        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
+                         f"{X.shape[-1]} entries (shape {tuple(xs[0].shape)})")
+    Ms = torch.as_tensor(a.matrices(elements), dtype=X.dtype, device=X.device)
+    Y = (X.reshape(len(elements), -1, X.shape[-1]) @ Ms.transpose(1, 2)).reshape(X.shape)
+    if isinstance(a, Points) and any(g.translation is not None for g in elements):
+        T = np.stack([np.zeros(X.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
+                      for g in elements])
+        Y = Y + torch.as_tensor(T, dtype=X.dtype, device=X.device).reshape(len(elements), *[1] * (X.ndim - 2), -1)
+    return list(Y.unbind(0))
 
 
 def irreps_representation(group: ContinuousGroup, irreps: Any, name: str | None = None) -> ContinuousRepresentation:

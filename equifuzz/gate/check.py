@@ -22,9 +22,10 @@ import numpy as np
 import torch
 
 from ..errors import ShapeError
-from .actions import Action, Element, apply_many
+from .actions import Action, Element, apply_many, apply_pairs
 
-__all__ = ["Probe", "Measure", "measure", "compare", "compare_many", "difference", "transform_inputs",
+__all__ = ["Probe", "Measure", "measure", "compare", "compare_many", "compare_pairs", "difference", "transform_inputs",
+           "transform_pairs",
            "default_tolerances",
            "RTOL_POWER", "ATOL_EPS"]
 
@@ -205,6 +206,42 @@ def compare_many(probe: Probe, ys: Sequence[torch.Tensor], ygs: Sequence[Sequenc
         sy, syg = _maxabs(y), _maxabs_many(YG)
         for e in range(len(elements)):
             errors[e][k], scales[e][k] = err[e], max(sy, syg[e])
+    return [_measure(errors[e], scales[e], probe.eps, rtol=rtol, atol=atol) for e in range(len(elements))]
+
+
+def transform_pairs(probe: Probe, xss: Sequence[Sequence[Any]], elements: Sequence[Element]) -> list[list[Any]]:
+    """g_e.x_e for every pair (x_e, g_e), block by block in batched products."""
+    moved: list[list[Any]] = [[] for _ in elements]
+    for j, a in enumerate(probe.in_actions):
+        blocks = [xs[j] for xs in xss]
+        out = apply_pairs(a, elements, blocks) if a.transforms or a.permutes else blocks
+        for e, b in enumerate(out):
+            moved[e].append(b)
+    return moved
+
+
+def compare_pairs(probe: Probe, yss: Sequence[Sequence[torch.Tensor]], ygss: Sequence[Sequence[torch.Tensor]],
+                  elements: Sequence[Element], *, rtol: float, atol: float | None) -> list[Measure]:
+    """``compare`` for pairs (f(x_e), f(g_e.x_e)), the same numbers in batched operations."""
+    if len({tuple(y.shape) for ys in yss for y in ys[:1]}) > 1 or len(elements) < 2:
+        return [compare(probe, ys, ygs, g, rtol=rtol, atol=atol) for ys, ygs, g in zip(yss, ygss, elements,
+                                                                                         strict=True)]
+    errors = [[0.0] * len(probe.out_actions) for _ in elements]
+    scales = [[0.0] * len(probe.out_actions) for _ in elements]
+    for k, a in enumerate(probe.out_actions):
+        for g, ys, ygs in zip(elements, yss, ygss, strict=True):
+            if ys[k].shape != ygs[k].shape:
+                raise ShapeError(f"output {k} ({a.name}) has shape {tuple(ys[k].shape)} at x but "
+                                 f"{tuple(ygs[k].shape)} at g.x ({g.label}): the function's output shape must not "
+                                 "depend on the group element")
+        if len({tuple(ys[k].shape) for ys in yss}) > 1:
+            return [compare(probe, ys, ygs, g, rtol=rtol, atol=atol) for ys, ygs, g in zip(yss, ygss, elements,
+                                                                                             strict=True)]
+        Y, YG = torch.stack([ys[k] for ys in yss]), torch.stack([ygs[k] for ygs in ygss])
+        err = _maxabs_many(YG - torch.stack(apply_pairs(a, elements, list(Y.unbind(0)))))
+        sy, syg = _maxabs_many(Y), _maxabs_many(YG)
+        for e in range(len(elements)):
+            errors[e][k], scales[e][k] = err[e], max(sy[e], syg[e])
     return [_measure(errors[e], scales[e], probe.eps, rtol=rtol, atol=atol) for e in range(len(elements))]
 
 

@@ -24,7 +24,7 @@ from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from .actions import Action, Element, Points, apply_many
 from .batch import Batcher
-from .check import Measure, Probe, compare, compare_many, measure, transform_inputs
+from .check import Measure, Probe, compare_many, compare_pairs, measure, transform_pairs
 
 __all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "evaluate_many", "search",
            "ALL_ELEMENTS_UP_TO"]
@@ -212,9 +212,11 @@ def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[T
             cands.append((perturb_inputs(t.xs, probe.in_actions, gen, sig_x[i]), perturb_element(t.g, group, rng,
                                                                                                     sig_g[i])))
         if batcher is not None:
-            outs = batcher.many([z for xs, g in cands for z in (xs, transform_inputs(probe, xs, g))])
-            trials = [Trial(xs, outs[2 * i], g, compare(probe, outs[2 * i], outs[2 * i + 1], g, rtol=rtol, atol=atol))
-                      for i, (xs, g) in enumerate(cands)]
+            gs = [g for _, g in cands]
+            moved = transform_pairs(probe, [xs for xs, _ in cands], gs)
+            outs = batcher.many([z for (xs, _), gx in zip(cands, moved, strict=True) for z in (xs, gx)])
+            measures = compare_pairs(probe, outs[0::2], outs[1::2], gs, rtol=rtol, atol=atol)
+            trials = [Trial(xs, outs[2 * i], g, m) for i, ((xs, g), m) in enumerate(zip(cands, measures, strict=True))]
         else:
             trials = []
             for xs, g in cands:
