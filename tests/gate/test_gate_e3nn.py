@@ -134,3 +134,12 @@ def test_so3_generators_are_built_from_the_maths_and_are_e3nns():
         assert np.abs(sum(j @ j for j in J) + l * (l + 1) * np.eye(2 * l + 1)).max() < 1e-12
         if hasattr(o3, "so3_generators"):  # e3nn >= 0.5; 0.4.4 has none (the adapter does not need them)
             assert np.abs(J - o3.so3_generators(l).double().numpy()).max() < 1e-6 * max(1, l)
+
+
+def test_wigner_D_many_is_wigner_D_for_each_matrix():
+    ir = o3.Irreps("2x0e + 1x1o + 1x1e + 1x2e + 1x3o")
+    Rs = efe.O3.sample(12, 5)
+    many = efe.wigner_D_many(ir, Rs)
+    assert many.shape == (12, ir.dim, ir.dim)
+    assert max(np.abs(many[i] - efe.wigner_D(ir, R)).max() for i, R in enumerate(Rs)) < 1e-14
+    assert isinstance(efe.irreps(ir), efe.IrrepsRepresentation)

@@ -218,3 +218,18 @@ def test_a_float64_failure_at_float32_round_off_is_diagnosed(tmp_path):
     with pytest.raises(ef.EquivarianceError) as big:  # a real defect gets no such note
         ef.assert_equivariant(lambda x: x + 0.1 * x[:, :1], O3, VEC, VEC, report_dir=tmp_path)
     assert "round-off" not in str(big.value)
+
+
+def test_the_fingerprint_follows_state_and_code_not_identity():
+    from equifuzz.gate.fingerprint import fingerprint
+
+    a, b = FeatureScaledPoints(), FeatureScaledPoints()  # same seed: same weights, different objects
+    assert fingerprint(a) == fingerprint(b)
+    with torch.no_grad():
+        b.lin.weight[0, 0] += 1e-6
+    assert fingerprint(a) != fingerprint(b)
+    assert fingerprint(FeatureScaledPoints(tilt=0.5)) != fingerprint(FeatureScaledPoints(tilt=0.25))  # attributes
+    assert fingerprint(a.train()) != fingerprint(FeatureScaledPoints().eval())  # training flag
+    k1, k2 = 1.0, 2.0
+    assert fingerprint(lambda x: k1 * x) != fingerprint(lambda x: k2 * x)  # closures
+    assert fingerprint(lambda x: x + 1) != fingerprint(lambda x: x - 1)  # code
