@@ -108,13 +108,14 @@ class PointConv(torch.nn.Module):
         dist = torch.cdist(pos, pos)
         mask = (dist < self.r_max) & ~torch.eye(n, dtype=torch.bool, device=pos.device)
         cloud, src, dst = torch.nonzero(mask, as_tuple=True)
-        vec = pos[cloud, dst] - pos[cloud, src]
+        src, dst = cloud * n + src, cloud * n + dst  # nodes of all clouds numbered 0 .. b n - 1
+        vec = pos.reshape(b * n, 3)[dst] - pos.reshape(b * n, 3)[src]
         sh = o3.spherical_harmonics(self.irreps_sh, vec, normalize=True, normalization="component")
         emb = soft_one_hot_linspace(vec.norm(dim=1), 0.0, self.r_max, self.n_basis, basis="smooth_finite",
                                     cutoff=True) * self.n_basis ** 0.5
-        msg = self.tp(x[cloud, src], sh, self.fc(emb))
+        msg = self.tp(x.reshape(b * n, -1)[src], sh, self.fc(emb))
         out = torch.zeros(b * n, self.irreps_out.dim, dtype=msg.dtype, device=msg.device)
-        out = out.index_add_(0, cloud * n + dst, msg).reshape(b, n, -1)
+        out = out.index_add_(0, dst, msg).reshape(b, n, -1)
         degree = mask.sum(dim=(1, 2)).to(msg.dtype) / max(n, 1)  # mean degree of each cloud
         return out / degree.clamp(min=1.0).sqrt()[:, None, None]
 
