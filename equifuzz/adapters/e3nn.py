@@ -13,6 +13,7 @@ Install with ``pip install 'equifuzz[e3nn]'``.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,8 @@ from ..gate.actions import Points
 from ..groups import ContinuousGroup, o3, so3
 from ..reps import ContinuousRepresentation, defining
 
-__all__ = ["O3", "SO3", "irreps", "wigner_D", "cartesian_points", "blocks"]
+__all__ = ["O3", "SO3", "irreps", "IrrepsRepresentation", "wigner_D", "wigner_D_many", "so3_generators",
+           "cartesian_points", "blocks"]
 
 O3 = o3()
 SO3 = so3()
@@ -36,19 +38,38 @@ def _e3nn_o3() -> Any:
     return e3o3
 
 
+def so3_generators(l: int) -> np.ndarray:
+    """The real generators (J_x, J_y, J_z) of SO(3) on degree-l features, in e3nn's real basis (float64).
+
+    From the maths, not from e3nn (``o3.so3_generators`` appeared after 0.4.4): the spin-l ladder
+    operators give the complex generators 1/2 (J+ + J-), i m (diagonal), -i/2 (J+ - J-) on the basis
+    |l, m>, and the change of basis Q from real to complex spherical harmonics (real form of Wikipedia's
+    table, as e3nn's ``change_basis_real_to_complex``) makes them real: X -> Q^H X Q. Each is real
+    antisymmetric, and [J_x, J_y] = J_z (as the rotation generators of R^3).
+    """
+    m = np.arange(-l, l + 1, dtype=np.float64)
+    raising = np.diag(-np.sqrt(l * (l + 1) - m[:-1] * (m[:-1] + 1)), k=-1)
+    lowering = np.diag(np.sqrt(l * (l + 1) - m[1:] * (m[1:] - 1)), k=1)
+    X = np.stack([0.5 * (raising + lowering), np.diag(1j * m), -0.5j * (raising - lowering)])
+    q = np.zeros((2 * l + 1, 2 * l + 1), dtype=np.complex128)
+    r = 2 ** -0.5
+    for k in range(-l, 0):
+        q[l + k, l + abs(k)] = r
+        q[l + k, l - abs(k)] = -1j * r
+    q[l, l] = 1.0
+    for k in range(1, l + 1):
+        q[l + k, l + abs(k)] = (-1) ** k * r
+        q[l + k, l - abs(k)] = 1j * (-1) ** k * r
+    J = q.conj().T @ X @ q
+    assert np.abs(J.imag).max(initial=0.0) < 1e-12
+    return np.ascontiguousarray(J.real)
+
+
 @functools.cache
 def _spectral(l: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Eigen-decomposition of e3nn's generator J_axis for degree l (built in float64): i J is Hermitian,
-    so J = V diag(-i w) V^H with V unitary and exp(t J) = V diag(exp(-i t w)) V^H to round-off."""
-    import torch
-
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        X = _e3nn_o3().so3_generators(l).numpy()[axis]
-    finally:
-        torch.set_default_dtype(default)
-    w, V = np.linalg.eigh(1j * X)
+    """Eigen-decomposition of the generator J_axis for degree l: i J is Hermitian, so J = V diag(-i w)
+    V^H with V unitary and exp(t J) = V diag(exp(-i t w)) V^H to round-off."""
+    w, V = np.linalg.eigh(1j * so3_generators(l)[axis])
     return w, V
 
 
@@ -61,22 +82,54 @@ def wigner_D(irreps_: Any, R: np.ndarray) -> np.ndarray:
     """e3nn's ``Irreps.D_from_matrix(R)`` in float64 with accurate exponentials.
 
     Same convention as e3nn (``matrix_to_angles``, then exp(alpha J_y) exp(beta J_x) exp(gamma J_y) with
-    e3nn's generators, times the parity p^k), but the exponentials come from the generators' spectral
-    decomposition: ``torch.matrix_exp`` in float64 loses up to 1e-10 for arguments of norm ~0.01-0.08,
-    which D_from_matrix inherits and a searched element finds.
+    the generators of :func:`so3_generators`, which are e3nn's, times the parity p^k), but the
+    exponentials come from the generators' spectral decomposition: ``torch.matrix_exp`` in float64
+    loses up to 1e-10 for arguments of norm ~0.01-0.08, which D_from_matrix inherits and a searched
+    element finds.
     """
-    import scipy.linalg
-    import torch
-
-    e3o3 = _e3nn_o3()
     R = np.asarray(R, dtype=np.float64)
     d = float(np.sign(np.linalg.det(R)))
-    a, b, c = (float(t) for t in e3o3.matrix_to_angles(torch.as_tensor(d * R, dtype=torch.float64)))
-    blocks = []
-    for mul, ir in e3o3.Irreps(irreps_):
-        D = _expm(ir.l, 1, a) @ _expm(ir.l, 0, b) @ _expm(ir.l, 1, c)
-        blocks += [D * (ir.p if d < 0 else 1)] * mul
-    return scipy.linalg.block_diag(*blocks) if blocks else np.zeros((0, 0))
+    a, b, c = matrix_to_angles(d * R)
+    parsed = _parsed(str(irreps_))
+    dim = sum(mul * (2 * l + 1) for mul, l, _ in parsed)
+    D = np.zeros((dim, dim))
+    # e3nn's bases make degree 0 trivial and degree 1 the rotation itself (the tests hold this to
+    # D_from_matrix): only l >= 2 needs the exponentials
+    per_l: dict[int, np.ndarray] = {0: np.ones((1, 1)), 1: d * R}
+    i = 0
+    for mul, l, p in parsed:
+        if l not in per_l:
+            per_l[l] = _expm(l, 1, a) @ _expm(l, 0, b) @ _expm(l, 1, c)
+        block = per_l[l] * (p if d < 0 else 1)
+        for _ in range(mul):
+            D[i:i + 2 * l + 1, i:i + 2 * l + 1] = block
+            i += 2 * l + 1
+    return D
+
+
+@functools.cache
+def _parsed(spec: str) -> tuple[tuple[int, int, int], ...]:
+    return tuple((int(mul), int(ir.l), int(ir.p)) for mul, ir in _e3nn_o3().Irreps(spec))
+
+
+def _rot_x(t: float) -> np.ndarray:
+    c, s = np.cos(t), np.sin(t)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
+def _rot_y(t: float) -> np.ndarray:
+    c, s = np.cos(t), np.sin(t)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def matrix_to_angles(R: np.ndarray) -> tuple[float, float, float]:
+    """e3nn's ``matrix_to_angles`` in numpy (same formulas in every e3nn release): R = Y(alpha) X(beta)
+    Y(gamma), alpha and beta from the image of the y axis, gamma from the rest."""
+    y = np.asarray(R, dtype=np.float64)[:, 1]
+    y = np.clip(y / max(float(np.linalg.norm(y)), 1e-12), -1.0, 1.0)
+    beta, alpha = float(np.arccos(y[1])), float(np.arctan2(y[0], y[2]))
+    rest = (_rot_y(alpha) @ _rot_x(beta)).T @ R
+    return alpha, beta, float(np.arctan2(rest[0, 2], rest[0, 0]))
 
 
 def irreps(spec: Any, group: ContinuousGroup = O3) -> ContinuousRepresentation:
@@ -84,7 +137,60 @@ def irreps(spec: Any, group: ContinuousGroup = O3) -> ContinuousRepresentation:
     if not isinstance(group, ContinuousGroup) or group.dim != 3:
         raise GroupMismatchError(f"irreps act through 3x3 rotation matrices; {group} is not SO(3) or O(3)")
     ir = _e3nn_o3().Irreps(spec)
-    return ContinuousRepresentation(group, int(ir.dim), lambda m: wigner_D(ir, m), name=str(ir))
+    key = str(ir)
+    return IrrepsRepresentation(group, int(ir.dim), lambda m: _cached_D(key, np.asarray(m, np.float64).tobytes()),
+                                name=key)
+
+
+@dataclass(frozen=True)
+class IrrepsRepresentation(ContinuousRepresentation):
+    """The representation on ``Irreps(name)``, with :meth:`many` for a stack of matrices at once."""
+
+    def many(self, Rs: np.ndarray) -> np.ndarray:
+        """D(R) for every R of a (E, 3, 3) stack, as one (E, dim, dim) array (:func:`wigner_D_many`)."""
+        return wigner_D_many(self.name, Rs)
+
+
+def wigner_D_many(irreps_: Any, Rs: np.ndarray) -> np.ndarray:
+    """:func:`wigner_D` of every matrix of a (E, 3, 3) stack, vectorized over the stack."""
+    Rs = np.asarray(Rs, dtype=np.float64).reshape(-1, 3, 3)
+    d = np.sign(np.linalg.det(Rs))
+    P = d[:, None, None] * Rs
+    y = P[:, :, 1] / np.maximum(np.linalg.norm(P[:, :, 1], axis=1, keepdims=True), 1e-12)
+    y = np.clip(y, -1.0, 1.0)
+    beta, alpha = np.arccos(y[:, 1]), np.arctan2(y[:, 0], y[:, 2])
+    ca, sa, cb, sb = np.cos(alpha), np.sin(alpha), np.cos(beta), np.sin(beta)
+    one, zero = np.ones_like(alpha), np.zeros_like(alpha)
+    Ya = np.stack([np.stack([ca, zero, sa], -1), np.stack([zero, one, zero], -1), np.stack([-sa, zero, ca], -1)], -2)
+    Xb = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, cb, -sb], -1), np.stack([zero, sb, cb], -1)], -2)
+    rest = np.swapaxes(Ya @ Xb, -1, -2) @ P
+    gamma = np.arctan2(rest[:, 0, 2], rest[:, 0, 0])
+    parsed = _parsed(str(irreps_))
+    dim = sum(mul * (2 * l + 1) for mul, l, _ in parsed)
+    D = np.zeros((len(Rs), dim, dim))
+    per_l: dict[int, np.ndarray] = {0: np.ones((len(Rs), 1, 1)), 1: P}
+    i = 0
+    for mul, l, p in parsed:
+        if l not in per_l:
+            per_l[l] = _expm_many(l, 1, alpha) @ _expm_many(l, 0, beta) @ _expm_many(l, 1, gamma)
+        block = per_l[l] * np.where(d < 0, p, 1)[:, None, None]
+        for _ in range(mul):
+            D[:, i:i + 2 * l + 1, i:i + 2 * l + 1] = block
+            i += 2 * l + 1
+    return D
+
+
+def _expm_many(l: int, axis: int, t: np.ndarray) -> np.ndarray:
+    w, V = _spectral(l, axis)
+    return ((V[None] * np.exp(-1j * t[:, None, None] * w[None, None, :])) @ V.conj().T).real
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_D(spec: str, R: bytes) -> np.ndarray:
+    """wigner_D, remembered for matrices met again (the gate's covering elements, in every call)."""
+    D = wigner_D(spec, np.frombuffer(R, dtype=np.float64).reshape(3, 3))
+    D.setflags(write=False)
+    return D
 
 
 def cartesian_points(group: ContinuousGroup = O3) -> Points:

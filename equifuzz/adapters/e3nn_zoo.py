@@ -41,6 +41,10 @@ class ZooCase:
     e3nn_irreps_out: Any
     dtype: torch.dtype = torch.float64
     description: str = ""
+    #: the axis along which the module maps entries independently (``assert_equivariant(batch_dim=)``)
+    batch_dim: int | None = 0
+    #: inputs to start from (``assert_equivariant(inputs=)``); None: the gate draws them
+    inputs: Any = None
 
 
 def _seeded(build: Callable[..., ZooCase]) -> Callable[..., ZooCase]:
@@ -91,20 +95,29 @@ class PointConv(torch.nn.Module):
         self.fc = nn.FullyConnectedNet([n_basis, 16, self.tp.weight_numel], torch.nn.functional.silu)
 
     def forward(self, pos: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``pos`` (N, 3) and ``x`` (N, dim), or a batch of clouds (B, N, 3) and (B, N, dim)."""
+        if pos.ndim == 2:
+            return self._clouds(pos[None], x[None])[0]
+        return self._clouds(pos, x)
+
+    def _clouds(self, pos: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         from e3nn import o3
         from e3nn.math import soft_one_hot_linspace
 
-        n = pos.shape[0]
+        b, n = pos.shape[:2]
         dist = torch.cdist(pos, pos)
-        src, dst = torch.nonzero((dist < self.r_max) & ~torch.eye(n, dtype=torch.bool, device=pos.device),
-                                 as_tuple=True)
-        vec = pos[dst] - pos[src]
+        mask = (dist < self.r_max) & ~torch.eye(n, dtype=torch.bool, device=pos.device)
+        cloud, src, dst = torch.nonzero(mask, as_tuple=True)
+        src, dst = cloud * n + src, cloud * n + dst  # nodes of all clouds numbered 0 .. b n - 1
+        vec = pos.reshape(b * n, 3)[dst] - pos.reshape(b * n, 3)[src]
         sh = o3.spherical_harmonics(self.irreps_sh, vec, normalize=True, normalization="component")
         emb = soft_one_hot_linspace(vec.norm(dim=1), 0.0, self.r_max, self.n_basis, basis="smooth_finite",
                                     cutoff=True) * self.n_basis ** 0.5
-        msg = self.tp(x[src], sh, self.fc(emb))
-        out = torch.zeros(n, self.irreps_out.dim, dtype=msg.dtype, device=msg.device).index_add_(0, dst, msg)
-        return out / max(1.0, src.shape[0] / max(n, 1)) ** 0.5
+        msg = self.tp(x.reshape(b * n, -1)[src], sh, self.fc(emb))
+        out = torch.zeros(b * n, self.irreps_out.dim, dtype=msg.dtype, device=msg.device)
+        out = out.index_add_(0, dst, msg).reshape(b, n, -1)
+        degree = mask.sum(dim=(1, 2)).to(msg.dtype) / max(n, 1)  # mean degree of each cloud
+        return out / degree.clamp(min=1.0).sqrt()[:, None, None]
 
 
 @_seeded
@@ -145,7 +158,11 @@ def gate(dtype: torch.dtype) -> ZooCase:
 @_seeded
 def point_conv(dtype: torch.dtype) -> ZooCase:
     a, c = "4x0e + 2x1o", "2x0e + 2x1o + 1x2e"
-    return _case("point convolution", PointConv(a, c), [a], c, dtype, points=True)
+    case = _case("point convolution", PointConv(a, c), [a], c, dtype, points=True)
+    # one cloud of 16 points with a leading batch axis (the gate stacks clouds along it); e3nn's helper
+    # draws 1 to 4 points
+    case.inputs = (torch.randn(1, 16, 3, dtype=torch.float64), torch.randn(1, 16, 10, dtype=torch.float64))
+    return case
 
 
 REFERENCE: dict[str, Callable[[int, torch.dtype], ZooCase]] = {

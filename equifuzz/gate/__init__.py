@@ -6,18 +6,22 @@ Use it in the test suite of an equivariant library::
 
 Modules: ``actions`` (how an element acts on one block), ``check`` (the measurement and its
 tolerances), ``search`` (elements, inputs and the targeted search), ``minimize`` and ``report``
-(the minimal replayable report), ``assertion`` (the gate itself).
+(the minimal replayable report), ``batch`` (many pairs in few calls), ``nodes`` (node permutations),
+``fingerprint`` and ``persist`` (report identity and replay), ``assertion`` (the gate itself).
 """
 
 from .actions import Action, Element, Fixed, Linear, Points, irreps_representation
 from .assertion import BUDGETS, Budget, GateVerdict, RoundingWarning, assert_equivariant
+from .batch import BatchIndependenceError
 from .check import ATOL_EPS, RTOL_POWER
+from .nodes import Adjacency, EdgeIndex, NodeWise
 from .report import replay
 
 __all__ = [
     "assert_equivariant",
     "GateVerdict",
     "RoundingWarning",
+    "BatchIndependenceError",
     "Budget",
     "BUDGETS",
     "RTOL_POWER",
@@ -28,5 +32,8 @@ __all__ = [
     "Points",
     "Fixed",
     "irreps_representation",
+    "NodeWise",
+    "EdgeIndex",
+    "Adjacency",
     "replay",
 ]

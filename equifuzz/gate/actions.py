@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,8 @@ from ..errors import GroupMismatchError, RepresentationError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..reps import ContinuousRepresentation, Representation, defining
 
-__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "as_action", "as_actions", "irreps_representation"]
+__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "as_action", "as_actions",
+           "irreps_representation"]
 
 AnyGroup = FiniteGroup | ContinuousGroup
 AnyRep = Representation | ContinuousRepresentation
@@ -30,12 +32,14 @@ AnyRep = Representation | ContinuousRepresentation
 @dataclass(frozen=True, eq=False)
 class Element:
     """A group element as the gate tests it: a finite-group ``index`` or a continuous-group ``matrix``,
-    with a ``translation`` for blocks of points (``None``: no translation)."""
+    with a ``translation`` for blocks of points (``None``: no translation) and a ``perm`` of the nodes
+    for node-indexed blocks (``None``: nodes keep their numbers; see ``nodes``)."""
 
     label: str
     index: int | None = None
     matrix: np.ndarray | None = None
     translation: np.ndarray | None = None
+    perm: np.ndarray | None = None
 
     def replace(self, **kw: Any) -> Element:
         return dataclasses.replace(self, **kw)
@@ -49,6 +53,9 @@ class Element:
             s += f", R = {fmt(self.matrix)}"
         if self.translation is not None:
             s += f", t = {fmt(self.translation)}"
+        if self.perm is not None:
+            p = np.asarray(self.perm)
+            s += f", node permutation {p.tolist() if len(p) <= 24 else str(p[:24].tolist())[:-1] + ', ...]'}"
         return s
 
 
@@ -58,6 +65,8 @@ class Action(abc.ABC):
     name: str = "block"
     dim: int | None = None
     transforms: bool = True
+    #: acted on by node permutations (``nodes.NodeWise``, ``EdgeIndex``, ``Adjacency``)
+    permutes: bool = False
 
     def matrix(self, g: Element) -> np.ndarray:
         """The matrix g acts by on this block (linear actions only)."""
@@ -97,6 +106,16 @@ class Linear(Action):
         self._cache[id(g)] = (g, M)
         return M
 
+    def matrices(self, elements: Sequence[Element]) -> np.ndarray:
+        """The matrices of many elements, (E, dim, dim); a representation with ``many(matrices)`` (the
+        e3nn adapter's) computes the ones not met before in one vectorized call."""
+        many = getattr(self.rep, "many", None)
+        todo = [g for g in elements if not (id(g) in self._cache and self._cache[id(g)][0] is g)]
+        if many is not None and len(todo) > 1 and all(g.matrix is not None for g in todo):
+            for g, M in zip(todo, many(np.stack([g.matrix for g in todo])), strict=True):  # type: ignore[misc]
+                self._cache[id(g)] = (g, M)
+        return np.stack([self.matrix(g) for g in elements])
+
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.dim:
             raise ShapeError(f"block {self.name} has dimension {self.dim}, but the tensor's last axis has "
@@ -134,6 +153,41 @@ class Fixed(Action):
         return x
 
 
+def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch.Tensor:
+    """Every element acting on the block ``x``, stacked on a new leading axis (one matrix product for a
+    linear action instead of one per element)."""
+    if not isinstance(a, Linear) or not elements:
+        return torch.stack([a.apply(g, x) for g in elements])
+    if x.shape[-1] != a.dim:
+        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
+                         f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
+    Ms = torch.as_tensor(a.matrices(elements), dtype=x.dtype, device=x.device)
+    y = (x.reshape(1, -1, x.shape[-1]) @ Ms.transpose(1, 2)).reshape(len(elements), *x.shape)
+    if isinstance(a, Points) and any(g.translation is not None for g in elements):
+        T = np.stack([np.zeros(x.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
+                      for g in elements])
+        y = y + torch.as_tensor(T, dtype=x.dtype, device=x.device).reshape(len(elements), *[1] * (x.ndim - 1), -1)
+    return y
+
+
+def apply_pairs(a: Action, elements: Sequence[Element], xs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Element e acting on block xs[e], for every e (one batched product for a linear action on blocks of
+    one shape)."""
+    if not isinstance(a, Linear) or len(elements) < 2 or len({tuple(x.shape) for x in xs}) != 1:
+        return [a.apply(g, x) for g, x in zip(elements, xs, strict=True)]
+    X = torch.stack(list(xs))
+    if X.shape[-1] != a.dim:
+        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
+                         f"{X.shape[-1]} entries (shape {tuple(xs[0].shape)})")
+    Ms = torch.as_tensor(a.matrices(elements), dtype=X.dtype, device=X.device)
+    Y = (X.reshape(len(elements), -1, X.shape[-1]) @ Ms.transpose(1, 2)).reshape(X.shape)
+    if isinstance(a, Points) and any(g.translation is not None for g in elements):
+        T = np.stack([np.zeros(X.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
+                      for g in elements])
+        Y = Y + torch.as_tensor(T, dtype=X.dtype, device=X.device).reshape(len(elements), *[1] * (X.ndim - 2), -1)
+    return list(Y.unbind(0))
+
+
 def irreps_representation(group: ContinuousGroup, irreps: Any, name: str | None = None) -> ContinuousRepresentation:
     """A representation of O(3)/SO(3) from an object with ``D_from_matrix(R)`` and ``dim`` (e3nn Irreps)."""
     if not isinstance(group, ContinuousGroup) or group.dim != 3:
@@ -164,6 +218,8 @@ def as_action(spec: Any, group: AnyGroup, where: str) -> Action:
     """One block's action from a representation, an Irreps-like object, ``"cartesian_points"`` or ``None``."""
     if spec is None:
         return Fixed()
+    if isinstance(spec, Action) and hasattr(spec, "resolve"):  # a node-wise block: its spec acts on the features
+        return spec.resolve(lambda inner: as_action(inner, group, where))
     if isinstance(spec, Action):
         rep = getattr(spec, "rep", None)
         if rep is not None and not _same_group(rep.group, group):

@@ -8,7 +8,8 @@ under the elements of ``search.initial_elements`` on two sets of inputs, then hi
 worst pairs over inputs and elements. A failure is shrunk (``minimize``), written as a report
 (``report``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
 function is re-run in float64 (against the same tolerance) is rounding: the gate passes, warns
-``RoundingWarning`` and the verdict says so.
+``RoundingWarning`` and the verdict says so. The function runs with gradients enabled, so a model may
+differentiate inside (forces -dE/dx by ``torch.autograd.grad``); see ``check.Probe``.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from ..oracles.verdict import Verdict
 from ..profiles import active_profile
 from ..search import no_tf32
 from .actions import as_actions
-from .check import Probe, default_tolerances, measure
+from .batch import Batcher
+from .check import Probe, compare, default_tolerances, measure, transform_inputs
 from .minimize import minimize_trial
+from .nodes import node_count, permutes, with_node_permutations
 from .report import function_name, write_gate_report
-from .search import Trial, draw_inputs, evaluate, initial_elements, search, translation_scale
+from .search import Trial, draw_inputs, evaluate, evaluate_many, initial_elements, search, translation_scale
 
 __all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
 
@@ -89,6 +92,7 @@ class GateVerdict(Verdict):
     block_ratios: tuple[float, ...] = ()
     rounding: bool = False
     float64_ratio: float | None = None
+    float64_failure: str | None = None
     report: str | None = None
 
     def __str__(self) -> str:
@@ -96,6 +100,8 @@ class GateVerdict(Verdict):
         if self.rounding:
             head = f"equivariant up to rounding (fails in {self.dtype} with ratio {self.ratio:.3g}, holds in float64 " \
                    f"with ratio {self.float64_ratio:.3g})"
+        if self.float64_failure is not None:
+            head += f" (rounding unanswered: the float64 re-check failed with {self.float64_failure})"
         s = (f"{head} [worst output {self.output_block} ({self.output_name}): error {self.error:.3e} vs tolerance "
              f"{self.tolerance:.3e} = atol {self.atol:.2e} + rtol {self.rtol:.2e} x scale {self.scale:.3g}; "
              f"{self.n_elements} (element, input set) pairs, {self.n_evaluations} evaluations; {self.dtype} on "
@@ -138,6 +144,7 @@ def assert_equivariant(
     dtype: torch.dtype | None = None,
     seed: int = 0,
     report_dir: str | os.PathLike[str] | None = None,
+    batch_dim: int | None = None,
 ) -> GateVerdict:
     """Check fn(g.x) = g.fn(x) for every block; return the verdict or raise ``EquivarianceError``.
 
@@ -150,8 +157,12 @@ def assert_equivariant(
     ``profile`` (default: EQUIFUZZ_PROFILE, ``ci`` under CI, else ``dev``) sets the budgets
     (:data:`BUDGETS`); ``device`` defaults to the module's; ``dtype`` is for parameter-free callables
     (default: the inputs' dtype, else float64). The report goes to ``report_dir`` (default
-    ``$EQUIFUZZ_REPORTS``, else ``reports/``).
+    ``$EQUIFUZZ_REPORTS``, else ``reports/``). ``batch_dim``: the axis along which the function maps
+    every input and output block entry by entry; the gate then stacks many (element, input) pairs into
+    few calls (``batch``) after checking that claim on the first input set.
     """
+    if batch_dim is not None and (isinstance(batch_dim, bool) or not isinstance(batch_dim, int)):
+        raise ShapeError(f"batch_dim must be an int (the batch axis of every block) or None, got {batch_dim!r}")
     in_actions, in_tuple = as_actions(rho_in, group, "rho_in")
     out_actions, out_tuple = as_actions(rho_out, group, "rho_out")
     if inputs is not None and not in_tuple:
@@ -167,33 +178,43 @@ def assert_equivariant(
         probe = Probe(fn, dt, dev, in_actions, out_actions, out_tuple)
         sets = draw_inputs(in_actions, inputs, budget.n_inputs, seed, dev)
         elements = initial_elements(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
+        if permutes(in_actions) or permutes(out_actions):
+            elements = with_node_permutations(group, elements, node_count(in_actions, sets[0]), budget.n_words, rng)
         trials: list[Trial] = []
-        for xs in sets:
-            trials += evaluate(probe, xs, elements, rtol=rtol_, atol=atol_)
+        batcher = None
+        if batch_dim is None:
+            for xs in sets:
+                trials += evaluate(probe, xs, elements, rtol=rtol_, atol=atol_)
+        else:
+            batcher = Batcher(probe, batch_dim)
+            trials, ys_sets = evaluate_many(probe, batcher, sets, elements, rtol=rtol_, atol=atol_)
+            batcher.check_independence(sets[0], probe(sets[0]), ys_sets[0], rtol=rtol_, atol=atol_)
         trials.sort(key=lambda t: -t.ratio)
         tried = len(trials)
         if trials[0].ratio <= 1.0 and budget.search_rounds:
             found = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_, atol=atol_,
-                           seed=seed)
+                           seed=seed, batcher=batcher)
             tried += budget.search_rounds * budget.search_width
             trials = sorted(found + trials, key=lambda t: -t.ratio)
         worst = trials[0]
         holds = worst.ratio <= 1.0
-        rounding, ratio64 = False, None
+        rounding, ratio64, failure64 = False, None, None
         if not holds and dt != torch.float64:
-            rounding, ratio64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol)
+            rounding, ratio64, failure64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol,
+                                                          batch_dim)
         report = None
         if not holds and not rounding:
             worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks)
             out = Path(report_dir or os.environ.get("EQUIFUZZ_REPORTS") or "reports")
             report = str(write_gate_report(fn, probe, worst, group=group, out=out, seed=seed, profile=name, log=log,
-                                           atol_given=atol, tried=trials))
+                                           atol_given=atol, tried=trials,
+                                           notes=_notes(worst, str(dt).replace("torch.", ""), failure64)))
     m, k = worst.m, worst.m.block
     verdict = GateVerdict(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
         out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
         worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried, probe.calls,
-        block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, report=report,
+        block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
     )
     if rounding:
         warnings.warn(RoundingWarning(f"{function_name(fn)}: {verdict}"), stacklevel=2)
@@ -202,18 +223,52 @@ def assert_equivariant(
     return verdict
 
 
-def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float,
-                   atol: float | None) -> tuple[bool, float]:
+def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float, atol: float | None,
+                   batch_dim: int | None = None) -> tuple[bool, float | None, str | None]:
     """Re-measure the failing trials with the function in float64, against the same tolerance: a
-    failure that disappears there is rounding in the lower precision."""
-    p64 = Probe(_as64(fn), torch.float64, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple)
-    p64.eps = probe.eps  # the default atol keeps the tested dtype's eps
-    worst = 0.0
-    for t in trials:
-        if t.ratio <= 1.0:
-            continue
-        worst = max(worst, measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio)
-    return worst <= 1.0, worst
+    failure that disappears there is rounding in the lower precision. Every floating input is cast
+    (blocks that do not transform too). A function that cannot run in float64 leaves the question
+    unanswered: (False, None, what went wrong), and the failure stands."""
+    try:
+        p64 = Probe(_as64(fn), torch.float64, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple,
+                    cast_all=True)
+        p64.eps = probe.eps  # the default atol keeps the tested dtype's eps
+        worst = 0.0
+        failing = [t for t in trials if t.ratio > 1.0]
+        if batch_dim is not None:  # x and g.x of every failing pair in one stacked call
+            outs = Batcher(p64, batch_dim).many([z for t in failing for z in (t.xs, transform_inputs(p64, t.xs, t.g))])
+            ratios = [compare(p64, outs[2 * i], outs[2 * i + 1], t.g, rtol=rtol, atol=atol).ratio
+                      for i, t in enumerate(failing)]
+        else:
+            ratios = [measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio for t in failing]
+        worst = max(ratios, default=0.0)
+    except Exception as exc:  # the failure is reported as found; only the rounding question is open
+        return False, None, f"{type(exc).__name__}: {str(exc)[:300]}"
+    return worst <= 1.0, worst, None
+
+
+def precision_note(error: float, scale: float, dtype: str) -> str | None:
+    """The diagnosis of a float64 failure whose relative size (error / output scale) lies between 1e-9
+    and 1e-6, i.e. at float32 round-off: something inside computes in float32."""
+    if dtype != "float64" or not scale > 0 or not 1e-9 <= error / scale <= 1e-6:
+        return None
+    rel = error / scale
+    return (f"the error is {rel:.2g} of the output scale: float32 round-off (eps 1.2e-7), not float64. The function "
+            "probably computes something in float32 inside (a .float() cast, a constant or buffer built in the "
+            "default dtype, torch.tensor(...) without dtype=). If that is accepted, pass "
+            f"rtol={10 ** np.ceil(np.log10(rel * 4)):.0e} (or atol=) to assert_equivariant.")
+
+
+def _notes(worst: Trial, dtype: str, failure64: str | None) -> list[str]:
+    m, k = worst.m, worst.m.block
+    notes = []
+    if failure64 is not None:
+        notes.append(f"the float64 re-check could not run ({failure64}): whether this {dtype} failure is only "
+                     "rounding is unanswered")
+    note = precision_note(m.errors[k], m.scales[k], dtype)
+    if note is not None:
+        notes.append(note)
+    return notes
 
 
 def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], worst: Trial) -> str:
@@ -224,6 +279,8 @@ def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], wor
            f"  max |f(g.x) - g.f(x)| = {v.error:.3e} > tolerance {v.tolerance:.3e} (atol {v.atol:.2e} + rtol "
            f"{v.rtol:.2e} x output scale {v.scale:.3g}; {v.dtype} on {v.device})\n"
            f"  input blocks: {blocks}\n")
+    for note in _notes(worst, v.dtype, v.float64_failure):
+        msg += f"  note: {note}\n"
     if v.report:
         msg += f"  minimal report: {v.report}/report.md (replay: python {v.report}/repro.py)\n"
     return msg + f"  seed {v.seed}, profile {v.profile}"

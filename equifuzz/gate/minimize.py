@@ -12,26 +12,36 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..groups import ContinuousGroup, FiniteGroup
 from .actions import Element
 from .check import Probe, measure
-from .search import Trial
+from .search import Trial, covering
 
 __all__ = ["minimize_trial"]
 
 
+def _identity(group: FiniteGroup | ContinuousGroup, g: Element) -> Element:
+    if isinstance(group, FiniteGroup):
+        return Element("node permutation", index=0, perm=g.perm)
+    return Element("node permutation", matrix=np.eye(group.dim), perm=g.perm)
+
+
 def _simple_elements(group: FiniteGroup | ContinuousGroup, g: Element) -> Iterator[Element]:
-    t = g.translation
+    t, p = g.translation, g.perm
+    if p is not None:  # the relabelling alone, then the group element alone
+        yield _identity(group, g).replace(translation=t)
     if isinstance(group, FiniteGroup):
         for h in group.generators:
-            yield Element(f"g = {group.word_str(h)}", index=h, translation=t)
+            yield Element(f"g = {group.word_str(h)}", index=h, translation=t, perm=p)
         return
-    cover = group.covering()
+    cover = covering(group)
     order = list(dict.fromkeys([*cover.generators, *range(1, cover.order)]))
     for h in order:
-        yield Element(f"covering element {cover.word_str(h)}", matrix=cover.labels[h], translation=t)  # type: ignore[index]
+        yield Element(f"covering element {cover.word_str(h)}", matrix=cover.labels[h], translation=t,  # type: ignore[index]
+                      perm=p)
 
 
 def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Trial, *, rtol: float,
@@ -63,6 +73,11 @@ def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Tr
         t = attempt(trial.xs, trial.g.replace(translation=None))
         if t is not None:
             log.append("translation dropped")
+            trial = t
+    if trial.g.perm is not None and trial.g.label != "node permutation":
+        t = attempt(trial.xs, trial.g.replace(perm=None))
+        if t is not None:
+            log.append("node permutation dropped (the group element alone fails)")
             trial = t
 
     blocks = trial.xs

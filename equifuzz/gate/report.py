@@ -2,14 +2,18 @@
 
 ``case.pt`` stores the minimal inputs and, for every block, the matrix (and translation) the failing
 element acts by, so a replay needs only the function: ``module.pt`` (the module or callable itself,
-when it can be pickled) or one the caller passes. The folder (``gate-<16 hex>``, a SHA-256 of the case) holds
-``report.md``, ``report.json``, ``case.pt``, ``repro.py``, ``figure.png`` and, when it pickles, ``module.pt``.
+when it can be pickled, by value for code that is not installed: see ``persist``) or one the caller
+passes. The folder (``gate-<16 hex>``) is named by a SHA-256 of everything that determines the failure:
+the function's fingerprint (class, parameters, buffers and attributes of a module; code and closure of
+a callable), the inputs, the element's matrices and translation, the dtype and the tolerances. An
+existing folder is reused only when it holds this very failure (same digest, same errors); otherwise
+the name is extended. It holds ``report.md``, ``report.json``, ``case.pt``, ``repro.py``,
+``figure.png`` and, when it pickles, ``module.pt``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +27,9 @@ from ..oracles.verdict import jsonable
 from ..report.writers import atomic_folder, report_folder
 from .actions import Action, Element, Fixed, Points
 from .check import ATOL_EPS, RTOL_POWER, Measure, Probe, measure
+from .fingerprint import fingerprint
+from .nodes import Adjacency, EdgeIndex, NodeWise
+from .persist import save_function
 from .search import Trial
 
 __all__ = ["write_gate_report", "replay", "CASE_FORMAT"]
@@ -32,48 +39,89 @@ CASE_FORMAT = "equifuzz-gate-case/1"
 
 @dataclass(eq=False)
 class _Recorded(Action):
-    """A block acted on by a recorded matrix (and translation), whatever the element."""
+    """A block acted on by a recorded matrix (and translation) and node permutation, whatever the element."""
 
     M: np.ndarray | None
     t: np.ndarray | None
     name: str = "recorded"
+    nodes: dict[str, Any] | None = None
+    perm: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.transforms = self.M is not None
         self.dim = None if self.M is None else int(self.M.shape[0])
+        self.permutes = self.nodes is not None and self.perm is not None
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        if self.M is None:
-            return x
-        y = x @ torch.as_tensor(self.M, dtype=x.dtype, device=x.device).T
-        return y if self.t is None else y + torch.as_tensor(self.t, dtype=x.dtype, device=x.device)
+        y = x
+        if self.M is not None:
+            y = x @ torch.as_tensor(self.M, dtype=x.dtype, device=x.device).T
+            y = y if self.t is None else y + torch.as_tensor(self.t, dtype=x.dtype, device=x.device)
+        if self.permutes:
+            assert self.nodes is not None
+            kind = self.nodes["kind"]
+            node_action: Action = NodeWise(axis=self.nodes["axis"]) if kind == "node-wise" else \
+                EdgeIndex() if kind == "edge index" else Adjacency(axes=tuple(self.nodes["axes"]))  # type: ignore[arg-type]
+            y = node_action.apply(Element("recorded", perm=self.perm), y)
+        return y
+
+
+def _nodes(a: Action) -> dict[str, Any] | None:
+    if isinstance(a, NodeWise):
+        return {"kind": "node-wise", "axis": a.axis}
+    if isinstance(a, EdgeIndex):
+        return {"kind": "edge index"}
+    if isinstance(a, Adjacency):
+        return {"kind": "adjacency", "axes": list(a.axes)}
+    return None
 
 
 def _recorded(actions: Sequence[Action], g: Element) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for a in actions:
+        nodes = _nodes(a)
         if isinstance(a, Fixed) or not a.transforms:
-            out.append({"name": a.name, "matrix": None, "translation": None})
+            out.append({"name": a.name, "matrix": None, "translation": None, "nodes": nodes})
         else:
-            t = g.translation if isinstance(a, Points) else None
-            out.append({"name": a.name, "matrix": a.matrix(g), "translation": t})
+            t = g.translation if isinstance(getattr(a, "inner", a), Points) else None
+            out.append({"name": a.name, "matrix": a.matrix(g), "translation": t, "nodes": nodes})
     return out
 
 
-def _digest(case: dict[str, Any]) -> str:
+def _digest(case: dict[str, Any], fn_print: str) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([case["function"], case["element"], case["dtype"]]).encode())
+    h.update(json.dumps([case["function"], fn_print, case["element"], case["dtype"], case["rtol"], case["atol"],
+                         case["out_tuple"], case.get("perm")]).encode())
     for side in ("in_blocks", "out_blocks"):
         for b in case[side]:
             for key in ("matrix", "translation"):
                 if b[key] is not None:
                     h.update(np.ascontiguousarray(b[key], dtype=np.float64).tobytes())
-    for x in case["inputs"]:
-        if isinstance(x, torch.Tensor):
-            h.update(x.detach().cpu().contiguous().numpy().tobytes())
-        else:
-            h.update(repr(x).encode())
+    h.update(fingerprint(case["inputs"]).encode())
     return h.hexdigest()
+
+
+def _same_failure(folder: Path, digest: str, m: Measure) -> bool:
+    """Whether an existing report folder holds this failure (its digest and its measured errors)."""
+    try:
+        data = json.loads((folder / "report.json").read_text())
+    except (OSError, ValueError):
+        return False
+    errors = [o.get("error") for o in data.get("outputs", [])]
+    return data.get("digest") == digest and errors == [float(e) for e in m.errors]
+
+
+def _folder(out: str | Path, digest: str, m: Measure) -> tuple[Path, bool]:
+    """The folder for this failure and whether it already holds it; a folder holding anything else is
+    never reused (the name takes more digits of the digest, then a counter)."""
+    names = [f"gate-{digest[:n]}" for n in (16, 32, 64)] + [f"gate-{digest}-{i}" for i in range(1, 1000)]
+    for name in names:
+        final = report_folder(out, name)
+        if not final.exists():
+            return final, False
+        if _same_failure(final, digest, m):
+            return final, True
+    raise FileExistsError(f"no free report folder name for gate-{digest[:16]} under {out}")
 
 
 def _fmt(a: Any) -> str:
@@ -82,10 +130,12 @@ def _fmt(a: Any) -> str:
 
 def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, group: Any, out: str | Path,
                       seed: int, profile: str, log: Sequence[str], atol_given: float | None,
-                      tried: Sequence[Trial] = ()) -> Path:
-    """Write the report of a failing trial under ``out``; return its folder (existing ones are kept).
+                      tried: Sequence[Trial] = (), notes: Sequence[str] = ()) -> Path:
+    """Write the report of a failing trial under ``out``; return its folder (the existing one when it
+    holds this very failure).
 
-    ``tried``: every (inputs, element) pair the gate measured, drawn in ``figure.png``."""
+    ``tried``: every (inputs, element) pair the gate measured, drawn in ``figure.png``; ``notes``:
+    diagnoses added to ``report.md`` and ``report.json``."""
     m = trial.m
     case = {
         "format": CASE_FORMAT,
@@ -98,18 +148,21 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
         "out_tuple": probe.out_tuple,
         "in_blocks": _recorded(probe.in_actions, trial.g),
         "out_blocks": _recorded(probe.out_actions, trial.g),
+        "perm": None if trial.g.perm is None else [int(i) for i in trial.g.perm],
         "inputs": [x.detach().cpu() if isinstance(x, torch.Tensor) else x for x in trial.xs],
     }
-    digest = _digest(case)
-    final = report_folder(out, f"gate-{digest[:16]}")
-    if final.exists():
+    digest = _digest(case, fingerprint(fn))
+    final, exists = _folder(out, digest, m)
+    if exists:
         return final
     with atomic_folder(final) as tmp:
         torch.save(case, tmp / "case.pt")
-        pickled = _save_module(fn, tmp / "module.pt")
+        why_not = save_function(fn, tmp / "module.pt")
+        pickled = why_not is None
         data: dict[str, Any] = {
             "format": CASE_FORMAT, "digest": digest, "function": case["function"], "group": case["group"],
             "element": trial.g.label, "element_matrix": trial.g.matrix, "element_index": trial.g.index,
+            "node_permutation": case["perm"],
             "translation": trial.g.translation, "dtype": case["dtype"], "device": str(probe.device),
             "seed": seed, "profile": profile,
             "tolerance_rule": _rule(m, atol_given, probe.eps),
@@ -118,7 +171,8 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
                                                                 m.ratios, m.scales, strict=True))],
             "inputs": [{"block": j, "name": a.name, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None}
                        for j, (a, x) in enumerate(zip(probe.in_actions, trial.xs, strict=True))],
-            "minimization": list(log), "module_pickled": pickled,
+            "minimization": list(log), "notes": list(notes), "module_pickled": pickled,
+            "module_not_pickled_because": why_not,
             "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else []),
         }
         if tried:
@@ -166,6 +220,10 @@ def write_gate_figure(tried: Sequence[Trial], worst: Trial, path: Path, title: s
     ax.scatter([wa if continuous and wa is not None else float(worst.g.index or 0)], [max(worst.ratio, floor)], s=120,
                facecolors="none", edgecolors="black", lw=1.5, label="minimal case")
     ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter, NullFormatter  # plain labels: mathtext costs most of the time
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     if not continuous:
         names = {int(t.g.index or 0): t.g.label.removeprefix("g = ").removesuffix(" (searched)") for t in tried}
         if len(names) <= 24:
@@ -174,7 +232,7 @@ def write_gate_figure(tried: Sequence[Trial], worst: Trial, path: Path, title: s
     ax.set_ylabel("max |f(g.x) - g.f(x)| / tolerance")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.2 if not continuous else 0.12, top=0.92)
     fig.savefig(str(path), format="png", metadata={"Software": None})
 
 
@@ -185,16 +243,6 @@ def function_name(fn: Any) -> str:
 def _rule(m: Measure, atol_given: float | None, eps: float) -> str:
     a = f"atol {m.atol:.3g}" + ("" if atol_given is not None else f" (= {ATOL_EPS:g} eps x largest output entry)")
     return f"error <= {a} + rtol {m.rtol:.3g} x output scale (default rtol = eps^{RTOL_POWER:.3g}, eps = {eps:.3g})"
-
-
-def _save_module(fn: Any, path: Path) -> bool:
-    buf = io.BytesIO()
-    try:
-        torch.save(fn, buf)
-    except Exception:  # local classes, lambdas, compiled code: the caller passes the function to replay
-        return False
-    path.write_bytes(buf.getvalue())
-    return True
 
 
 def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> str:
@@ -216,9 +264,12 @@ def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> st
         else:
             body = repr(x)[:200]
         lines += [f"- block {j} ({a.name}):", "", "```", body, "```", ""]
+    if data["notes"]:
+        lines += ["## Diagnosis", ""] + [f"- {n}" for n in data["notes"]] + [""]
     lines += ["## Minimization", ""] + [f"- {s}" for s in data["minimization"]] + [""]
     how = "`python repro.py` (loads `module.pt`)" if data["module_pickled"] else \
-        "`python repro.py package.module:factory` (the function could not be pickled; pass a factory that builds it)"
+        f"`python repro.py package.module:factory` (the function could not be pickled: " \
+        f"{data['module_not_pickled_because']}; pass a factory that builds it)"
     lines += ["## Replay", "", f"{how}, or in Python `equifuzz.gate.replay('{name}', module)`; exit status 1 "
               "while the failure persists, 0 once fixed.", ""]
     return "\n".join(lines)
@@ -241,8 +292,9 @@ def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
         for t in [*fn.parameters(), *fn.buffers()]:
             device = t.device
             break
-    ins = [_Recorded(b["matrix"], b["translation"], b["name"]) for b in case["in_blocks"]]
-    outs = [_Recorded(b["matrix"], b["translation"], b["name"]) for b in case["out_blocks"]]
+    perm = None if case.get("perm") is None else np.asarray(case["perm"])
+    ins = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm) for b in case["in_blocks"]]
+    outs = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm) for b in case["out_blocks"]]
     probe = Probe(fn, dtype, device, ins, outs, case["out_tuple"])
     xs = [x.to(device=device, dtype=torch.float64) if a.transforms else x
           for a, x in zip(ins, case["inputs"], strict=True)]

@@ -12,6 +12,7 @@ size (grow on success, shrink on failure).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +22,12 @@ import torch
 
 from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from .actions import Action, Element, Points
-from .check import Measure, Probe, measure
+from .actions import Action, Element, Points, apply_many
+from .batch import Batcher
+from .check import Measure, Probe, compare_many, compare_pairs, measure, transform_pairs
 
-__all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "search", "ALL_ELEMENTS_UP_TO"]
+__all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "evaluate_many", "search",
+           "ALL_ELEMENTS_UP_TO"]
 
 ALL_ELEMENTS_UP_TO = 64
 
@@ -51,6 +54,12 @@ def translation_scale(in_actions: Sequence[Action], sample: Sequence[Any]) -> tu
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def covering(group: ContinuousGroup) -> FiniteGroup:
+    """The covering subgroup of a continuous group, built once."""
+    return group.covering()
+
+
 def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np.random.Generator,
                      translation: tuple[int, float] | None = None) -> list[Element]:
     """The elements tried first (see the module docstring); never the identity alone."""
@@ -67,7 +76,7 @@ def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np
         out = [Element(f"g = {group.word_str(g)}", index=g) for g in chosen]
         identity = Element("identity", index=0)
     else:
-        cover = group.covering()
+        cover = covering(group)
         assert cover.labels is not None  # the covering subgroup's elements are its matrices
         for g in range(1, cover.order):
             out.append(Element(f"covering element {cover.word_str(g)}", matrix=np.asarray(cover.labels[g])))
@@ -141,17 +150,22 @@ def perturb_element(g: Element, group: FiniteGroup | ContinuousGroup, rng: np.ra
                     sigma: float) -> Element:
     t = None if g.translation is None else g.translation + sigma * rng.standard_normal(g.translation.shape) \
         * (1.0 + float(np.abs(g.translation).max()))
+    if g.perm is not None and rng.random() < 0.5:  # one more transposition of two nodes
+        perm = np.array(g.perm)
+        i, j = rng.choice(len(perm), size=2, replace=False) if len(perm) > 1 else (0, 0)
+        perm[[i, j]] = perm[[j, i]]
+        g = g.replace(perm=perm)
     if isinstance(group, FiniteGroup):
         if not group.generators or rng.random() < 0.5:
             return g.replace(translation=t)
         assert g.index is not None
         h = int(group.mul(g.index, group.generators[int(rng.integers(len(group.generators)))]))
-        if h == 0 and t is None:
+        if h == 0 and t is None and g.perm is None:
             return g
-        return Element(f"g = {group.word_str(h)} (searched)", index=h, translation=t)
+        return Element(f"g = {group.word_str(h)} (searched)", index=h, translation=t, perm=g.perm)
     assert g.matrix is not None
     M = g.matrix @ _expm_skew(group.dim, sigma, rng)
-    return Element("searched element", matrix=M, translation=t)
+    return Element("searched element", matrix=M, translation=t, perm=g.perm)
 
 
 def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: float,
@@ -161,26 +175,59 @@ def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: 
     return [Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)) for g in elements]
 
 
+def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], elements: Sequence[Element], *,
+                  rtol: float, atol: float | None) -> tuple[list[Trial], list[list[torch.Tensor]]]:
+    """Measure every element on every set of inputs, stacking x and all g.x into few calls; also
+    returns f(x) of every set."""
+    stack: list[list[Any]] = []
+    for xs in sets:
+        stack.append(list(xs))
+        moved = [apply_many(a, elements, x) if a.transforms or a.permutes else None
+                 for a, x in zip(probe.in_actions, xs, strict=True)]
+        stack += [[x if m is None else m[e] for x, m in zip(xs, moved, strict=True)] for e in range(len(elements))]
+    outs = batcher.many(stack)
+    step = 1 + len(elements)
+    trials: list[Trial] = []
+    for s, xs in enumerate(sets):
+        ys = outs[s * step]
+        measures = compare_many(probe, ys, outs[s * step + 1:(s + 1) * step], elements, rtol=rtol, atol=atol)
+        trials += [Trial(list(xs), ys, g, m) for g, m in zip(elements, measures, strict=True)]
+    return trials, [outs[s * step] for s in range(len(sets))]
+
+
 def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[Trial], rounds: int, *,
-           rtol: float, atol: float | None, seed: int, stop_above: float = 1.0) -> list[Trial]:
+           rtol: float, atol: float | None, seed: int, stop_above: float = 1.0,
+           batcher: Batcher | None = None) -> list[Trial]:
     """Hill-climb from each starting trial for ``rounds`` steps; stop as soon as a ratio exceeds
-    ``stop_above``. Returns the improved trials (best first)."""
+    ``stop_above``. Returns the improved trials (best first). With a ``batcher`` every round evaluates
+    the candidates of all starting trials in one stacked call."""
     rng = np.random.default_rng([seed, 1])
     gen = torch.Generator().manual_seed(seed + 1)
     best = list(start)
     sig_x = [0.3] * len(best)
     sig_g = [0.3] * len(best)
     for _ in range(rounds):
+        cands = []
         for i, t in enumerate(best):
-            xs = perturb_inputs(t.xs, probe.in_actions, gen, sig_x[i])
-            g = perturb_element(t.g, group, rng, sig_g[i])
-            ys = probe(xs)
-            cand = Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol))
-            if cand.ratio > t.ratio:
+            cands.append((perturb_inputs(t.xs, probe.in_actions, gen, sig_x[i]), perturb_element(t.g, group, rng,
+                                                                                                    sig_g[i])))
+        if batcher is not None:
+            gs = [g for _, g in cands]
+            moved = transform_pairs(probe, [xs for xs, _ in cands], gs)
+            outs = batcher.many([z for (xs, _), gx in zip(cands, moved, strict=True) for z in (xs, gx)])
+            measures = compare_pairs(probe, outs[0::2], outs[1::2], gs, rtol=rtol, atol=atol)
+            trials = [Trial(xs, outs[2 * i], g, m) for i, ((xs, g), m) in enumerate(zip(cands, measures, strict=True))]
+        else:
+            trials = []
+            for xs, g in cands:
+                ys = probe(xs)
+                trials.append(Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)))
+        for i, cand in enumerate(trials):
+            if cand.ratio > best[i].ratio:
                 best[i] = cand
                 sig_x[i], sig_g[i] = min(2.0, sig_x[i] * 1.5), min(2.0, sig_g[i] * 1.5)
             else:
                 sig_x[i], sig_g[i] = max(1e-3, sig_x[i] * 0.7), max(1e-3, sig_g[i] * 0.7)
-            if best[i].ratio > stop_above:
-                return sorted(best, key=lambda t: -t.ratio)
+        if max(t.ratio for t in best) > stop_above:
+            break
     return sorted(best, key=lambda t: -t.ratio)

@@ -24,8 +24,9 @@ DTYPES = [torch.float32, torch.float64]
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_reference_modules_pass(name, dtype, tmp_path):
     case = REFERENCE[name](0, dtype)
-    v = ef.assert_equivariant(case.module, efe.O3, case.rho_in, case.rho_out, dtype=dtype, report_dir=tmp_path)
-    assert v.holds and v.dtype == str(dtype)[6:]
+    v = ef.assert_equivariant(case.module, efe.O3, case.rho_in, case.rho_out, dtype=dtype, report_dir=tmp_path,
+                              inputs=case.inputs, batch_dim=case.batch_dim)  # batched (planted defects: not)
+    assert v.holds and v.dtype == str(dtype)[6:] and v.n_evaluations <= 24
     if dtype == torch.float64:
         assert not v.rounding and v.ratio <= 1.0
     elif v.rounding:  # a float32 excess is accepted only when float64 removes it
@@ -120,3 +121,26 @@ def test_the_downstream_recipe_runs_under_pytest(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--equifuzz-reports", "out")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*EquivarianceError*", "*minimal report: out*"])
+
+
+def test_so3_generators_are_built_from_the_maths_and_are_e3nns():
+    for l in range(5):
+        J = efe.so3_generators(l)
+        assert J.shape == (3, 2 * l + 1, 2 * l + 1) and J.dtype == np.float64
+        assert np.abs(J + J.transpose(0, 2, 1)).max() < 1e-14  # real antisymmetric
+        # the Lie algebra of SO(3): [J_x, J_y] = J_z and cyclically
+        for a, b, c in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+            assert np.abs(J[a] @ J[b] - J[b] @ J[a] - J[c]).max() < 1e-12
+        # Casimir: J.J = -l(l+1) on an irreducible of degree l
+        assert np.abs(sum(j @ j for j in J) + l * (l + 1) * np.eye(2 * l + 1)).max() < 1e-12
+        if hasattr(o3, "so3_generators"):  # e3nn >= 0.5; 0.4.4 has none (the adapter does not need them)
+            assert np.abs(J - o3.so3_generators(l).double().numpy()).max() < 1e-6 * max(1, l)
+
+
+def test_wigner_D_many_is_wigner_D_for_each_matrix():
+    ir = o3.Irreps("2x0e + 1x1o + 1x1e + 1x2e + 1x3o")
+    Rs = efe.O3.sample(12, 5)
+    many = efe.wigner_D_many(ir, Rs)
+    assert many.shape == (12, ir.dim, ir.dim)
+    assert max(np.abs(many[i] - efe.wigner_D(ir, R)).max() for i, R in enumerate(Rs)) < 1e-14
+    assert isinstance(efe.irreps(ir), efe.IrrepsRepresentation)
