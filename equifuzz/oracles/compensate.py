@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..canonical import asinh_offset, output_exponent, unit_rows_log
+from ..exact import scaled
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
@@ -44,11 +45,16 @@ def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) ->
         A = _exact_mats(rho_in)  # rho_in(h)
         Bi = _exact_mats(rho_out)
         if A is not None and Bi is not None:
-            Binv = Bi[inv]  # rho_out(h)^-1 = rho_out(h^-1)
-            W1 = np.concatenate([net.W1 @ A[h] for h in range(n)])  # rows w_i^T rho_in(h) = (rho_in(h)^T w_i)^T
+            # integer arithmetic over common scales (equifuzz.exact): no Fraction is normalized in the products
+            Aq, Bq = scaled(A), scaled(Bi[inv])  # rho_in(h); rho_out(h)^-1 = rho_out(h^-1)
+            N1, N2, Nb2 = scaled(net.W1), scaled(net.W2), scaled(net.b2)
+            # rows w_i^T rho_in(h) = (rho_in(h)^T w_i)^T
+            W1 = _fractions(np.concatenate([N1.ints.dot(Aq.ints[h]) for h in range(n)]), N1.scale * Aq.scale)
             b1 = np.concatenate([net.b1] * n)
-            W2 = np.concatenate([Binv[h] @ net.W2 for h in range(n)], axis=1) / Fraction(n)
-            b2 = sum((Binv[h] @ net.b2 for h in range(n)), np.zeros(net.p, dtype=object)) / Fraction(n)
+            W2 = _fractions(np.concatenate([Bq.ints[h].dot(N2.ints) for h in range(n)], axis=1),
+                            N2.scale * Bq.scale / n)
+            b2 = _fractions(sum((Bq.ints[h].dot(Nb2.ints) for h in range(n)), np.zeros(net.p, dtype=object)),
+                            Nb2.scale * Bq.scale / n)
             return ReLUNet(W1, b1 if net.hidden_bias else None, W2, b2 if net.output_bias else None, exact=True)
     W1, b1, W2, b2 = net.float_params()
     A = rho_in.matrices
@@ -62,6 +68,12 @@ def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) ->
     if np.linalg.norm(b2s) <= 64 * np.finfo(np.float64).eps * float(np.abs(Binv).max()) * np.linalg.norm(b2):
         b2s = np.zeros_like(b2s)
     return ReLUNet(W1s, b1s if net.hidden_bias else None, W2s, b2s if net.output_bias else None)
+
+
+def _fractions(ints: np.ndarray, scale: Fraction) -> np.ndarray:
+    out = np.empty(ints.shape, dtype=object)
+    out.reshape(-1)[:] = [Fraction(int(v)) * scale for v in ints.ravel()]
+    return out
 
 
 def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *, merge: bool = True,

@@ -117,8 +117,14 @@ def rational_matrix(M: np.ndarray, max_denominator: int = 10**6) -> np.ndarray |
     fractions with denominators below 10^6, and treating such an approximation as exact would make
     the "exact" oracle check a matrix that is not a representation.
     """
-    out = np.empty(M.shape, dtype=object)
+    M = np.asarray(M, dtype=np.float64)
     scale = float(np.max(np.abs(M))) if M.size else 0.0  # round-off of cos(pi/2) = 6e-17 is a zero
+    R = np.round(M)
+    if scale > 0 and np.all(np.abs(R - M) <= 4 * np.spacing(scale)):  # integer matrices: the common case, fast
+        out = np.empty(M.shape, dtype=object)
+        out.reshape(-1)[:] = [Fraction(int(v)) for v in R.ravel()]
+        return out
+    out = np.empty(M.shape, dtype=object)
     for idx, x in np.ndenumerate(M):
         xf = float(x)
         q = Fraction(xf).limit_denominator(max_denominator)

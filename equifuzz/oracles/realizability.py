@@ -37,7 +37,7 @@ from .verdict import Verdict
 __all__ = ["HyperplaneOrbit", "RealizabilityVerdict", "realizability", "hyperplane_orbits"]
 
 DEFAULT_BUDGET = 20_000
-DEFAULT_SUBGROUP_BUDGET = 100_000  # joins; S5 needs about 1 100, S6 about 20 000
+DEFAULT_SUBGROUP_BUDGET = 5 * DEFAULT_BUDGET  # joins; S5 needs about 1 100, S6 about 20 000
 
 
 @dataclass(frozen=True)
@@ -163,10 +163,11 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
 
 def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, width: int, *,
                   tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET, method: str = "auto",
-                  subgroup_budget: int | None = DEFAULT_SUBGROUP_BUDGET) -> RealizabilityVerdict:
+                  subgroup_budget: int | None = None) -> RealizabilityVerdict:
     """Decide whether f is in LEN_width (see the module docstring and docs/realizability.md).
 
-    ``budget`` bounds the structures examined between the bounds, ``subgroup_budget`` the joins formed
+    ``budget`` bounds the structures examined between the bounds, ``subgroup_budget`` (default: 5 x
+    ``budget``, i.e. DEFAULT_SUBGROUP_BUDGET for the default budget) the joins formed
     while enumerating the subgroups up to conjugacy (the orbit types); past either the answer is None.
     ``method="search"`` decides by the structure search even at or above the T5b bound, so that a True
     comes with a witness of the smallest width (the T5b witness only when the budget runs out there).
@@ -183,12 +184,20 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
     G = rho_in.group
     ev = check_equivariant(f, rho_in, rho_out, tol=tol)
     naive = G.order * f.width
+    if ev.holds is None:
+        return RealizabilityVerdict(None, int(width), None, None, None, naive, None, equivariance=ev, tolerance=tol,
+                                    budget=budget, reason=f"undecided whether f is equivariant: {ev.reason}")
     if not ev.holds:
         return RealizabilityVerdict(False, int(width), False, None, None, naive, None, equivariance=ev, tolerance=tol,
                                     budget=budget, reason="f is not equivariant (T1), so no layer-wise equivariant "
                                                           "network computes it")
     net = f.to_float()
-    orbits, _, _ = hyperplane_orbits(net, rho_in, tol)
+    try:
+        orbits, _, _ = hyperplane_orbits(net, rho_in, tol)
+    except ShapeError as exc:  # f is equivariant, but float64 cannot match its hyperplanes' images
+        return RealizabilityVerdict(None, int(width), None, None, None, naive, None, equivariance=ev, tolerance=tol,
+                                    budget=budget, reason=f"f is equivariant ({ev.semantics}), but float64 cannot "
+                                                          f"pair its kink hyperplanes with their images ({exc})")
     lower = sum(o.min_neurons for o in orbits)
     gn_lower = sum(o.size for o in orbits)
     t5b = compensate(net, rho_in, rho_out, merge=True, tol=tol)
@@ -220,7 +229,7 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
         return RealizabilityVerdict(False, realizable=None, upper=upper, **common,  # type: ignore[arg-type]
                                     reason="the kink hyperplanes could not be matched to neurons of f")
     try:
-        classes = G.subgroup_classes(budget=subgroup_budget)
+        classes = G.subgroup_classes(budget=5 * budget if subgroup_budget is None else subgroup_budget)
     except BudgetExceededError as exc:
         return RealizabilityVerdict(False, realizable=None, upper=upper, **common,  # type: ignore[arg-type]
                                     reason=f"orbit types not enumerated: {exc}")

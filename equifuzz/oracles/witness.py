@@ -73,9 +73,11 @@ def _candidates(defect: Defect, F: FloatForm, G: FloatForm, A: np.ndarray | None
 
 
 def _float(q: Fraction) -> float:
+    """q as a float for display: 0 stays 0, magnitudes beyond float64 become inf (the ratio is exact)."""
     if q == 0:
         return 0.0
-    return math.exp(math.log(q.numerator) - math.log(q.denominator))
+    lg = math.log(q.numerator) - math.log(q.denominator)
+    return math.exp(lg) if lg < 709.0 else math.inf
 
 
 def _sqrt_float(q: Fraction) -> float:
