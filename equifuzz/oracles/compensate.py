@@ -14,6 +14,7 @@ import numpy as np
 
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation
+from ..validation import check_bool, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
 
 __all__ = ["symmetrize", "compensate"]
@@ -35,6 +36,7 @@ def _exact_mats(rho: Representation, inverse_transpose: bool = False) -> np.ndar
 
 def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) -> ReLUNet:
     """The width-|G| m network S f (T5a); exact when the weights are Fractions and the reps rational."""
+    net = check_net_and_reps("net", net, rho_in, rho_out)
     _check_net(net, rho_in, rho_out)
     G = rho_in.group
     n = G.order
@@ -70,6 +72,9 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
     ``merge=False`` gives the plain width-|G| m symmetrization; ``merge=True`` merges neurons with
     the same normalized (w, b), one orbit at a time, and drops orbits whose merged output is zero.
     """
+    net = check_net_and_reps("net", net, rho_in, rho_out)
+    merge = check_bool("merge", merge)
+    tol = check_tolerance("tol", tol)
     S = symmetrize(net, rho_in, rho_out)
     if not merge:
         return S

@@ -19,6 +19,16 @@ from ..errors import GroupMismatchError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..nets import CanonicalForm, ReLUNet
 from ..reps import ContinuousRepresentation, Representation
+from ..validation import (
+    check_callable,
+    check_choice,
+    check_dims,
+    check_function,
+    check_int,
+    check_net,
+    check_reps,
+    check_tolerance,
+)
 from .verdict import Verdict
 
 __all__ = [
@@ -233,8 +243,18 @@ def check_equivariant(
     ``method``: ``"auto"`` (canonical for a ReLUNet over finite groups, exact when the weights are
     Fractions and the generator matrices rational), ``"canonical"``, ``"exact"`` or ``"sampled"``.
     """
-    if method not in ("auto", "canonical", "exact", "sampled"):
-        raise ShapeError(f"method must be auto, canonical, exact or sampled, got {method!r}")
+    check_reps(rho_in, rho_out, continuous_ok=True)
+    method = check_choice("method", method, ("auto", "canonical", "exact", "sampled"))
+    tol = check_tolerance("tol", tol, allow_none=True)
+    n_inputs = check_int("n_inputs", n_inputs, min=1, max=10**6, too_large="sample at most 10^6 inputs per call")
+    n_words = check_int("n_words", n_words, min=0, max=10**5, too_large="draw at most 10^5 words per call")
+    seed = check_int("seed", seed, min=0)
+    if isinstance(f, ReLUNet):
+        check_dims("the network", f.d, f.p, rho_in, rho_out)
+    else:
+        check_callable("f", f)
+        check_function("f", as_numpy_function(f)[0], np.random.default_rng(seed).standard_normal((3, rho_in.dim)),
+                       rho_out.dim)
     _check_pair(rho_in, rho_out)
     is_net = isinstance(f, ReLUNet)
     if is_net:
@@ -414,6 +434,8 @@ def _check_sampled(f: Callable[..., Any], rho_in: AnyRep, rho_out: AnyRep, tol: 
 
 def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float = DEFAULT_TOL) -> EquivalenceVerdict:
     """Whether two networks compute the same function on R^d (canonical form of net1 - net2 is zero)."""
+    net1, net2 = check_net("net1", net1), check_net("net2", net2)
+    tol = check_tolerance("tol", tol)
     if net1.d != net2.d or net1.p != net2.p:
         raise ShapeError(f"networks map R^{net1.d} -> R^{net1.p} and R^{net2.d} -> R^{net2.p}: not comparable")
     D = net1 - net2

@@ -18,6 +18,7 @@ import numpy as np
 from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
+from ..validation import check_bool, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
 from .verdict import Verdict
 
@@ -120,6 +121,9 @@ def _block_scales(rows: np.ndarray, d: int) -> np.ndarray:
 def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, *, up_to_scaling: bool = True,
                     tol: float = DEFAULT_TOL) -> LayerwiseVerdict:
     """Decide T2: is the neuron multiset invariant under the group, and rho_out(g) b2 = b2?"""
+    net = check_net_and_reps("net", net, rho_in, rho_out)
+    up_to_scaling = check_bool("up_to_scaling", up_to_scaling)
+    tol = check_tolerance("tol", tol)
     _check_net(net, rho_in, rho_out)
     G = rho_in.group
     d = net.d

@@ -24,6 +24,7 @@ from ..errors import ShapeError
 from ..groups import FiniteGroup, Subgroup
 from ..nets import ReLUNet, _orient, cluster_rows
 from ..reps import Representation, fixed_basis, subgroup_from_elements
+from ..validation import check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_equivariant, equivalent
 from .layerwise import check_layerwise
@@ -139,10 +140,10 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
 def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, width: int, *,
                   tol: float = DEFAULT_TOL, budget: int = DEFAULT_BUDGET) -> RealizabilityVerdict:
     """Decide whether f is in LEN_width (see the module docstring for the method)."""
-    if not isinstance(f, ReLUNet):
-        raise ShapeError(f"realizability needs a ReLUNet, got {type(f).__name__}")
-    if not isinstance(width, (int, np.integer)) or width < 0:
-        raise ShapeError(f"width must be a non-negative integer, got {width!r}")
+    f = check_net_and_reps("f", f, rho_in, rho_out)
+    width = check_int("width", width, min=0)
+    tol = check_tolerance("tol", tol)
+    budget = check_int("budget", budget, min=1)
     _check_net(f, rho_in, rho_out)
     G = rho_in.group
     ev = check_equivariant(f, rho_in, rho_out, tol=tol)
