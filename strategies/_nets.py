@@ -27,16 +27,29 @@ from typing import Any
 import numpy as np
 from hypothesis import reject
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.groups import FiniteGroup, Subgroup
 from equifuzz.nets import ReLUNet
 from equifuzz.oracles import compensate
 from equifuzz.reps import PermutationRepresentation, Representation, subgroup_from_elements
 
+from ._checks import (
+    MAX_COUNT,
+    MAX_DIM,
+    MAX_WIDTH,
+    check_bool,
+    check_int,
+    check_int_or_strategy,
+    check_names,
+    check_rep,
+    check_reps,
+    check_seed,
+    check_subgroups,
+)
 from ._groups import groups, seeds
-from ._reps import representations
+from ._reps import KINDS, representations
 
 __all__ = [
     "DrawnNet",
@@ -147,20 +160,17 @@ def _draw_vector(rng: np.random.Generator, n: int, integer: bool) -> np.ndarray:
 
 
 def _as_strategy(x: Any, name: str) -> SearchStrategy[Any]:
-    if isinstance(x, SearchStrategy):
-        return x
-    if isinstance(x, (bool, int, np.integer)):
-        return st.just(x)
-    raise InvalidArgument(f"{name} must be a value or a Hypothesis strategy, got {x!r}")
+    """A bool argument (True, False or a strategy for them) as a strategy."""
+    return x if isinstance(x, SearchStrategy) else st.just(check_bool(name, x))
 
 
 def _check_reps(rho_in: Any, rho_out: Any) -> None:
-    if not isinstance(rho_in, Representation) or not isinstance(rho_out, Representation):
-        raise InvalidArgument("rho_in and rho_out must be equifuzz.reps.Representation objects of one finite group, "
-                              f"got {type(rho_in).__name__} and {type(rho_out).__name__}")
-    g1, g2 = rho_in.group, rho_out.group
-    if g1 is not g2 and not (g1.order == g2.order and np.array_equal(g1.table, g2.table)):
-        raise InvalidArgument(f"rho_in is a representation of {g1.name} but rho_out of {g2.name}: use one group")
+    check_reps(rho_in, rho_out)
+
+
+def _check_flags(**flags: Any) -> None:
+    for name, value in flags.items():
+        check_bool(name, value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,6 +180,10 @@ def _check_reps(rho_in: Any, rho_out: Any) -> None:
 def build_relu_net(d: int, p: int, width: int, seed: int, *, hidden_bias: bool = True, output_bias: bool = True,
                    integer_weights: bool = False, bound: int = 2) -> ReLUNet:
     """A width-``width`` network R^d -> R^p with N(0, 1) weights, or integers in [-bound, bound]."""
+    d, p = check_int("d", d, min=1, max=MAX_DIM), check_int("p", p, min=1, max=MAX_DIM)
+    width, seed = check_int("width", width, min=0, max=MAX_WIDTH), check_seed(seed)
+    bound = check_int("bound", bound, min=0, max=2**31)
+    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
     rng = np.random.default_rng(seed)
 
     def draw(*shape: int) -> np.ndarray:
@@ -190,6 +204,13 @@ def build_layerwise_net(rho_in: Representation, rho_out: Representation, stabili
     (projections of a random integer or Gaussian vector) and b free; neuron r K_j of the orbit is
     (rho_in^*(r) w, b, rho_out(r) v). The output bias is projected onto Fix_G(rho_out).
     """
+    _check_reps(rho_in, rho_out)
+    stabilizers = check_subgroups("stabilizers", stabilizers, rho_in.group)
+    seed = check_seed(seed)
+    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
+    if sum(K.index for K in stabilizers) > MAX_WIDTH:
+        raise InvalidArgument(f"the stabilizers give {sum(K.index for K in stabilizers)} neurons, more than "
+                              f"{MAX_WIDTH}; use fewer or larger subgroups")
     G = rho_in.group
     rng = np.random.default_rng(seed)
     dual = rho_in.dual().matrices
@@ -227,6 +248,12 @@ def build_symmetrized_net(rho_in: Representation, rho_out: Representation, width
                           merge: bool = True) -> ReLUNet:
     """The symmetrization S f (T5a, width |G| m) of a random width-``width`` network, orbit-merged (T5b)
     unless ``merge=False``: layer-wise equivariant."""
+    _check_reps(rho_in, rho_out)
+    width, seed = check_int("width", width, min=1, max=MAX_WIDTH), check_seed(seed)
+    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights, merge=merge)
+    if width * rho_in.group.order > MAX_WIDTH * 16:
+        raise InvalidArgument(f"the symmetrization would have width {width * rho_in.group.order}; use a smaller "
+                              "width or group")
     base = build_relu_net(rho_in.dim, rho_out.dim, width, seed, hidden_bias=hidden_bias, output_bias=output_bias,
                           integer_weights=integer_weights)
     S = compensate(base, rho_in, rho_out, merge=merge)
@@ -241,6 +268,7 @@ def reversing_elements(rho_in: Representation) -> list[tuple[int, np.ndarray]]:
     P_s = 1/n sum_j (-1)^j rho_in^*(s)^j (n = order of s, even) projects onto {u : rho_in^*(s) u = -u};
     it is rational whenever rho_in is, so projected integer vectors stay rational.
     """
+    check_rep("rho_in", rho_in)
     G = rho_in.group
     dual = rho_in.dual().matrices
     out: list[tuple[int, np.ndarray]] = []
@@ -324,6 +352,14 @@ def build_flipped_net(rho_in: Representation, rho_out: Representation, picks: Se
     Returns the network and the stabilizers Stab(H) of its hyperplane orbits; every orbit is reversed,
     so the layer-wise lower bound (T4) is twice the width.
     """
+    _check_reps(rho_in, rho_out)
+    if isinstance(picks, (str, bytes, dict)) or not hasattr(picks, "__iter__"):
+        raise InvalidArgument(f"picks must be a list of non-negative ints, got {picks!r}")
+    picks = [check_int("picks[i]", k, min=0) for k in picks]
+    seed = check_seed(seed)
+    max_width = check_int("max_width", max_width, min=1, max=MAX_WIDTH)
+    extra_tries = check_int("extra_tries", extra_tries, min=0, max=MAX_COUNT)
+    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
     rev = reversing_elements(rho_in)
     if not rev or not picks:
         return None
@@ -395,10 +431,9 @@ def relu_nets(d: int, p: int, width: int | SearchStrategy[int] = WIDTHS,
     Shrinks towards width 1, no biases and integer weights in [-1, 1]; the weights come from a drawn
     seed (N(0, 1), or integers in [-bound, bound] with a drawn bound 1..3).
     """
-    for name, val in (("d", d), ("p", p)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-            raise InvalidArgument(f"{name} must be a positive int, got {val!r}")
-    widths = _as_strategy(width, "width")
+    d, p = check_int("d", d, min=1, max=MAX_DIM), check_int("p", p, min=1, max=MAX_DIM)
+    width = check_int_or_strategy("width", width, 1, MAX_WIDTH)
+    widths = width if isinstance(width, SearchStrategy) else st.just(width)
     hb, ob, iw = (_as_strategy(x, n) for x, n in ((hidden_bias, "hidden_bias"), (output_bias, "output_bias"),
                                                    (integer_weights, "integer_weights")))
     return _draw_relu_net(int(d), int(p), widths, hb, ob, iw)
@@ -452,7 +487,11 @@ def layerwise_nets(rho_in: Representation, rho_out: Representation,
     :func:`build_layerwise_net` for the weights.
     """
     _check_reps(rho_in, rho_out)
+    max_orbits = check_int("max_orbits", max_orbits, min=1, max=64)
+    max_width = check_int("max_width", max_width, min=1, max=MAX_WIDTH)
     G = rho_in.group
+    if hidden is not None and not isinstance(hidden, SearchStrategy):
+        hidden = check_subgroups("hidden", hidden, G)
     if hidden is None:
         hid: SearchStrategy[Sequence[Subgroup]] = st.deferred(
             lambda: _stabilizer_lists(_sorted_subgroups(G, max_width), max_orbits, max_width))
@@ -491,9 +530,9 @@ def equivariant_nets(rho_in: Representation, rho_out: Representation,
     values (their hyperplanes pass through 0; with ``hidden_bias`` the bias vector is zero).
     """
     _check_reps(rho_in, rho_out)
-    names = list(kinds)
-    if isinstance(kinds, str) or not names or any(k not in EQUIVARIANT_KINDS for k in names):
-        raise InvalidArgument(f"kinds must be a non-empty collection of {list(EQUIVARIANT_KINDS)}, got {kinds!r}")
+    names = check_names("kinds", kinds, EQUIVARIANT_KINDS)
+    max_orbits = check_int("max_orbits", max_orbits, min=1, max=64)
+    max_width = check_int("max_width", max_width, min=1, max=MAX_WIDTH)
     names = [k for k in EQUIVARIANT_KINDS if k in names]
     hb, ob, iw = (_as_strategy(x, n) for x, n in ((hidden_bias, "hidden_bias"), (output_bias, "output_bias"),
                                                    (integer_weights, "integer_weights")))
@@ -546,6 +585,11 @@ def rep_pairs(max_order: int = 8, max_in_dim: int = 4, max_out_dim: int = 3, *,
     well-conditioned matrix, making it non-orthogonal.
     """
     cob = _as_strategy(change_of_basis, "change_of_basis")
+    max_in_dim = check_int("max_in_dim", max_in_dim, min=1, max=MAX_DIM)
+    max_out_dim = check_int("max_out_dim", max_out_dim, min=1, max=MAX_DIM)
+    for name, given in (("in_kinds", in_kinds), ("out_kinds", out_kinds)):
+        if given is not None:
+            check_names(name, given, KINDS)
     kw_in = {} if in_kinds is None else {"kinds": in_kinds}
     kw_out = {} if out_kinds is None else {"kinds": out_kinds}
 
