@@ -14,7 +14,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -131,6 +131,10 @@ def check_real(name: str, value: Any, *, min: float | None = None, max: float | 
     return v
 
 
+@overload
+def check_tolerance(name: str, value: Any) -> float: ...
+@overload
+def check_tolerance(name: str, value: Any, *, allow_none: bool) -> float | None: ...
 def check_tolerance(name: str, value: Any, *, allow_none: bool = False) -> float | None:
     """A tolerance: a finite real number >= 0 (None too where the caller picks a default)."""
     if value is None and allow_none:
