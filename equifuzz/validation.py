@@ -47,6 +47,8 @@ __all__ = [
     "check_net_and_reps",
     "check_reps",
     "check_dims",
+    "check_counts",
+    "check_positive_reals",
     "check_function",
     "check_order",
     "check_bytes",
@@ -351,6 +353,18 @@ def check_reps(rho_in: Any, rho_out: Any, *, continuous_ok: bool = False) -> Non
     check_rep("rho_in", rho_in, continuous_ok=continuous_ok)
     check_rep("rho_out", rho_out, continuous_ok=continuous_ok)
     check_same_group([("rho_in", rho_in), ("rho_out", rho_out)])
+
+
+def check_counts(**counts: Any) -> None:
+    """Each keyword is a non-negative int count (at most 10^7: a larger one would not finish)."""
+    for name, value in counts.items():
+        check_int(name, value, min=0, max=10**7, too_large="use at most 10^7")
+
+
+def check_positive_reals(**values: Any) -> None:
+    """Each keyword is a finite real number > 0 (a step size, a relative offset, an epsilon)."""
+    for name, value in values.items():
+        check_real(name, value, min=0.0, strict=True)
 
 
 def check_dims(name: str, d: int, p: int, rho_in: Any, rho_out: Any) -> None:

@@ -250,6 +250,7 @@ def _dim(d: int) -> Callable[[Any], None]:
 def entries() -> tuple[Entry, ...]:
     from api_fuzz_faces import _gate_entries, _oracle_entries, _strategy_entries
     from api_fuzz_layers import _group_entries, _net_entries, _rep_entries
+    from api_fuzz_search import _search_entries
 
     w = world()
     return tuple(
@@ -258,7 +259,7 @@ def entries() -> tuple[Entry, ...]:
         + _net_entries(w)
         + _oracle_entries(w)
         + _gate_entries(w)
-        + _strategy_entries(w)
+        + _strategy_entries(w) + _search_entries(w)
     )
 
 

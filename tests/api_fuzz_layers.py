@@ -264,9 +264,9 @@ def _rep_entries(w: dict[str, Any]) -> list[Entry]:
             {"chi": rot, "psi": rot},
             (
                 Slot(
-                    "chi", one_of(rot), (rot.character(),), (wrong_dim.character()[:3], np.array([1.0, math.nan, 0, 0]))
+                    "chi", one_of(rot), (), (wrong_dim.character()[:3], np.array([1.0, math.nan, 0, 0]))
                 ),
-                Slot("psi", one_of(rot), (rot.character(),)),
+                Slot("psi", one_of(rot)),
             ),
             expect(2.0),
         ),
