@@ -451,7 +451,7 @@ def _perm_matrix(perm: Sequence[int] | np.ndarray) -> np.ndarray:
 def regular(G: FiniteGroup) -> Representation:
     """The left regular representation: rho(g) e_h = e_{g h}."""
     check_group("G", G)
-    _check_size(G, G.order, f"regular({G.name})", "a coset representation coset(G, K) of a larger subgroup K")
+    _check_size(G, G.order, f"regular({G.name})", "use a coset representation coset(G, K) of a larger subgroup K")
     return Representation(G, np.stack([_perm_matrix(G.table[g]) for g in G.elements]),
                           name="regular", _checked=True)
 
@@ -461,7 +461,7 @@ def coset(G: FiniteGroup, K: Subgroup) -> Representation:
     check_group("G", G)
     check_type("K", K, Subgroup, "a Subgroup of G")
     G._own(K)
-    _check_size(G, K.index, f"coset({G.name}, K)", "a larger subgroup K")
+    _check_size(G, K.index, f"coset({G.name}, K)", "use a larger subgroup K")
     c = G.cosets(K)
     reps_ = [int(np.flatnonzero(c == j)[0]) for j in range(K.index)]
     images = np.array([[c[G.table[g, r]] for r in reps_] for g in G.elements])

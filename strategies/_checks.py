@@ -66,6 +66,12 @@ def check_bool_or_strategy(name: str, value: Any) -> Any:
     return check_bool(name, value)
 
 
+def check_flags(**flags: Any) -> None:
+    """Each keyword is True or False."""
+    for name, value in flags.items():
+        check_bool(name, value)
+
+
 def check_seed(value: Any) -> int:
     return check_int("seed", value, min=0)
 

@@ -40,6 +40,7 @@ from ._checks import (
     MAX_DIM,
     MAX_WIDTH,
     check_bool,
+    check_flags,
     check_int,
     check_int_or_strategy,
     check_names,
@@ -164,13 +165,7 @@ def _as_strategy(x: Any, name: str) -> SearchStrategy[Any]:
     return x if isinstance(x, SearchStrategy) else st.just(check_bool(name, x))
 
 
-def _check_reps(rho_in: Any, rho_out: Any) -> None:
-    check_reps(rho_in, rho_out)
-
-
-def _check_flags(**flags: Any) -> None:
-    for name, value in flags.items():
-        check_bool(name, value)
+_check_reps = check_reps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +178,7 @@ def build_relu_net(d: int, p: int, width: int, seed: int, *, hidden_bias: bool =
     d, p = check_int("d", d, min=1, max=MAX_DIM), check_int("p", p, min=1, max=MAX_DIM)
     width, seed = check_int("width", width, min=0, max=MAX_WIDTH), check_seed(seed)
     bound = check_int("bound", bound, min=0, max=2**31)
-    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
     rng = np.random.default_rng(seed)
 
     def draw(*shape: int) -> np.ndarray:
@@ -207,7 +202,7 @@ def build_layerwise_net(rho_in: Representation, rho_out: Representation, stabili
     _check_reps(rho_in, rho_out)
     stabilizers = check_subgroups("stabilizers", stabilizers, rho_in.group)
     seed = check_seed(seed)
-    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
     if sum(K.index for K in stabilizers) > MAX_WIDTH:
         raise InvalidArgument(f"the stabilizers give {sum(K.index for K in stabilizers)} neurons, more than "
                               f"{MAX_WIDTH}; use fewer or larger subgroups")
@@ -250,10 +245,9 @@ def build_symmetrized_net(rho_in: Representation, rho_out: Representation, width
     unless ``merge=False``: layer-wise equivariant."""
     _check_reps(rho_in, rho_out)
     width, seed = check_int("width", width, min=1, max=MAX_WIDTH), check_seed(seed)
-    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights, merge=merge)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights, merge=merge)
     if width * rho_in.group.order > MAX_WIDTH * 16:
-        raise InvalidArgument(f"the symmetrization would have width {width * rho_in.group.order}; use a smaller "
-                              "width or group")
+        raise InvalidArgument(f"the symmetrization would have width {width * rho_in.group.order}: too wide")
     base = build_relu_net(rho_in.dim, rho_out.dim, width, seed, hidden_bias=hidden_bias, output_bias=output_bias,
                           integer_weights=integer_weights)
     S = compensate(base, rho_in, rho_out, merge=merge)
@@ -359,7 +353,7 @@ def build_flipped_net(rho_in: Representation, rho_out: Representation, picks: Se
     seed = check_seed(seed)
     max_width = check_int("max_width", max_width, min=1, max=MAX_WIDTH)
     extra_tries = check_int("extra_tries", extra_tries, min=0, max=MAX_COUNT)
-    _check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
     rev = reversing_elements(rho_in)
     if not rev or not picks:
         return None

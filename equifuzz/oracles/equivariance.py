@@ -249,6 +249,8 @@ def check_equivariant(
     n_inputs = check_int("n_inputs", n_inputs, min=1, max=10**6, too_large="sample at most 10^6 inputs per call")
     n_words = check_int("n_words", n_words, min=0, max=10**5, too_large="draw at most 10^5 words per call")
     seed = check_int("seed", seed, min=0)
+    if method in ("canonical", "exact") and not isinstance(f, ReLUNet):
+        f = check_net("f", f)  # these methods need a ReLUNet: a torch Sequential(Linear, ReLU, Linear) converts
     if isinstance(f, ReLUNet):
         check_dims("the network", f.d, f.p, rho_in, rho_out)
     else:

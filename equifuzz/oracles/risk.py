@@ -68,12 +68,12 @@ def risk(f: Any, target: Any, sampler: Sampler, n: int = 100_000, *, seed: int =
     seed = check_int("seed", seed, min=0)
     batch = check_int("batch", batch, min=1, max=10**7, too_large="use batches of at most 10^7 samples")
     try:
-        x_probe = sampler(np.random.default_rng(seed), 2)
+        x_probe = sampler(np.random.default_rng(seed), min(batch, n))  # the size the first batch asks for
     except Exception as exc:
         raise ShapeError(f"sampler(rng, n) must return an (n, d) array: it raised {type(exc).__name__}: {exc}") from exc
-    x_probe = check_array("sampler(rng, 2)", x_probe, ndim=2)
-    p_f = check_function("f", as_numpy_function(f)[0], x_probe, None)
-    check_function("target", as_numpy_function(target)[0], x_probe, p_f)
+    x_probe = check_array("sampler(rng, n)", x_probe, ndim=2)
+    p_f = check_function("f", as_numpy_function(f)[0], x_probe[:4], None)
+    check_function("target", as_numpy_function(target)[0], x_probe[:4], p_f)
     if n < 2:
         raise ShapeError(f"risk needs n >= 2 samples, got {n}")
     F, _ = as_numpy_function(f)

@@ -45,7 +45,6 @@ from ..reps import Representation
 from ..validation import (
     check_array,
     check_bool,
-    check_counts,
     check_int,
     check_positive_reals,
     check_reps,
@@ -689,7 +688,7 @@ def screen_then_confirm(
     the oracle calls non-equivariant becomes a counterexample.
     """
     check_reps(rho_in, rho_out)
-    check_counts(seed=seed)
+    check_int("seed", seed, min=0)
     check_int("n_inputs", n_inputs, min=1, max=10**7)
     check_int("max_bytes", max_bytes, min=1)
     screen_tol, confirm_tol = check_tolerance("screen_tol", screen_tol), check_tolerance("confirm_tol", confirm_tol)

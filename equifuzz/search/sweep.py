@@ -476,7 +476,8 @@ def best_layerwise_risk(
     check_reps(rho_in, rho_out)
     check_callable("f", f)
     check_counts(width=width, n_train=n_train, n_eval=n_eval, restarts=restarts, adam_steps=adam_steps,
-                 lbfgs_steps=lbfgs_steps, polish=polish, seed=seed, max_combinations=max_combinations)
+                 lbfgs_steps=lbfgs_steps, polish=polish, max_combinations=max_combinations)
+    check_int("seed", seed, min=0)
     check_positive_reals(lr=lr)
     fitter = _LayerwiseFitter(f, rho_in, rho_out, n_train=n_train, restarts=restarts, adam_steps=adam_steps,
                               lbfgs_steps=lbfgs_steps, lr=lr, polish=polish, seed=seed,
@@ -506,7 +507,8 @@ def compensation_sweep(
             raise ShapeError(f"widths must be a list of non-negative ints or None, got {widths!r}")
         widths = [check_int("widths[i]", w, min=0) for w in widths]
     use_oracle = check_bool("use_oracle", use_oracle)
-    check_counts(seed=seed, n_eval=n_eval)
+    check_counts(n_eval=n_eval)
+    check_int("seed", seed, min=0)
     minimal = None
     if use_oracle and isinstance(f, ReLUNet) and _oracle("realizability") is not None:
         minimal = minimal_layerwise_width(f, rho_in, rho_out)
