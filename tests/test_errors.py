@@ -343,8 +343,8 @@ def test_risk_target_of_another_output_dimension():
 
     C2, net, rho_in, rho_out = _example_a()
     target = ef.ReLUNet(np.eye(2), None, np.eye(2), None)
-    with pytest.raises(ef.ShapeError, match=r"target maps inputs of shape \(2, 2\) to an array of shape \(2, 2\); "
-                                            r"expected shape \(2, 1\)"):
+    with pytest.raises(ef.ShapeError, match=r"target maps inputs of shape \(4, 2\) to an array of shape \(4, 2\); "
+                                            r"expected shape \(4, 1\)"):
         ef.risk(net, target, gaussian(2), n=100)
 
 
