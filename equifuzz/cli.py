@@ -3,10 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
 
+from .errors import EquifuzzError
 from .profiles import PROFILES, ProfileError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors as one line on stderr (exit status 2), no usage block and no traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind: Callable[[str], float], what: str, lowest: float, strict: bool) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")) or (value <= lowest if strict else value < lowest):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    parse.__name__ = what
+    return parse
+
+
+_POSITIVE_INT = _number(int, "a positive integer", 0, True)
+_SEED = _number(int, "a non-negative integer", 0, False)
+_SECONDS = _number(float, "a positive number of seconds", 0.0, True)
+
+
+def _fail(command: str, message: str) -> int:
+    """Print one line ``equifuzz COMMAND: error: ...`` on stderr; the exit status of bad use is 2."""
+    print(f"equifuzz {command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _check_out_folder(command: str, out: str) -> int | None:
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        return _fail(command, f"--out {out} is a file, not a folder")
+    parent = next((q for q in (p, *p.parents) if q.exists()), Path("."))
+    if not os.access(parent, os.W_OK):
+        return _fail(command, f"--out {out} cannot be written ({parent} is not writable)")
+    return None
+
 
 
 def _cmd_catalog(args: argparse.Namespace) -> int:
@@ -36,6 +82,11 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
     from .campaign import CampaignInterrupted, run_campaign
     from .engines import EngineError
 
+    bad = _check_out_folder("fuzz", args.out)
+    if bad is not None:
+        return bad
+    if args.address is not None and args.engine != "ray":
+        return _fail("fuzz", "--address needs --engine ray")
     console = Console()
     try:
         res = run_campaign(args.profile, seed=args.seed, out=args.out, budget=args.budget, workers=args.workers,
@@ -85,10 +136,11 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     try:
         summary = load_summary(args.out)
     except FileNotFoundError as exc:
-        console.print(str(exc))
-        for cid, statement in CLAIMS.items():
-            console.print(f"  {cid}: (not run) {statement}")
-        return 2
+        return _fail("claims", f"{exc} (the claims are {', '.join(CLAIMS)})")
+    except (ValueError, OSError) as exc:  # a damaged summary.json
+        return _fail("claims", f"{Path(args.out) / 'summary.json'} is damaged: {exc}")
+    if not isinstance(summary, dict) or not isinstance(summary.get("claims"), dict):
+        return _fail("claims", f"{Path(args.out) / 'summary.json'} is damaged: it has no claims")
     _print_claims(console, summary)
     return 1 if any(c["status"] == "FAILED" for c in summary["claims"].values()) else 0
 
@@ -122,30 +174,31 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="equifuzz", description="Property-based testing of equivariance claims.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="equifuzz", description="Property-based testing of equivariance claims.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("catalog", help="list the built-in groups and representations and check their laws")
     c.set_defaults(func=_cmd_catalog)
     b = sub.add_parser("bench", help="throughput of the batched equivariance kernel against a per-(net, element) loop")
-    b.add_argument("--nets", type=int, default=None, help="networks B (default: 256)")
-    b.add_argument("--elements", type=int, default=None, help="group elements E (default: 16)")
-    b.add_argument("--inputs", type=int, default=None, help="inputs N (default: 1024 on GPU, 128 on CPU)")
-    b.add_argument("--width", type=int, default=None, help="hidden width m (default: 64 on GPU, 8 on CPU)")
-    b.add_argument("--dim", type=int, default=None, help="input dimension d (default: 16 on GPU, 4 on CPU)")
-    b.add_argument("--out", type=int, default=None, help="output dimension p (default: 4 on GPU, 2 on CPU)")
+    b.add_argument("--nets", type=_POSITIVE_INT, default=None, help="networks B (default: 256)")
+    b.add_argument("--elements", type=_POSITIVE_INT, default=None, help="group elements E (default: 16)")
+    b.add_argument("--inputs", type=_POSITIVE_INT, default=None, help="inputs N (default: 1024 on GPU, 128 on CPU)")
+    b.add_argument("--width", type=_POSITIVE_INT, default=None, help="hidden width m (default: 64 on GPU, 8 on CPU)")
+    b.add_argument("--dim", type=_POSITIVE_INT, default=None, help="input dimension d (default: 16 on GPU, 4 on CPU)")
+    b.add_argument("--out", type=_POSITIVE_INT, default=None, help="output dimension p (default: 4 on GPU, 2 on CPU)")
     b.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
-    b.add_argument("--repeats", type=int, default=5, help="timed repeats; the best one counts")
-    b.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice)")
+    b.add_argument("--repeats", type=_POSITIVE_INT, default=5, help="timed repeats; the best one counts")
+    b.add_argument("--threads", type=_POSITIVE_INT, default=None,
+                   help="torch intra-op threads (default: torch's choice)")
     b.add_argument("--compile", action="store_true", help="also time the kernel under torch.compile")
     b.set_defaults(func=_cmd_bench)
     f = sub.add_parser("fuzz", help="run a campaign over the claims of the theory and write reports")
     f.add_argument("--profile", choices=tuple(PROFILES), default=None,
                    help="the campaign plan (default: EQUIFUZZ_PROFILE, else ci when CI is set, else dev)")
-    f.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+    f.add_argument("--budget", type=_SECONDS, default=None, metavar="SECONDS",
                    help="stop starting new cases after this many seconds (the summary says so)")
     f.add_argument("--out", default="reports", help="output folder (default: reports/)")
-    f.add_argument("--seed", type=int, default=0, help="master seed: same seed, same summary.json")
-    f.add_argument("--workers", type=int, default=None, help="shards (default: CPU cores, or visible GPUs)")
+    f.add_argument("--seed", type=_SEED, default=0, help="master seed: same seed, same summary.json")
+    f.add_argument("--workers", type=_POSITIVE_INT, default=None, help="shards (default: CPU cores, or visible GPUs)")
     f.add_argument("--device", default=None, help="torch device for the batched search (default: auto)")
     f.add_argument("--no-sweep", action="store_true", help="skip the compensation sweep of Example A")
     f.add_argument("--engine", choices=("local", "ray"), default="local",
@@ -163,8 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    """Run one command; bad use (flags, files, report folders) is one line on stderr and exit status 2."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a bad flag (2, its one line already printed)
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except EquifuzzError as exc:
+        return _fail(args.command, str(exc))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis.errors import InvalidArgument as _HypothesisInvalidArgument
+
 __all__ = [
     "EquifuzzError",
+    "InvalidArgument",
+    "InvalidStrategyArgument",
+    "TooLargeError",
+    "BudgetExceededError",
     "ShapeError",
     "NonFiniteError",
     "SingularMatrixError",
@@ -15,12 +21,33 @@ __all__ = [
     "GroupMismatchError",
     "EquivarianceError",
     "DeviceError",
-    "BudgetExceededError",
 ]
 
 
 class EquifuzzError(Exception):
     """Base class of every error equifuzz raises on bad input."""
+
+
+class InvalidArgument(EquifuzzError, ValueError, TypeError):
+    """An argument has the wrong type or value; the message names it, what it got and what it needs.
+
+    It is both a ValueError and a TypeError, so callers catching either builtin still catch it.
+    """
+
+
+class InvalidStrategyArgument(InvalidArgument, _HypothesisInvalidArgument):
+    """A strategy was called with a bad argument (also Hypothesis's InvalidArgument, as Hypothesis raises)."""
+
+
+class TooLargeError(InvalidArgument):
+    """An object would not fit: the message says how big it would be and what to use instead.
+
+    Raised before anything is allocated.
+    """
+
+
+class BudgetExceededError(EquifuzzError, RuntimeError):
+    """A computation ran past the budget it was given (the message names the budget and how to raise it)."""
 
 
 class ShapeError(EquifuzzError, ValueError):
@@ -72,7 +99,3 @@ class EquivarianceError(EquifuzzError, AssertionError):
 
 class DeviceError(EquifuzzError, ValueError):
     """Tensors or modules that must share one device are on different devices."""
-
-
-class BudgetExceededError(EquifuzzError, RuntimeError):
-    """A computation with a stated budget (e.g. enumerating subgroups) needed more than it was given."""

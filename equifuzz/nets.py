@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from .canonical import float_form, orient, output_exponent
-from .errors import NonFiniteError, ShapeError
+from .errors import InvalidArgument, NonFiniteError, ShapeError
+from .validation import check_array, check_fraction_entries, check_type, describe
 
 __all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
            "HYPERPLANE_TOL"]
@@ -30,9 +31,17 @@ def _is_exact_array(a: np.ndarray) -> bool:
 
 
 def _as_param(x: Any, name: str, exact: bool) -> np.ndarray:
+    if type(x).__module__.startswith("torch") or isinstance(x, (str, bytes, dict, set)):
+        x = check_array(name, x, finite=False)
     if exact:
-        arr = np.array(x, dtype=object)
+        try:
+            arr = np.array(x, dtype=object)
+        except (TypeError, ValueError) as exc:  # ragged nesting
+            raise ShapeError(f"{name} must be a rectangular array, got {describe(x)}: {exc}") from None
+        if arr.dtype == object and any(isinstance(v, (list, tuple, np.ndarray)) for v in arr.ravel()):
+            raise ShapeError(f"{name} must be a rectangular array, got {describe(x)}")
         flat = arr.ravel()
+        check_fraction_entries(name, flat)
         for i, v in enumerate(flat):
             if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
                 flat[i] = Fraction(int(v))
@@ -45,10 +54,7 @@ def _as_param(x: Any, name: str, exact: bool) -> np.ndarray:
             else:
                 raise ShapeError(f"{name} entries must be numbers, got {type(v).__name__}")
         return flat.reshape(arr.shape)
-    try:
-        arr = np.array(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ShapeError(f"{name} must be a numeric array: {exc}") from None
+    arr = check_array(name, x, finite=False)
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0].tolist()
         raise NonFiniteError(f"{name} holds NaN or inf (first at index {bad})")
@@ -56,13 +62,31 @@ def _as_param(x: Any, name: str, exact: bool) -> np.ndarray:
 
 
 def _wants_exact(*xs: Any) -> bool:
+    """Exact mode when any weight is a Fraction; then no weight may be a non-integer float (stated rule).
+
+    Mixing Fractions with floats such as 1/3 is refused rather than guessed: pass every weight as a
+    Fraction, or ``exact=True`` to convert each float exactly (every float64 is a dyadic rational).
+    """
+    fractions, floats = False, None
     for x in xs:
-        if x is None:
+        if x is None or type(x).__module__.startswith("torch"):
             continue
-        a = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
-        if a.dtype == object and a.size and any(isinstance(v, Fraction) for v in a.ravel()):
-            return True
-    return False
+        try:
+            a = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+        except (TypeError, ValueError):
+            continue  # ragged: the shape check reports it
+        if a.dtype == object and a.size:
+            for v in a.ravel():
+                if isinstance(v, Fraction):
+                    fractions = True
+                elif isinstance(v, (float, np.floating)) and floats is None and not float(v).is_integer():
+                    floats = v
+    if fractions and floats is not None:
+        raise InvalidArgument(
+            f"the weights mix Fractions with the non-integer float {floats!r}; pass every weight as a Fraction "
+            "(e.g. Fraction(1, 3)), or exact=True to convert each float exactly (every float64 is a dyadic "
+            "rational, so 1/3 becomes 6004799503160661/18014398509481984)")
+    return fractions
 
 
 class ReLUNet:
@@ -73,6 +97,8 @@ class ReLUNet:
     """
 
     def __init__(self, W1: Any, b1: Any, W2: Any, b2: Any = None, *, exact: bool | None = None) -> None:
+        if exact is not None and not isinstance(exact, (bool, np.bool_)):
+            raise InvalidArgument(f"exact must be True, False or None, got {describe(exact)}")
         if exact is None:
             exact = _wants_exact(W1, b1, W2, b2)
         self.exact = bool(exact)
@@ -83,6 +109,9 @@ class ReLUNet:
         if self.W2.ndim != 2:
             raise ShapeError(f"W2 must be a matrix (output dim p, width m), got shape {self.W2.shape}")
         m, _ = self.W1.shape
+        if self.W1.shape[1] == 0 or self.W2.shape[0] == 0:
+            raise ShapeError(f"a network maps R^d -> R^p with d, p >= 1, got W1 of shape {self.W1.shape} and W2 of "
+                             f"shape {self.W2.shape}")
         if self.W2.shape[1] != m:
             raise ShapeError(f"W1 has {m} rows (hidden units) but W2 has {self.W2.shape[1]} columns")
         self.hidden_bias = b1 is not None
@@ -233,16 +262,28 @@ class ReLUNet:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReLUNet:
-        exact = bool(data.get("exact", False))
+        """The network of :meth:`to_dict` (keys W1, W2, optional b1, b2 and exact; exact weights "p/q")."""
+        check_type("data", data, dict, "a dict as written by ReLUNet.to_dict()")
+        unknown = sorted(set(map(str, data)) - {"exact", "W1", "b1", "W2", "b2"})
+        missing = [k for k in ("W1", "W2") if k not in data]
+        if unknown or missing:
+            raise InvalidArgument(f"data must have the keys W1, W2 (and optionally b1, b2, exact) of "
+                                  f"ReLUNet.to_dict(); missing {missing}, unknown {unknown}")
+        exact = data.get("exact", False)
+        if not isinstance(exact, bool):
+            raise InvalidArgument(f"data['exact'] must be true or false, got {describe(exact)}")
 
-        def dec(a: Any) -> Any:
-            if a is None:
-                return None
-            if exact:
+        def dec(key: str) -> Any:
+            a = data.get(key)
+            if a is None or not exact:
+                return a
+            try:
                 arr = np.array(a, dtype=object)
                 return np.vectorize(Fraction, otypes=[object])(arr) if arr.size else arr
-            return np.array(a, dtype=np.float64)
-        return cls(dec(data["W1"]), dec(data["b1"]), dec(data["W2"]), dec(data["b2"]), exact=exact)
+            except (TypeError, ValueError, ZeroDivisionError) as exc:
+                raise InvalidArgument(f"data[{key!r}] must hold exact weights as strings 'p/q' with q != 0: "
+                                      f"{type(exc).__name__}: {exc}") from None
+        return cls(dec("W1"), dec("b1"), dec("W2"), dec("b2"), exact=exact)
 
     def __repr__(self) -> str:
         kind = "exact" if self.exact else "float64"

@@ -22,6 +22,16 @@ from .errors import (
     SingularMatrixError,
 )
 from .groups import ContinuousGroup, FiniteGroup, Subgroup
+from .validation import (
+    check_array,
+    check_bytes,
+    check_group,
+    check_int,
+    check_real,
+    check_rep,
+    check_type,
+    describe,
+)
 
 __all__ = [
     "Representation",
@@ -62,12 +72,16 @@ class Representation:
                  _checked: bool = False) -> None:
         if not isinstance(group, FiniteGroup):
             raise RepresentationError(f"a Representation needs a FiniteGroup, got {type(group).__name__}")
-        mats = np.array(matrices, dtype=np.float64)
+        mats = check_array("matrices", matrices, finite=False)
+        if name is not None:
+            check_type("name", name, str, "a string or None")
         if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or mats.shape[0] != group.order:
             raise ShapeError(
                 f"a representation of {group.name} needs matrices of shape ({group.order}, d, d), "
                 f"got {mats.shape}"
             )
+        if mats.shape[1] == 0:
+            raise ShapeError(f"a representation has dimension >= 1, got matrices of shape {mats.shape}")
         self.group = group
         self.name = name or f"rep{mats.shape[1]}"
         if not _checked:
@@ -238,7 +252,10 @@ class PermutationRepresentation(Representation):
 
 def subgroup_from_elements(G: FiniteGroup, elements: Sequence[int] | np.ndarray) -> Subgroup:
     """The subgroup with exactly these elements, with a small generating set (greedy)."""
-    target = sorted(int(x) for x in elements)
+    check_group("G", G)
+    if isinstance(elements, (str, bytes)) or not isinstance(elements, (Sequence, np.ndarray, range, set, frozenset)):
+        raise ShapeError(f"elements must be a list of element indices, got {describe(elements)}")
+    target = sorted(G.check_element(x) for x in elements)
     gens: list[int] = []
     current = {0}
     for g in target:
@@ -286,9 +303,10 @@ def _validate(G: FiniteGroup, mats: np.ndarray) -> None:
 def from_matrices(G: FiniteGroup, mats: np.ndarray | Mapping[int, np.ndarray] | Sequence[np.ndarray],
                   *, name: str | None = None) -> Representation:
     """A representation from one matrix per element, or a mapping generator -> matrix."""
+    check_group("G", G)
     if isinstance(mats, Mapping):
         return from_generators(G, mats, name=name)
-    return Representation(G, np.asarray(mats, dtype=np.float64), name=name)
+    return Representation(G, check_array("mats", mats, finite=False), name=name)
 
 
 def from_generators(G: FiniteGroup, gen_mats: Mapping[int, np.ndarray] | Sequence[np.ndarray],
@@ -298,6 +316,10 @@ def from_generators(G: FiniteGroup, gen_mats: Mapping[int, np.ndarray] | Sequenc
     ``gen_mats`` maps each generator (element index) to its matrix, or lists them in the order of
     ``G.generators``. Inconsistent images (relations not respected) raise HomomorphismError.
     """
+    check_group("G", G)
+    if isinstance(gen_mats, (str, bytes)) or not isinstance(gen_mats, (Mapping, Sequence, np.ndarray)):
+        raise ShapeError(f"gen_mats must be a list of matrices or a mapping generator -> matrix, "
+                         f"got {describe(gen_mats)}")
     if not isinstance(gen_mats, Mapping):
         seq = list(gen_mats)
         if len(seq) != len(G.generators):
@@ -308,7 +330,7 @@ def from_generators(G: FiniteGroup, gen_mats: Mapping[int, np.ndarray] | Sequenc
     if missing or extra:
         raise ShapeError(f"generator matrices must be given exactly for the generators {list(G.generators)} "
                          f"of {G.name}; missing {missing}, not generators {extra}")
-    gm = {g: np.asarray(m, dtype=np.float64) for g, m in gen_mats.items()}
+    gm = {g: check_array(f"the matrix of generator {g}", m, ndim=2, finite=False) for g, m in gen_mats.items()}
     for g, m in gm.items():  # before multiplying along words, which would turn inf into NaN
         if not np.all(np.isfinite(m)):
             raise NonFiniteError(f"rho({G.word_str(g)}) (element {g}) holds NaN or inf")
@@ -316,6 +338,9 @@ def from_generators(G: FiniteGroup, gen_mats: Mapping[int, np.ndarray] | Sequenc
     if len(dims) > 1 or any(len(s) != 2 or s[0] != s[1] for s in dims):
         raise ShapeError(f"generator matrices must be square and of one size, got shapes {sorted(dims)}")
     d = next(iter(dims))[0] if dims else 1
+    if d == 0:
+        raise ShapeError("generator matrices must not be empty (0 x 0): a representation has dimension >= 1")
+    _check_size(G, d, "from_generators")
     mats = np.empty((G.order, d, d))
     for g in G.elements:
         m = np.eye(d)
@@ -331,6 +356,10 @@ def trivial(G: FiniteGroup, n: int = 1) -> Representation: ...
 def trivial(G: ContinuousGroup, n: int = 1) -> ContinuousRepresentation: ...
 def trivial(G: FiniteGroup | ContinuousGroup, n: int = 1) -> Representation | ContinuousRepresentation:
     """The trivial representation on R^n."""
+    check_group("G", G, continuous_ok=True)
+    n = check_int("n", n, min=1)
+    if isinstance(G, FiniteGroup):
+        _check_size(G, n, f"trivial(G, {n})")
     if isinstance(G, ContinuousGroup):
         return ContinuousRepresentation(G, n, lambda m: np.eye(n), name=f"trivial{n}")
     return Representation(G, np.broadcast_to(np.eye(n), (G.order, n, n)), name=f"trivial{n}", _checked=True)
@@ -342,7 +371,9 @@ def sign(G: FiniteGroup, K: Subgroup | None = None) -> Representation:
     Without K it is read off the group: parity for permutation groups, determinant for matrix
     groups, s -> -1 for dihedral and r -> -1 for even cyclic groups.
     """
+    check_group("G", G)
     if K is not None:
+        check_type("K", K, Subgroup, "a Subgroup of G or None")
         G._own(K)
         if K.index != 2:
             raise RepresentationError(f"sign(G, K) needs a subgroup of index 2; {K} has index {K.index}")
@@ -394,19 +425,24 @@ def permutation(G: FiniteGroup, images: np.ndarray | Sequence[Sequence[int]] | M
     ``images`` is an array (|G|, m) of point images for every element, or a mapping from each
     generator to its permutation (extended along words and validated).
     """
+    check_group("G", G)
     if isinstance(images, Mapping):
         return from_generators(G, {g: _perm_matrix(p) for g, p in images.items()}, name=name or "perm")
-    arr = np.asarray(images)
+    arr = check_array("images", images)
     if arr.ndim != 2 or arr.shape[0] != G.order:
         raise ShapeError(f"permutation images must have shape ({G.order}, m), got {arr.shape}")
+    _check_size(G, arr.shape[1], "permutation(G, images)")
     return Representation(G, np.stack([_perm_matrix(p) for p in arr]), name=name or "perm")
 
 
 def _perm_matrix(perm: Sequence[int] | np.ndarray) -> np.ndarray:
-    p = np.asarray(perm)
-    m = len(p)
+    if isinstance(perm, (str, bytes)):
+        raise ShapeError(f"{describe(perm)} is not a permutation (a list of ints)")
+    p = check_array("a permutation", perm)
+    m = len(p) if p.ndim else 0
     if p.ndim != 1 or sorted(p.tolist()) != list(range(m)):
         raise ShapeError(f"{p.tolist()} is not a permutation of 0..{m - 1}")
+    p = p.astype(np.int64)
     out = np.zeros((m, m))
     out[p, np.arange(m)] = 1.0
     return out
@@ -414,12 +450,18 @@ def _perm_matrix(perm: Sequence[int] | np.ndarray) -> np.ndarray:
 
 def regular(G: FiniteGroup) -> Representation:
     """The left regular representation: rho(g) e_h = e_{g h}."""
+    check_group("G", G)
+    _check_size(G, G.order, f"regular({G.name})", "use a coset representation coset(G, K) of a larger subgroup K")
     return Representation(G, np.stack([_perm_matrix(G.table[g]) for g in G.elements]),
                           name="regular", _checked=True)
 
 
 def coset(G: FiniteGroup, K: Subgroup) -> Representation:
     """The permutation representation on the left cosets G/K: g . hK = (g h)K; dim = [G:K]."""
+    check_group("G", G)
+    check_type("K", K, Subgroup, "a Subgroup of G")
+    G._own(K)
+    _check_size(G, K.index, f"coset({G.name}, K)", "use a larger subgroup K")
     c = G.cosets(K)
     reps_ = [int(np.flatnonzero(c == j)[0]) for j in range(K.index)]
     images = np.array([[c[G.table[g, r]] for r in reps_] for g in G.elements])
@@ -429,6 +471,7 @@ def coset(G: FiniteGroup, K: Subgroup) -> Representation:
 
 def rotation(G: FiniteGroup) -> Representation:
     """C_n by rotations of 2 pi / n, and D_n additionally by the reflection diag(1, -1), on R^2."""
+    check_group("G", G)
     fam = G.family
     if fam is None or fam[0] not in ("cyclic", "dihedral"):
         raise RepresentationError(f"rotation(G) needs a cyclic or dihedral group, got {G.name}")
@@ -446,6 +489,7 @@ def rotation(G: FiniteGroup) -> Representation:
 
 def standard(G: FiniteGroup) -> Representation:
     """A permutation group (S_n, A_n, ...) acting on R^n by permuting coordinates."""
+    check_group("G", G)
     if G.labels is None or not isinstance(G.labels[0], tuple) or not all(isinstance(x, int) for x in G.labels[0]):
         raise RepresentationError(f"standard(G) needs a permutation group (S_n, A_n), got {G.name}")
     return Representation(G, np.stack([_perm_matrix(p) for p in G.labels]),  # type: ignore[arg-type]
@@ -455,9 +499,15 @@ def standard(G: FiniteGroup) -> Representation:
 def signed_permutation(G: FiniteGroup, images: Mapping[int, Sequence[int]],
                        signs: Mapping[int, Sequence[float]], *, name: str | None = None) -> Representation:
     """rho(g) e_i = signs[g][i] e_{images[g][i]}, given for each generator g (signs are +-1)."""
+    check_group("G", G)
+    check_type("images", images, Mapping, "a mapping generator -> permutation")
+    check_type("signs", signs, Mapping, "a mapping generator -> list of +-1")
+    if set(images) != set(signs):
+        raise ShapeError(f"images and signs must name the same generators, got {sorted(map(str, images))} "
+                         f"and {sorted(map(str, signs))}")
     mats = {}
     for g, p in images.items():
-        s = np.asarray(signs[g], dtype=np.float64)
+        s = check_array(f"signs for generator {g}", signs[g], ndim=1)
         if s.shape != (len(p),) or not np.all(np.abs(s) == 1):
             raise ShapeError(f"signs for generator {g} must be {len(p)} values of +-1, got {s.tolist()}")
         mats[g] = _perm_matrix(p) * s[None, :]
@@ -468,8 +518,11 @@ def direct_sum(*reps: Representation) -> Representation:
     """rho_1 + rho_2 + ...: block diagonal."""
     if not reps:
         raise ShapeError("direct_sum needs at least one representation")
+    for i, r in enumerate(reps):
+        check_rep(f"representation {i}", r)
     G = _same_group(reps)
     d = sum(r.dim for r in reps)
+    _check_size(G, d, "direct_sum")
     mats = np.zeros((G.order, d, d))
     o = 0
     for r in reps:
@@ -480,14 +533,18 @@ def direct_sum(*reps: Representation) -> Representation:
 
 def tensor(r1: Representation, r2: Representation) -> Representation:
     """rho_1 (x) rho_2 (Kronecker product)."""
+    check_rep("r1", r1)
+    check_rep("r2", r2)
     G = _same_group((r1, r2))
+    _check_size(G, r1.dim * r2.dim, "tensor(r1, r2)")
     mats = np.einsum("gij,gkl->gikjl", r1.matrices, r2.matrices).reshape(G.order, r1.dim * r2.dim, -1)
     return Representation(G, mats, name=f"({r1.name}) x ({r2.name})", _checked=True)
 
 
 def change_basis(rep: Representation, Q: np.ndarray) -> Representation:
     """The equivalent representation Q rho(g) Q^-1."""
-    Q = np.asarray(Q, dtype=np.float64)
+    check_rep("rep", rep)
+    Q = check_array("Q", Q, finite=False)
     if Q.shape != (rep.dim, rep.dim):
         raise ShapeError(f"change of basis must be ({rep.dim}, {rep.dim}), got {Q.shape}")
     if not np.all(np.isfinite(Q)):
@@ -496,6 +553,16 @@ def change_basis(rep: Representation, Q: np.ndarray) -> Representation:
         raise SingularMatrixError(f"change of basis is singular (condition number {np.linalg.cond(Q):.3g})")
     mats = Q @ rep.matrices @ np.linalg.inv(Q)
     return Representation(rep.group, mats, name=f"Q({rep.name})", _checked=True)
+
+
+def _check_size(G: FiniteGroup, d: int, what: str, instead: str = "use a smaller group or dimension") -> None:
+    """Refuse, before allocating, |G| dense d x d float64 matrices that would not fit."""
+    check_bytes(f"{what}: {G.order} matrices of size {d} x {d}", 8.0 * G.order * d * d, instead)
+
+
+def _check_rank_tol(tol: object) -> float:
+    """A relative singular-value threshold: above round-off, far below 1."""
+    return check_real("tol", tol, min=0.0, max=1e-2, strict=True)
 
 
 def _same_group(reps: Sequence[Representation]) -> FiniteGroup:
@@ -510,13 +577,15 @@ def _same_group(reps: Sequence[Representation]) -> FiniteGroup:
 # characters
 
 
-def _char(x: Representation | np.ndarray) -> np.ndarray:
-    return x.character() if isinstance(x, Representation) else np.asarray(x, dtype=np.float64)
+def _char(x: Representation | np.ndarray, name: str = "character") -> np.ndarray:
+    return x.character() if isinstance(x, Representation) else check_array(name, x, ndim=1, nonempty=True)
 
 
 def inner(chi: Representation | np.ndarray, psi: Representation | np.ndarray) -> float:
     """<chi, psi> = 1/|G| sum_g chi(g) psi(g) (real characters)."""
-    a, b = _char(chi), _char(psi)
+    if isinstance(chi, Representation) and isinstance(psi, Representation):
+        _same_group((chi, psi))
+    a, b = _char(chi, "chi"), _char(psi, "psi")
     if a.shape != b.shape:
         raise ShapeError(f"characters of different groups: lengths {a.shape} and {b.shape}")
     return float(np.dot(a, b) / a.shape[0])
@@ -531,15 +600,19 @@ def _as_int(x: float, what: str) -> int:
 
 def dim_hom(r1: Representation, r2: Representation) -> int:
     """dim Hom_G(r1, r2) = <chi_1, chi_2>."""
+    check_rep("r1", r1)
+    check_rep("r2", r2)
     _same_group((r1, r2))
     return _as_int(inner(r1, r2), "dim Hom")
 
 
 def dim_fix(r: Representation, K: Subgroup | None = None) -> int:
     """dim of the subspace fixed by K (default: the whole group) = 1/|K| sum_{k in K} chi(k)."""
+    check_rep("r", r)
     chi = r.character()
     if K is None:
         return _as_int(float(chi.mean()), "dim Fix")
+    check_type("K", K, Subgroup, "a Subgroup or None")
     r.group._own(K)
     return _as_int(float(chi[list(K.elements)].mean()), "dim Fix")
 
@@ -550,8 +623,12 @@ def fixed_basis(r: Representation, K: Subgroup | Sequence[int] | None = None, to
     K is a Subgroup (its generators suffice) or any list of elements; the null space of the stacked
     rho(g) - I, so ``k == dim_fix(r, K)`` for a subgroup (the character formula cross-checks it).
     """
+    check_rep("r", r)
+    tol = _check_rank_tol(tol)
     if K is None:
         elements = list(r.group.generators)
+    elif isinstance(K, (str, bytes)) or not isinstance(K, (Subgroup, Sequence, np.ndarray)):
+        raise ShapeError(f"K must be a Subgroup, a list of elements or None, got {describe(K)}")
     elif isinstance(K, Subgroup):
         r.group._own(K)
         elements = list(K.generators)
@@ -573,8 +650,13 @@ def intertwiners(r1: Representation, r2: Representation, tol: float = 1e-9) -> n
 
     Null space of the stacked linear equations; the independent check of ``dim_hom``.
     """
+    check_rep("r1", r1)
+    check_rep("r2", r2)
+    tol = _check_rank_tol(tol)
     G = _same_group((r1, r2))
     p, d = r2.dim, r1.dim
+    check_bytes(f"the intertwiner equations ({p * d} unknowns)", 8.0 * (p * d) ** 2 * max(1, len(G.generators)),
+                "use representations of smaller dimension")
     rows = []
     for g in G.generators:
         # vec(X A) - vec(B X) with row-major vec: X A -> (I (x) A^T), B X -> (B (x) I)
@@ -594,6 +676,8 @@ def irreducibles(G: FiniteGroup, seed: int = 0) -> list[Representation]:
     Eigenspaces of a generic symmetric matrix in the commutant of the regular representation are
     irreducible; they are grouped by character. <chi, chi> is 1, 2 or 4 (real, complex, quaternionic).
     """
+    check_group("G", G)
+    seed = check_int("seed", seed, min=0)
     reg = regular(G)
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((G.order, G.order))
@@ -625,6 +709,7 @@ def irreducibles(G: FiniteGroup, seed: int = 0) -> list[Representation]:
 
 def decompose(rep: Representation) -> list[tuple[Representation, int]]:
     """Multiplicities of the real irreducibles in ``rep``: m_i = <chi, chi_i> / <chi_i, chi_i>."""
+    check_rep("rep", rep)
     out = []
     for irr in irreducibles(rep.group):
         m = inner(rep, irr) / inner(irr, irr)
@@ -660,9 +745,11 @@ class ContinuousRepresentation:
 
 def defining(K: ContinuousGroup) -> ContinuousRepresentation:
     """The defining representation: a matrix acts as itself."""
+    check_type("K", K, ContinuousGroup, "a ContinuousGroup such as so3()")
     return ContinuousRepresentation(K, K.dim, lambda m: m, name="defining")
 
 
 def determinant(K: ContinuousGroup) -> ContinuousRepresentation:
     """The one-dimensional representation m -> det(m) (+-1)."""
+    check_type("K", K, ContinuousGroup, "a ContinuousGroup such as so3()")
     return ContinuousRepresentation(K, 1, lambda m: np.array([[np.round(np.linalg.det(m))]]), name="det")

@@ -12,11 +12,14 @@ from math import factorial
 from typing import TypeVar
 
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz import groups as _groups
+from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.groups import FiniteGroup, Subgroup
+from equifuzz.validation import MAX_ORDER
+
+from ._checks import check_int, check_names
 
 __all__ = ["FAMILIES", "groups", "subgroups", "seeds"]
 
@@ -47,7 +50,7 @@ def groups(max_order: int = 24, families: Iterable[str] | None = None) -> Search
     C_a x C_b (x ...), quaternion Q8, symmetric S_n, alternating A_n and direct products of two
     non-trivial groups of the single families. Shrinks towards small cyclic groups (C_1 first).
     """
-    _check_int(max_order, "max_order", 1)
+    max_order = _check_int(max_order, "max_order", 1, MAX_ORDER)
     chosen = _check_families(families)
     options = [s for f in chosen if (s := _FAMILY[f](max_order, 1)) is not None]
     if not options:
@@ -166,26 +169,15 @@ def _picks(items: Sequence[T]) -> SearchStrategy[T]:
     return st.composite(lambda draw: _pick(draw, items))()
 
 
-def _check_int(value: object, name: str, lowest: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
-    if value < lowest:
-        raise InvalidArgument(f"{name} must be at least {lowest}, got {value}")
+def _check_int(value: object, name: str, lowest: int, highest: int | None = None) -> int:
+    return check_int(name, value, min=lowest, max=highest)
 
 
 def _check_names(given: Iterable[str] | None, known: tuple[str, ...], what: str) -> tuple[str, ...]:
     """The names in ``given`` (default: all of ``known``), in the order of ``known``."""
     if given is None:
         return known
-    if isinstance(given, str):
-        raise InvalidArgument(f"{what} must be a collection of names, got the string {given!r}; "
-                              f"write {what}=[{given!r}]")
-    names = list(given)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise InvalidArgument(f"unknown {what} {unknown}; choose from {list(known)}")
-    if not names:
-        raise InvalidArgument(f"{what} must name at least one of {list(known)}")
+    names = check_names(what, given, known)
     return tuple(n for n in known if n in names)
 
 

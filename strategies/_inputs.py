@@ -13,12 +13,13 @@ from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.nets import ReLUNet
 from equifuzz.reps import Representation
 
+from ._checks import MAX_COUNT, check_int, check_net, check_rep, check_seed
 from ._groups import seeds
 from ._nets import _projector
 
@@ -31,12 +32,40 @@ _SEEDS = seeds()
 _OFFSETS = np.array([0.0, 1e-12, -1e-12, 1e-9, -1e-9, 1e-6, -1e-6, 1e-3, -1e-3])
 
 
+def _check_families(families: object) -> list[str]:
+    if isinstance(families, str) or not isinstance(families, (list, tuple)) \
+            or any(f not in INPUT_FAMILIES for f in families):
+        raise InvalidArgument(f"families must be a collection of {list(INPUT_FAMILIES)}, got {families!r}")
+    return list(families)
+
+
+def _check_net(net: object, rho_in: Representation) -> ReLUNet | None:
+    if net is None:
+        return None
+    net = check_net("net", net)
+    if net.d != rho_in.dim:  # type: ignore[attr-defined]
+        raise InvalidArgument(f"the network takes inputs of dimension {net.d}, "  # type: ignore[attr-defined]
+                              f"rho_in has dimension {rho_in.dim}")
+    return net  # type: ignore[return-value]
+
+
 def build_inputs(rho_in: Representation, seed: int, counts: dict[str, int], net: ReLUNet | None = None,
                  subgroup_index: int = 0) -> np.ndarray:
     """The (n, d) float64 array of inputs: ``counts[family]`` points of each family (``"gaussian"`` too).
 
     ``subgroup_index`` picks the subgroup K (modulo their number) for the ``fixed`` family.
     """
+    check_rep("rho_in", rho_in)
+    seed = check_seed(seed)
+    net = _check_net(net, rho_in)
+    subgroup_index = check_int("subgroup_index", subgroup_index, min=0)
+    if not isinstance(counts, dict):
+        raise InvalidArgument(f"counts must be a dict family -> count, got {counts!r}")
+    known = ("gaussian", *INPUT_FAMILIES)
+    unknown = [k for k in counts if k not in known]
+    if unknown:
+        raise InvalidArgument(f"unknown families {unknown} in counts; choose from {list(known)}")
+    counts = {k: check_int(f"counts[{k!r}]", c, min=0, max=MAX_COUNT) for k, c in counts.items()}
     rng = np.random.default_rng(seed)
     d = rho_in.dim
     parts = [rng.standard_normal((counts.get("gaussian", 0), d))]
@@ -72,13 +101,10 @@ def inputs(rho_in: Representation, net: ReLUNet | None = None, *, max_per_family
     Each family of ``families`` is switched on by a drawn boolean (shrinking towards off) with its own
     drawn count; ``boundary`` needs ``net``.
     """
-    if not isinstance(rho_in, Representation):
-        raise InvalidArgument(f"inputs(rho_in) needs a Representation, got {type(rho_in).__name__}")
-    fams = list(families)
-    if isinstance(families, str) or any(f not in INPUT_FAMILIES for f in fams):
-        raise InvalidArgument(f"families must be a collection of {list(INPUT_FAMILIES)}, got {families!r}")
-    if net is not None and net.d != rho_in.dim:
-        raise InvalidArgument(f"the network takes inputs of dimension {net.d}, rho_in has dimension {rho_in.dim}")
+    check_rep("rho_in", rho_in)
+    fams = _check_families(families)
+    net = _check_net(net, rho_in)
+    max_per_family = check_int("max_per_family", max_per_family, min=1, max=MAX_COUNT)
 
     return _draw_inputs(rho_in, net, max_per_family, tuple(fams))
 

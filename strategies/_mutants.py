@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import reject
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.nets import ReLUNet
 from equifuzz.reps import Representation
 
+from ._checks import check_dims, check_names, check_net, check_real, check_seed
 from ._groups import seeds
 from ._nets import DrawnNet, _check_reps, _projector
 
@@ -116,6 +117,9 @@ def find_witness(net: ReLUNet, rho_in: Representation, rho_out: Representation, 
     Searches Gaussian inputs at two scales and points beside every neuron's hyperplane, over all
     group elements. None when no such input was found (which proves nothing).
     """
+    net = _check_net_reps(net, rho_in, rho_out)
+    seed = check_seed(seed)
+    margin = check_real("margin", margin, min=0.0, strict=True)
     X = _witness_inputs(net, np.random.default_rng(seed))
     f = net.to_float()
     FX = f(X)
@@ -139,6 +143,13 @@ def find_witness(net: ReLUNet, rho_in: Representation, rho_out: Representation, 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+def _check_net_reps(net: object, rho_in: object, rho_out: object) -> ReLUNet:
+    _check_reps(rho_in, rho_out)
+    net = check_net("net", net)
+    check_dims("net", net.d, net.p, rho_in, rho_out)
+    return net  # type: ignore[return-value]
 
 
 def _gens(rho_in: Representation, rho_out: Representation) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -382,9 +393,11 @@ def plant(kind: str, net: ReLUNet, rho_in: Representation, rho_out: Representati
     ``epsilon`` sizes ``perturb`` (relative to the neuron, or to the network scale for output weights)
     and ``bias_nontrivial`` (relative to the network scale); the other kinds are structural.
     """
-    if kind not in _PLANTERS:
+    if not isinstance(kind, str) or kind not in _PLANTERS:
         raise InvalidArgument(f"unknown mutant kind {kind!r}; choose from {list(MUTANT_KINDS)}")
-    _check_reps(rho_in, rho_out)
+    net = _check_net_reps(net, rho_in, rho_out)
+    seed = check_seed(seed)
+    epsilon = check_real("epsilon", epsilon, min=0.0, max=0.5, strict=True)
     rng = np.random.default_rng(seed)
     out = _PLANTERS[kind](net, rho_in, rho_out, rng, float(epsilon))
     if out is None:
@@ -398,6 +411,7 @@ def plant(kind: str, net: ReLUNet, rho_in: Representation, rho_out: Representati
 
 def epsilons(smallest: float = 1e-7) -> SearchStrategy[float]:
     """Relative defect sizes m * 10^-k (m in 1, 2, 5) from 0.5 down to ``smallest``, shrinking to 0.1."""
+    smallest = check_real("smallest", smallest, min=0.0, max=0.5, strict=True)
     k_max = int(np.ceil(-np.log10(smallest)))
     return _draw_epsilon(k_max, float(smallest))
 
@@ -420,9 +434,9 @@ def mutants(net: ReLUNet | DrawnNet | SearchStrategy[DrawnNet], rho_in: Represen
     representations) falls through to the next admitted one in ``kinds``; if none is admitted the
     draw is rejected. ``Mutant.kind`` says what was planted.
     """
-    names = list(kinds)
-    if isinstance(kinds, str) or not names or any(k not in MUTANT_KINDS for k in names):
-        raise InvalidArgument(f"kinds must be a non-empty collection of {list(MUTANT_KINDS)}, got {kinds!r}")
+    names = check_names("kinds", kinds, MUTANT_KINDS)
+    if epsilon is not None and not isinstance(epsilon, SearchStrategy):
+        raise InvalidArgument(f"epsilon must be a strategy for floats (e.g. epsilons()) or None, got {epsilon!r}")
     eps_strategy = epsilons() if epsilon is None else epsilon
     if isinstance(net, SearchStrategy):
         return net.flatmap(lambda dn: mutants(dn, kinds=names, epsilon=eps_strategy))
@@ -432,9 +446,7 @@ def mutants(net: ReLUNet | DrawnNet | SearchStrategy[DrawnNet], rho_in: Represen
         base = net
         if rho_in is None or rho_out is None:
             raise InvalidArgument("mutants(net, rho_in, rho_out) needs the representations for a bare ReLUNet")
-    _check_reps(rho_in, rho_out)
-    if not isinstance(base, ReLUNet):
-        raise InvalidArgument(f"mutants needs a ReLUNet or DrawnNet, got {type(base).__name__}")
+    base = _check_net_reps(base, rho_in, rho_out)
 
     return _draw_mutant(base, rho_in, rho_out, tuple(names), eps_strategy)
 

@@ -25,10 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from hypothesis import reject
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz.builders import (  # re-exported: the seeded builders live below the strategies and the campaign
@@ -43,8 +41,18 @@ from equifuzz.groups import FiniteGroup, Subgroup
 from equifuzz.nets import ReLUNet
 from equifuzz.reps import PermutationRepresentation, Representation
 
+from ._checks import (
+    MAX_DIM,
+    MAX_WIDTH,
+    check_bool,
+    check_int,
+    check_int_or_strategy,
+    check_names,
+    check_reps,
+    check_subgroups,
+)
 from ._groups import groups, seeds
-from ._reps import representations
+from ._reps import KINDS, representations
 
 __all__ = [
     "DrawnNet",
@@ -107,20 +115,11 @@ class DrawnNet:
 
 
 def _as_strategy(x: Any, name: str) -> SearchStrategy[Any]:
-    if isinstance(x, SearchStrategy):
-        return x
-    if isinstance(x, (bool, int, np.integer)):
-        return st.just(x)
-    raise InvalidArgument(f"{name} must be a value or a Hypothesis strategy, got {x!r}")
+    """A bool argument (True, False or a strategy for them) as a strategy."""
+    return x if isinstance(x, SearchStrategy) else st.just(check_bool(name, x))
 
 
-def _check_reps(rho_in: Any, rho_out: Any) -> None:
-    if not isinstance(rho_in, Representation) or not isinstance(rho_out, Representation):
-        raise InvalidArgument("rho_in and rho_out must be equifuzz.reps.Representation objects of one finite group, "
-                              f"got {type(rho_in).__name__} and {type(rho_out).__name__}")
-    g1, g2 = rho_in.group, rho_out.group
-    if g1 is not g2 and not (g1.order == g2.order and np.array_equal(g1.table, g2.table)):
-        raise InvalidArgument(f"rho_in is a representation of {g1.name} but rho_out of {g2.name}: use one group")
+_check_reps = check_reps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,10 +136,9 @@ def relu_nets(d: int, p: int, width: int | SearchStrategy[int] = WIDTHS,
     Shrinks towards width 1, no biases and integer weights in [-1, 1]; the weights come from a drawn
     seed (N(0, 1), or integers in [-bound, bound] with a drawn bound 1..3).
     """
-    for name, val in (("d", d), ("p", p)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-            raise InvalidArgument(f"{name} must be a positive int, got {val!r}")
-    widths = _as_strategy(width, "width")
+    d, p = check_int("d", d, min=1, max=MAX_DIM), check_int("p", p, min=1, max=MAX_DIM)
+    width = check_int_or_strategy("width", width, 1, MAX_WIDTH)
+    widths = width if isinstance(width, SearchStrategy) else st.just(width)
     hb, ob, iw = (_as_strategy(x, n) for x, n in ((hidden_bias, "hidden_bias"), (output_bias, "output_bias"),
                                                    (integer_weights, "integer_weights")))
     return _draw_relu_net(int(d), int(p), widths, hb, ob, iw)
@@ -194,7 +192,11 @@ def layerwise_nets(rho_in: Representation, rho_out: Representation,
     :func:`build_layerwise_net` for the weights.
     """
     _check_reps(rho_in, rho_out)
+    max_orbits = check_int("max_orbits", max_orbits, min=1, max=64)
+    max_width = check_int("max_width", max_width, min=1, max=MAX_WIDTH)
     G = rho_in.group
+    if hidden is not None and not isinstance(hidden, SearchStrategy):
+        hidden = check_subgroups("hidden", hidden, G)
     if hidden is None:
         hid: SearchStrategy[Sequence[Subgroup]] = st.deferred(
             lambda: _stabilizer_lists(_sorted_subgroups(G, max_width), max_orbits, max_width))
@@ -233,9 +235,9 @@ def equivariant_nets(rho_in: Representation, rho_out: Representation,
     values (their hyperplanes pass through 0; with ``hidden_bias`` the bias vector is zero).
     """
     _check_reps(rho_in, rho_out)
-    names = list(kinds)
-    if isinstance(kinds, str) or not names or any(k not in EQUIVARIANT_KINDS for k in names):
-        raise InvalidArgument(f"kinds must be a non-empty collection of {list(EQUIVARIANT_KINDS)}, got {kinds!r}")
+    names = check_names("kinds", kinds, EQUIVARIANT_KINDS)
+    max_orbits = check_int("max_orbits", max_orbits, min=1, max=64)
+    max_width = check_int("max_width", max_width, min=1, max=MAX_WIDTH)
     names = [k for k in EQUIVARIANT_KINDS if k in names]
     hb, ob, iw = (_as_strategy(x, n) for x, n in ((hidden_bias, "hidden_bias"), (output_bias, "output_bias"),
                                                    (integer_weights, "integer_weights")))
@@ -288,6 +290,11 @@ def rep_pairs(max_order: int = 8, max_in_dim: int = 4, max_out_dim: int = 3, *,
     well-conditioned matrix, making it non-orthogonal.
     """
     cob = _as_strategy(change_of_basis, "change_of_basis")
+    max_in_dim = check_int("max_in_dim", max_in_dim, min=1, max=MAX_DIM)
+    max_out_dim = check_int("max_out_dim", max_out_dim, min=1, max=MAX_DIM)
+    for name, given in (("in_kinds", in_kinds), ("out_kinds", out_kinds)):
+        if given is not None:
+            check_names(name, given, KINDS)
     kw_in = {} if in_kinds is None else {"kinds": in_kinds}
     kw_out = {} if out_kinds is None else {"kinds": out_kinds}
 

@@ -13,14 +13,15 @@ from functools import cached_property
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz import reps as _reps
+from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.errors import RepresentationError
 from equifuzz.groups import FiniteGroup, Subgroup
 from equifuzz.reps import Representation
 
+from ._checks import MAX_DIM, check_int, check_seed
 from ._groups import _check_int, _check_names, _pick, seeds
 
 __all__ = ["KINDS", "representations", "change_of_basis_matrix"]
@@ -60,7 +61,7 @@ def representations(
     Shrinks towards the one-dimensional trivial representation.
     """
     chosen = _check_names(kinds, KINDS, "kinds")
-    _check_int(max_dim, "max_dim", 1)
+    max_dim = _check_int(max_dim, "max_dim", 1, MAX_DIM)
     if not isinstance(change_of_basis, bool):
         raise InvalidArgument(f"change_of_basis must be True or False, got {change_of_basis!r}")
     if isinstance(G, SearchStrategy):
@@ -72,6 +73,7 @@ def representations(
 
 def change_of_basis_matrix(d: int, seed: int) -> np.ndarray:
     """A well-conditioned d x d matrix I + 0.5 N / sqrt(d) (N Gaussian from ``seed``), cond <= 50."""
+    d, seed = check_int("d", d, min=1, max=MAX_DIM), check_seed(seed)
     rng = np.random.default_rng(seed)
     while True:
         Q = np.eye(d) + 0.5 * rng.standard_normal((d, d)) / np.sqrt(d)

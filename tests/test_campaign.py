@@ -80,7 +80,7 @@ def test_cli_claims_reads_last_campaign(ci_campaign, capsys):
 
 def test_cli_claims_without_campaign(tmp_path, capsys):
     assert main(["claims", "--out", str(tmp_path)]) == 2
-    assert "equifuzz fuzz" in capsys.readouterr().out
+    assert "equifuzz fuzz" in capsys.readouterr().err
 
 
 def test_summary_is_json_with_claim_statements(ci_campaign):

@@ -190,7 +190,7 @@ def test_entries_out_of_range_and_shape():
 
 
 def test_bad_family_size():
-    with pytest.raises(ef.ShapeError, match=r"cyclic\(n\) needs a positive integer n, got 0"):
+    with pytest.raises(ef.InvalidArgument, match=r"cyclic\(n\): n must be a positive int, got 0"):
         eg.cyclic(0)
 
 
@@ -227,13 +227,13 @@ def test_unsupported_constructions():
 @pytest.mark.parametrize(
     "make, words",
     [
-        (lambda: efs.groups(max_order=0), "max_order must be at least 1"),
-        (lambda: efs.groups(max_order=2.5), "max_order must be an int"),
+        (lambda: efs.groups(max_order=0), "max_order must be a positive int, got 0"),
+        (lambda: efs.groups(max_order=2.5), r"max_order must be a positive int, got 2.5 \(float\)"),
         (lambda: efs.groups(families=["cyclic", "free"]), r"unknown families \['free'\]; choose from"),
         (lambda: efs.groups(families="cyclic"), r"write families=\['cyclic'\]"),
         (lambda: efs.groups(max_order=3, families=["quaternion"]), "raise max_order"),
         (lambda: efs.representations(eg.cyclic(3), kinds=["spin"]), r"unknown kinds \['spin'\]"),
-        (lambda: efs.representations(eg.cyclic(3), max_dim=0), "max_dim must be at least 1"),
+        (lambda: efs.representations(eg.cyclic(3), max_dim=0), "max_dim must be a positive int, got 0"),
         (lambda: efs.representations(eg.cyclic(3), change_of_basis="yes"), "change_of_basis must be True or False"),
         (lambda: efs.representations("C3"), "needs a FiniteGroup"),
         (lambda: efs.subgroups(3), "needs a FiniteGroup"),
@@ -248,3 +248,130 @@ def test_strategy_arguments(make, words):
 def test_strategy_kind_that_does_not_apply(data):
     with pytest.raises(InvalidArgument, match=r"no summand of the kinds \['rotation'\] fits S3"):
         data.draw(efs.representations(eg.symmetric(3), kinds=["rotation"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# sizes: refused before anything is allocated, saying how big and what to use instead
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: eg.cyclic(10**7), r"cyclic\(10000000\) has 10000000 elements: its Cayley table would hold "
+                               r"10000000\^2 entries \(800 TB\).*so2\(\)"),
+    (lambda: eg.symmetric(9), r"symmetric\(9\) has 362880 elements.*\(1.05 TB\).*use n <= 7"),
+    (lambda: eg.dihedral(10**4), r"dihedral\(10000\) has 20000 elements"),
+    (lambda: eg.abelian(100, 100), r"abelian\(100, 100\) has 10000 elements"),
+    (lambda: eg.direct_product(eg.cyclic(100), eg.cyclic(100)), "C100 x C100 has 10000 elements"),
+    (lambda: eg.from_permutations([(1, 0)], max_order=10**9), "max_order = 1000000000 is too large"),
+    (lambda: er.regular(eg.cyclic(2000)), r"regular\(C2000\): 2000 matrices of size 2000 x 2000 would take "
+                                          r"64 GB.*coset\(G, K\)"),
+    (lambda: er.trivial(eg.cyclic(4), 10**5), r"4 matrices of size 100000 x 100000 would take 320 GB"),
+    (lambda: er.tensor(er.regular(eg.cyclic(100)), er.regular(eg.cyclic(100))), r"tensor\(r1, r2\)"),
+])
+def test_too_large_is_refused_before_allocating(make, words):
+    with pytest.raises(ef.TooLargeError, match=words):
+        make()
+
+
+# ---------------------------------------------------------------------------------------------
+# the cases of the issue: once raw tracebacks or quiet wrong answers, now typed errors
+
+
+def _example_a():
+    C2 = eg.cyclic(2)
+    net = ef.ReLUNet([[1, 0], [0, 1], [-1, -1]], None, [[1, 1, 1]], None)
+    return C2, net, er.from_generators(C2, [-np.eye(2)]), er.trivial(C2)
+
+
+def test_degenerate_generator_matrices():
+    G = eg.cyclic(2)
+    with pytest.raises(ef.ShapeError, match="must not be empty"):
+        er.from_generators(G, [np.zeros((0, 0))])
+    with pytest.raises(ef.ShapeError, match="rectangular"):
+        er.from_matrices(G, [np.eye(2), np.eye(3)])
+
+
+def test_arrays_where_representations_are_needed():
+    C2, net, rho_in, rho_out = _example_a()
+    with pytest.raises(ef.InvalidArgument, match=r"rho_in must be a Representation.*got an array of shape \(1, 1\)"):
+        ef.check_equivariant(net, -np.eye(1), np.eye(1))
+    with pytest.raises(ef.InvalidArgument, match=r"net must be a ReLUNet.*got \[\[1.0\]\] \(list\)"):
+        ef.check_layerwise([[1.0]], rho_in, rho_out)
+
+
+def test_torch_sequential_is_converted_and_other_modules_refused():
+    from torch import nn
+
+    C2, net, rho_in, rho_out = _example_a()
+    seq = net.to_torch()
+    assert not ef.check_layerwise(seq, rho_in, rho_out).holds
+    assert ef.equivalent(ef.compensate(seq, rho_in, rho_out), net).holds
+    assert ef.equivalent(seq, net).holds
+    other = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    with pytest.raises(ef.InvalidArgument, match=r"nn.Sequential\(nn.Linear, nn.ReLU, nn.Linear\), got the torch "
+                                                 "module Sequential"):
+        ef.check_layerwise(other, rho_in, rho_out)
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"method": "sampled", "n_inputs": 0}, "n_inputs must be a positive int, got 0"),
+    ({"tol": -1}, "tol must be a finite number >= 0, got -1.0"),
+    ({"tol": float("nan")}, "tol must be a finite number >= 0, got nan"),
+    ({"tol": True}, r"tol must be a finite number >= 0 or None, got True \(bool\)"),
+    ({"seed": -1}, "seed must be a non-negative int, got -1"),
+])
+def test_check_equivariant_arguments(kw, words):
+    C2, net, rho_in, rho_out = _example_a()
+    with pytest.raises(ef.InvalidArgument, match=words):
+        ef.check_equivariant(net, rho_in, rho_out, **kw)
+
+
+def test_bool_is_not_an_int():
+    C2, net, rho_in, rho_out = _example_a()
+    with pytest.raises(ef.InvalidArgument, match=r"width must be a non-negative int, got True \(bool\)"):
+        ef.realizability(net, rho_in, rho_out, width=True)
+
+
+def test_len_dimension_needs_a_permutation_hidden_representation():
+    C2, net, rho_in, rho_out = _example_a()
+    with pytest.raises(ef.RepresentationError, match="rho_hidden must be a permutation representation"):
+        ef.len_dimension(rho_in, rho_in, rho_out)
+    assert ef.len_dimension(rho_in, er.regular(C2), rho_out) == 5
+
+
+def test_risk_target_of_another_output_dimension():
+    from equifuzz.oracles import gaussian
+
+    C2, net, rho_in, rho_out = _example_a()
+    target = ef.ReLUNet(np.eye(2), None, np.eye(2), None)
+    with pytest.raises(ef.ShapeError, match=r"target maps inputs of shape \(4, 2\) to an array of shape \(4, 2\); "
+                                            r"expected shape \(4, 1\)"):
+        ef.risk(net, target, gaussian(2), n=100)
+
+
+@pytest.mark.parametrize("data, words", [
+    ({"W1": [[1.0]]}, r"missing \['W2'\]"),
+    ({"exact": True, "W1": [["1/0"]], "b1": None, "W2": [["1"]], "b2": None}, "q != 0"),
+    ({"exact": "yes", "W1": [[1.0]], "W2": [[1.0]]}, r"data\['exact'\] must be true or false"),
+    ([[1.0]], "data must be a dict"),
+])
+def test_from_dict_of_damaged_data(data, words):
+    with pytest.raises(ef.InvalidArgument, match=words):
+        ef.ReLUNet.from_dict(data)
+
+
+def test_fractions_mixed_with_floats_are_refused_or_converted_by_the_stated_rule():
+    from fractions import Fraction
+
+    W1 = [[Fraction(1, 3), 1 / 3]]
+    with pytest.raises(ef.InvalidArgument, match=r"mix Fractions with the non-integer float 0.333.*exact=True"):
+        ef.ReLUNet(W1, None, [[1]], None)
+    net = ef.ReLUNet(W1, None, [[1]], None, exact=True)  # floats converted exactly: 1/3 is a dyadic rational
+    assert net.exact and net.W1[0, 1] == Fraction(1 / 3) != Fraction(1, 3)
+    assert ef.ReLUNet([[Fraction(1, 3), 2.0]], None, [[1]], None).exact  # integer floats are exact already
+
+
+def test_strategy_errors_are_both_equifuzz_and_hypothesis_errors():
+    with pytest.raises(ef.InvalidStrategyArgument) as info:
+        efs.groups(max_order=10**9)
+    assert isinstance(info.value, ef.EquifuzzError) and isinstance(info.value, InvalidArgument)
+    assert "max_order must be at most 5040, got 1000000000" in str(info.value)

@@ -25,11 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import DeviceError, EquivarianceError, ShapeError
+from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..oracles.verdict import Verdict
 from ..profiles import active_profile
+from ..reps import ContinuousRepresentation, Representation
 from ..search import no_tf32
+from ..validation import check_callable, check_group, check_int, check_tolerance, check_type, describe
 from .actions import as_actions
 from .batch import Batcher
 from .check import Probe, compare, default_tolerances, measure, transform_inputs
@@ -163,6 +165,35 @@ def assert_equivariant(
     """
     if batch_dim is not None and (isinstance(batch_dim, bool) or not isinstance(batch_dim, int)):
         raise ShapeError(f"batch_dim must be an int (the batch axis of every block) or None, got {batch_dim!r}")
+    check_callable("fn", fn)
+    check_group("group", group, continuous_ok=True)
+    if profile is not None and (not isinstance(profile, str) or profile not in BUDGETS):
+        raise InvalidArgument(f"unknown equifuzz profile {describe(profile)}: profile must be one of "
+                              f"{', '.join(BUDGETS)} or None")
+    atol = check_tolerance("atol", atol, allow_none=True)
+    rtol = check_tolerance("rtol", rtol, allow_none=True)
+    seed = check_int("seed", seed, min=0)
+    if dtype is not None:
+        check_type("dtype", dtype, torch.dtype, "a torch floating dtype such as torch.float64, or None")
+    if report_dir is not None:
+        check_type("report_dir", report_dir, (str, os.PathLike), "a folder path or None")
+    for nm, r in (("rho_in", rho_in), ("rho_out", rho_out)):
+        if isinstance(r, (tuple, list)) and not r:
+            raise InvalidArgument(f"{nm} must name at least one block, got an empty {type(r).__name__}")
+    if inputs is None and isinstance(rho_in, (Representation, ContinuousRepresentation)):
+        dt0, dev0 = _dtype_device(fn, None, dtype, device)
+        x0 = torch.from_numpy(np.random.default_rng(seed).standard_normal((2, rho_in.dim))).to(dt0).to(dev0)
+        try:
+            with torch.no_grad(), no_tf32():
+                try:
+                    fn(x0)
+                except (TypeError, AttributeError):  # a numpy callable (the gate calls it with arrays)
+                    if isinstance(fn, torch.nn.Module):
+                        raise
+                    fn(x0.cpu().numpy())
+        except Exception as exc:
+            raise InvalidArgument(f"fn cannot be called on a batch of shape {tuple(x0.shape)} ({dt0}) for rho_in of "
+                                  f"dimension {rho_in.dim}: {type(exc).__name__}: {exc}") from exc
     in_actions, in_tuple = as_actions(rho_in, group, "rho_in")
     out_actions, out_tuple = as_actions(rho_out, group, "rho_out")
     if inputs is not None and not in_tuple:

@@ -16,6 +16,7 @@ from ..canonical import asinh_offset, output_exponent, unit_rows_log
 from ..exact import scaled
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation
+from ..validation import check_bool, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
 
 __all__ = ["symmetrize", "compensate"]
@@ -37,6 +38,7 @@ def _exact_mats(rho: Representation, inverse_transpose: bool = False) -> np.ndar
 
 def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) -> ReLUNet:
     """The width-|G| m network S f (T5a); exact when the weights are Fractions and the reps rational."""
+    net = check_net_and_reps("net", net, rho_in, rho_out)
     _check_net(net, rho_in, rho_out)
     G = rho_in.group
     n = G.order
@@ -86,6 +88,9 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
     round-off in the images rho_in(h)^T w is not small against the neurons, so the float weights are
     converted exactly and the result is exact (Fraction weights): exactly layer-wise, and exactly S f.
     """
+    net = check_net_and_reps("net", net, rho_in, rho_out)
+    merge = check_bool("merge", merge)
+    tol = check_tolerance("tol", tol)
     if not net.exact and not _monomial(rho_in, rho_out) and _rational(rho_in, rho_out):
         net = net.to_exact()
     S = symmetrize(net, rho_in, rho_out)

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import RepresentationError, ShapeError
 from ..exact import rational_or_none
 from ..reps import Representation, inner
+from ..validation import check_bool, check_choice, check_int, check_rep, check_same_group
 from .equivariance import _check_pair
 
 __all__ = ["len_dimension", "gn_dimension"]
@@ -24,12 +25,23 @@ __all__ = ["len_dimension", "gn_dimension"]
 
 def gn_dimension(d: int, width: int, p: int, hidden_bias: bool = True, output_bias: bool = True) -> int:
     """Parameter count of an unconstrained width-m network: m(d + 1 + p) + p with both biases."""
+    d, width, p = check_int("d", d, min=1), check_int("width", width, min=0), check_int("p", p, min=1)
+    hidden_bias, output_bias = check_bool("hidden_bias", hidden_bias), check_bool("output_bias", output_bias)
     return width * (d + int(hidden_bias) + p) + (p if output_bias else 0)
 
 
 def len_dimension(rho_in: Representation, rho_hidden: Representation, rho_out: Representation, *,
                   hidden_bias: bool = True, output_bias: bool = True, method: str = "character") -> int:
     """dim of the LEN parameter space for the given hidden representation (a permutation one)."""
+    for nm, r in (("rho_in", rho_in), ("rho_hidden", rho_hidden), ("rho_out", rho_out)):
+        check_rep(nm, r)
+    check_same_group([("rho_in", rho_in), ("rho_hidden", rho_hidden), ("rho_out", rho_out)])
+    if not rho_hidden.is_permutation:
+        raise RepresentationError(f"rho_hidden must be a permutation representation (ReLU commutes only with "
+                                  f"permutations), got {rho_hidden.name}; use regular(G), coset(G, K) or a direct "
+                                  "sum of them")
+    hidden_bias, output_bias = check_bool("hidden_bias", hidden_bias), check_bool("output_bias", output_bias)
+    method = check_choice("method", method, ("character", "nullspace"))
     _check_pair(rho_in, rho_hidden)
     _check_pair(rho_in, rho_out)
     if method == "character":

@@ -20,6 +20,16 @@ from ..errors import GroupMismatchError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..nets import ReLUNet
 from ..reps import ContinuousRepresentation, Representation
+from ..validation import (
+    check_callable,
+    check_choice,
+    check_dims,
+    check_function,
+    check_int,
+    check_net,
+    check_reps,
+    check_tolerance,
+)
 from .identity import SEMANTICS, Decision, Element, decide
 from .verdict import Verdict
 
@@ -172,10 +182,21 @@ def check_equivariant(
     ``method``: ``"auto"`` (canonical for a ReLUNet over finite groups, exact when the weights are
     Fractions and the generator matrices rational), ``"canonical"``, ``"exact"`` or ``"sampled"``.
     """
-    if method not in ("auto", "canonical", "exact", "sampled"):
-        raise ShapeError(f"method must be auto, canonical, exact or sampled, got {method!r}")
-    if semantics not in SEMANTICS:
-        raise ShapeError(f"semantics must be one of {', '.join(SEMANTICS)}, got {semantics!r}")
+    check_reps(rho_in, rho_out, continuous_ok=True)
+    method = check_choice("method", method, ("auto", "canonical", "exact", "sampled"))
+    tol = check_tolerance("tol", tol, allow_none=True)
+    n_inputs = check_int("n_inputs", n_inputs, min=1, max=10**6, too_large="sample at most 10^6 inputs per call")
+    n_words = check_int("n_words", n_words, min=0, max=10**5, too_large="draw at most 10^5 words per call")
+    seed = check_int("seed", seed, min=0)
+    if method in ("canonical", "exact") and not isinstance(f, ReLUNet):
+        f = check_net("f", f)  # these methods need a ReLUNet: a torch Sequential(Linear, ReLU, Linear) converts
+    if isinstance(f, ReLUNet):
+        check_dims("the network", f.d, f.p, rho_in, rho_out)
+    else:
+        check_callable("f", f)
+        check_function("f", as_numpy_function(f)[0], np.random.default_rng(seed).standard_normal((3, rho_in.dim)),
+                       rho_out.dim)
+    semantics = check_choice("semantics", semantics, SEMANTICS)
     if method == "exact":
         semantics = "exact"
     _check_pair(rho_in, rho_out)
@@ -400,10 +421,12 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float = DEFAULT_TOL, seed: 
                semantics: str = "auto") -> EquivalenceVerdict:
     """Whether two networks compute the same function on R^d (their canonical data agree): exactly for
     Fraction weights, else with the tolerance semantics of :mod:`equifuzz.oracles.identity`."""
+    net1, net2 = check_net("net1", net1), check_net("net2", net2)
+    tol = check_tolerance("tol", tol)
+    seed = check_int("seed", seed, min=0)
     if net1.d != net2.d or net1.p != net2.p:
         raise ShapeError(f"networks map R^{net1.d} -> R^{net1.p} and R^{net2.d} -> R^{net2.p}: not comparable")
-    if semantics not in SEMANTICS:
-        raise ShapeError(f"semantics must be one of {', '.join(SEMANTICS)}, got {semantics!r}")
+    semantics = check_choice("semantics", semantics, SEMANTICS)
     tol_ = 0.0 if (net1.exact or net2.exact or semantics == "exact") else float(tol)
     decision = decide(net1, net2, [Element(None, "identity", None, None)], tol_, semantics=semantics, seed=seed)
     o = decision.outcomes[0]

@@ -22,6 +22,7 @@ from ..exact import primitive_rows, rational_or_none, scaled
 from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
+from ..validation import check_bool, check_choice, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
 from .identity import check_conditioning, well_conditioned
 from .verdict import Verdict
@@ -154,10 +155,12 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
     rho_in(g)^-T and rho_out(g)), per neuron. On success the verdict carries the hidden permutation
     representation (the certificate, re-checkable with :func:`equifuzz.certificate.verify_permutation`).
     """
+    net = check_net_and_reps("net", net, rho_in, rho_out)
+    up_to_scaling = check_bool("up_to_scaling", up_to_scaling)
+    tol = check_tolerance("tol", tol)
     _check_net(net, rho_in, rho_out)
     G = rho_in.group
-    if semantics not in ("auto", "exact", "tolerance"):
-        raise ShapeError(f"semantics must be auto, exact or tolerance, got {semantics!r}")
+    semantics = check_choice("semantics", semantics, ("auto", "exact", "tolerance"))
     rational = semantics != "tolerance" and all(
         rational_matrix(rho_in.dual()(g)) is not None and rational_matrix(rho_out(g)) is not None
         for g in G.generators)

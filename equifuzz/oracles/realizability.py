@@ -27,6 +27,7 @@ from ..errors import BudgetExceededError, ShapeError
 from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation, subgroup_from_elements
+from ..validation import check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_equivariant, equivalent
 from .layerwise import check_layerwise
@@ -172,14 +173,14 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
     ``method="search"`` decides by the structure search even at or above the T5b bound, so that a True
     comes with a witness of the smallest width (the T5b witness only when the budget runs out there).
     """
+    f = check_net_and_reps("f", f, rho_in, rho_out)
+    width = check_int("width", width, min=0)
+    tol = check_tolerance("tol", tol)
+    budget = check_int("budget", budget, min=1)
+    if subgroup_budget is not None:
+        subgroup_budget = check_int("subgroup_budget", subgroup_budget, min=1)
     if method not in ("auto", "search"):
         raise ShapeError(f"method must be 'auto' or 'search', got {method!r}")
-    if not isinstance(f, ReLUNet):
-        raise ShapeError(f"realizability needs a ReLUNet, got {type(f).__name__}")
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
-        raise ShapeError(f"width must be a non-negative integer, got {width!r}")
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise ShapeError(f"budget must be a positive integer, got {budget!r}")
     _check_net(f, rho_in, rho_out)
     G = rho_in.group
     ev = check_equivariant(f, rho_in, rho_out, tol=tol)

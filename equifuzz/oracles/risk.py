@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from ..validation import check_array, check_callable, check_function, check_int
 from .equivariance import as_numpy_function
 from .verdict import Verdict
 
@@ -60,6 +61,19 @@ def uniform_ball(d: int, radius: float = 1.0) -> Sampler:
 def risk(f: Any, target: Any, sampler: Sampler, n: int = 100_000, *, seed: int = 0,
          batch: int = 65_536) -> RiskEstimate:
     """Monte Carlo estimate of E ||f(x) - target(x)||^2 with x ~ sampler (float64)."""
+    check_callable("f", f)
+    check_callable("target", target)
+    check_callable("sampler", sampler)
+    n = check_int("n", n, min=2, max=10**8, too_large="estimate with at most 10^8 samples")
+    seed = check_int("seed", seed, min=0)
+    batch = check_int("batch", batch, min=1, max=10**7, too_large="use batches of at most 10^7 samples")
+    try:
+        x_probe = sampler(np.random.default_rng(seed), min(batch, n))  # the size the first batch asks for
+    except Exception as exc:
+        raise ShapeError(f"sampler(rng, n) must return an (n, d) array: it raised {type(exc).__name__}: {exc}") from exc
+    x_probe = check_array("sampler(rng, n)", x_probe, ndim=2)
+    p_f = check_function("f", as_numpy_function(f)[0], x_probe[:4], None)
+    check_function("target", as_numpy_function(target)[0], x_probe[:4], p_f)
     if n < 2:
         raise ShapeError(f"risk needs n >= 2 samples, got {n}")
     F, _ = as_numpy_function(f)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,9 @@ class Replay:
 
 
 def _json_path(report: str | os.PathLike[str]) -> Path:
+    if not isinstance(report, (str, os.PathLike)):
+        raise ReportError("a report must be given as a folder or a path to its report.json, "
+                          f"got {type(report).__name__}")
     p = Path(report)
     if p.is_dir():
         p = p / "report.json"
@@ -64,21 +68,41 @@ def load_report(report: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ReportError(f"{p} is not valid JSON: {exc}") from None
-    version = data.get("schema_version") if isinstance(data, dict) else None
+        raise ReportError(f"{p} is damaged: not valid JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{p} cannot be read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{p} is damaged: expected a JSON object, got {type(data).__name__}")
+    version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise ReportError(f"{p} was written by a newer equifuzz (schema_version {version}); this equifuzz reads "
+                          f"version {SCHEMA_VERSION}: upgrade equifuzz to replay it")
     if version != SCHEMA_VERSION:
         raise ReportError(f"{p} has schema_version {version!r}; this equifuzz reads version {SCHEMA_VERSION}")
-    return data  # type: ignore[no-any-return]
+    if not isinstance(data.get("case"), dict):
+        raise ReportError(f"{p} is damaged: it has no 'case' object to replay")
+    return data
+
+
+def _case(data: dict[str, Any], p: Path) -> FailureCase:
+    """The case of a loaded report; a damaged one is a ReportError naming what is missing or wrong."""
+    try:
+        return FailureCase.from_dict(data["case"])
+    except EquifuzzError as exc:
+        raise ReportError(f"{p} is damaged: its case cannot be rebuilt: {exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as exc:
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise ReportError(f"{p} is damaged: its case cannot be rebuilt ({what})") from None
 
 
 def load_case(report: str | os.PathLike[str]) -> FailureCase:
-    return FailureCase.from_dict(load_report(report)["case"])
+    return _case(load_report(report), _json_path(report))
 
 
 def replay(report: str | os.PathLike[str]) -> Replay:
     """Rebuild the case of a report and evaluate it again."""
     data = load_report(report)
-    case = FailureCase.from_dict(data["case"])
+    case = _case(data, _json_path(report))
     return Replay(_json_path(report), case, evaluate(case), bool(data.get("holds", False)))
 
 
@@ -87,7 +111,7 @@ def main(report: str | os.PathLike[str]) -> int:
     try:
         r = replay(report)
     except EquifuzzError as exc:
-        print(f"equifuzz replay: {exc}")
+        print(f"equifuzz replay: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     print(r)
     return r.exit_code

@@ -20,6 +20,7 @@ import torch
 
 from ..nets import ReLUNet
 from ..reps import Representation
+from ..validation import check_counts, check_int, check_net, check_net_and_reps, check_positive_reals, check_real
 from .kernel import DEFAULT_EPS, GAP_FLOOR, default_device, default_elements, element_gaps, no_tf32, paired_errors
 
 __all__ = ["AdversarialResult", "adversarial_search", "kink_starts", "hypothesis_target"]
@@ -31,6 +32,10 @@ def kink_starts(net: ReLUNet, *, n_offsets: int = 4, offset: float = 1e-2, n_ran
 
     Offsets scale with 1 + ||p_i|| so that starts far out are still moved off the kink.
     """
+    net = check_net("net", net)
+    check_counts(n_offsets=n_offsets, n_random=n_random)
+    check_int("seed", seed, min=0)
+    check_real("offset", offset, min=0.0)
     rng = np.random.default_rng(seed)
     W1, b1, _, _ = net.float_params()
     norms = np.linalg.norm(W1, axis=1)
@@ -102,6 +107,11 @@ def adversarial_search(
     random words. Inputs are parametrised as x = x0 + (1 + ||x0||) z so that the step size is relative.
     The best value seen along each trajectory counts, so a step that overshoots loses nothing.
     """
+    net = check_net_and_reps("net", net, rho_in, rho_out)
+    check_counts(max_elements=max_elements, n_offsets=n_offsets, n_random=n_random, steps=steps)
+    check_int("seed", seed, min=0)
+    check_positive_reals(lr=lr, eps=eps)
+    check_real("offset", offset, min=0.0)
     G = rho_in.group
     els = (default_elements(rho_in, max_elements, seed) if elements is None
            else [G.check_element(g) for g in elements])

@@ -38,9 +38,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EquifuzzError, NonFiniteError, ShapeError
+from ..errors import EquifuzzError, InvalidArgument, NonFiniteError, ShapeError
 from ..nets import ReLUNet
 from ..reps import Representation
+from ..validation import (
+    check_array,
+    check_reps,
+    describe,
+)
 
 __all__ = [
     "DEFAULT_EPS",
@@ -198,6 +203,10 @@ def _as_batch(nets: NetBatch | Sequence[ReLUNet] | ReLUNet) -> NetBatch:
         return nets
     if isinstance(nets, ReLUNet):
         return NetBatch.from_nets([nets])
+    if isinstance(nets, (str, bytes)) or not isinstance(nets, Sequence) or not nets \
+            or not all(isinstance(n, ReLUNet) for n in nets):
+        raise InvalidArgument("nets must be a ReLUNet, a non-empty list of ReLUNets or a NetBatch, "
+                              f"got {describe(nets)}")
     return NetBatch.from_nets(nets)
 
 
@@ -541,8 +550,8 @@ def equivariance_errors(
 def group_errors(nets: NetBatch | Sequence[ReLUNet] | ReLUNet, rho_in: Representation, rho_out: Representation,
                  X: Any, elements: Sequence[int] | None = None, **kw: Any) -> KernelResult:
     """:func:`equivariance_errors` for the elements of a group (default: every element but the identity)."""
-    if rho_in.group.order != rho_out.group.order:
-        raise ShapeError(f"rho_in is a representation of {rho_in.group.name} but rho_out of {rho_out.group.name}")
+    check_reps(rho_in, rho_out)
+    X = check_array("X", X)
     els = default_elements(rho_in) if elements is None else [rho_in.group.check_element(g) for g in elements]
     return equivariance_errors(nets, rho_in.matrices[els], rho_out.matrices[els], X, **kw)
 

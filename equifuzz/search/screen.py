@@ -19,6 +19,7 @@ import torch
 from ..nets import ReLUNet
 from ..oracles import check_equivariant
 from ..reps import Representation
+from ..validation import check_bool, check_int, check_positive_reals, check_reps, check_tolerance
 from .kernel import (
     CONFIRM_TOL,
     DEFAULT_EPS,
@@ -124,6 +125,13 @@ def screen_then_confirm(
     inputs and those above ``confirm_tol`` go to ``equifuzz.oracles.check_equivariant``. Only a network
     the oracle calls non-equivariant becomes a counterexample.
     """
+    check_reps(rho_in, rho_out)
+    check_int("seed", seed, min=0)
+    check_int("n_inputs", n_inputs, min=1, max=10**7)
+    check_int("max_bytes", max_bytes, min=1)
+    screen_tol, confirm_tol = check_tolerance("screen_tol", screen_tol), check_tolerance("confirm_tol", confirm_tol)
+    check_positive_reals(eps=eps)
+    use_oracle = check_bool("use_oracle", use_oracle)
     batch = _as_batch(nets)
     G = rho_in.group
     els = default_elements(rho_in) if elements is None else [G.check_element(g) for g in elements]

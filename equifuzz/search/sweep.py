@@ -30,6 +30,15 @@ from ..groups import FiniteGroup, Subgroup
 from ..nets import ReLUNet
 from ..oracles import realizability
 from ..reps import Representation, fixed_basis
+from ..validation import (
+    check_bool,
+    check_callable,
+    check_counts,
+    check_int,
+    check_net_and_reps,
+    check_positive_reals,
+    check_reps,
+)
 from .kernel import default_device, no_tf32
 
 __all__ = [
@@ -99,9 +108,8 @@ class OrbitType:
 
 def orbit_types(rho_in: Representation, rho_out: Representation) -> list[OrbitType]:
     """Orbit types G/K, one per conjugacy class of subgroups K, by increasing orbit size."""
+    check_reps(rho_in, rho_out)
     G = rho_in.group
-    if rho_out.group.order != G.order:
-        raise ShapeError(f"rho_in is a representation of {G.name}, rho_out of {rho_out.group.name}")
     dual_rep = rho_in.dual()
     dual = dual_rep.matrices
     out = []
@@ -174,6 +182,9 @@ def minimal_layerwise_width(f: ReLUNet, rho_in: Representation, rho_out: Represe
 
     Widths where the oracle answers None (budget exhausted) are listed in ``unknown`` and skipped.
     """
+    f = check_net_and_reps("f", f, rho_in, rho_out)
+    if max_width is not None:
+        max_width = check_int("max_width", max_width, min=0)
     cap = max_width if max_width is not None else rho_in.group.order * max(f.width, 1)
     first = realizability(f, rho_in, rho_out, width=max(f.width, 1))
     lower = getattr(first, "lower", None)
@@ -459,6 +470,12 @@ def best_layerwise_risk(
     best ``polish`` of them are refined by L-BFGS one by one. Orbit types with Fix_K(rho_in^*) = 0
     (constant neurons) are left out: their sum lies in Fix_G(rho_out), which the output bias covers.
     """
+    check_reps(rho_in, rho_out)
+    check_callable("f", f)
+    check_counts(width=width, n_train=n_train, n_eval=n_eval, restarts=restarts, adam_steps=adam_steps,
+                 lbfgs_steps=lbfgs_steps, polish=polish, max_combinations=max_combinations)
+    check_int("seed", seed, min=0)
+    check_positive_reals(lr=lr)
     fitter = _LayerwiseFitter(f, rho_in, rho_out, n_train=n_train, restarts=restarts, adam_steps=adam_steps,
                               lbfgs_steps=lbfgs_steps, lr=lr, polish=polish, seed=seed,
                               max_combinations=max_combinations, device=device)
@@ -480,6 +497,15 @@ def compensation_sweep(
 
     Widths default to 1..(smallest exact width) when ``use_oracle`` (and the oracle decides one), else 1..|G| m.
     """
+    check_reps(rho_in, rho_out)
+    check_callable("f", f)
+    if widths is not None:
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+            raise ShapeError(f"widths must be a list of non-negative ints or None, got {widths!r}")
+        widths = [check_int("widths[i]", w, min=0) for w in widths]
+    use_oracle = check_bool("use_oracle", use_oracle)
+    check_counts(n_eval=n_eval)
+    check_int("seed", seed, min=0)
     minimal = None
     if use_oracle and isinstance(f, ReLUNet):
         minimal = minimal_layerwise_width(f, rho_in, rho_out)
