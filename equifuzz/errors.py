@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from hypothesis.errors import InvalidArgument as _HypothesisInvalidArgument
-
 __all__ = [
     "EquifuzzError",
     "InvalidArgument",
-    "InvalidStrategyArgument",
     "TooLargeError",
     "BudgetExceededError",
     "ShapeError",
@@ -33,10 +30,6 @@ class InvalidArgument(EquifuzzError, ValueError, TypeError):
 
     It is both a ValueError and a TypeError, so callers catching either builtin still catch it.
     """
-
-
-class InvalidStrategyArgument(InvalidArgument, _HypothesisInvalidArgument):
-    """A strategy was called with a bad argument (also Hypothesis's InvalidArgument, as Hypothesis raises)."""
 
 
 class TooLargeError(InvalidArgument):

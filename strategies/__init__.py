@@ -5,6 +5,7 @@ Import as ``from equifuzz import strategies as efs``. Strategies draw structure 
 drawn integer seed.
 """
 
+from ._checks import InvalidStrategyArgument
 from ._groups import FAMILIES, groups, seeds, subgroups
 from ._inputs import INPUT_FAMILIES, build_inputs, inputs
 from ._mutants import MUTANT_KINDS, Mutant, epsilons, find_witness, mutants, plant
@@ -24,6 +25,7 @@ from ._nets import (
 from ._reps import KINDS, change_of_basis_matrix, representations
 
 __all__ = [
+    "InvalidStrategyArgument",
     "FAMILIES",
     "KINDS",
     "change_of_basis_matrix",

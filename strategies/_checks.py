@@ -1,6 +1,6 @@
 """Argument checks for the strategies and builders: equifuzz's validation, raised as a strategy error.
 
-Every helper raises :class:`equifuzz.errors.InvalidStrategyArgument`, which is both an
+Every helper raises :class:`InvalidStrategyArgument`, which is both an
 ``EquifuzzError`` and Hypothesis's ``InvalidArgument`` (what Hypothesis raises for bad strategy
 arguments), with the message of :mod:`equifuzz.validation`.
 """
@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
+from hypothesis.errors import InvalidArgument as _HypothesisInvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz import validation as v
-from equifuzz.errors import EquifuzzError, InvalidStrategyArgument
+from equifuzz.errors import EquifuzzError, InvalidArgument
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +35,12 @@ def as_strategy_error() -> Iterator[None]:
         raise
     except EquifuzzError as exc:
         raise InvalidStrategyArgument(str(exc)) from None
+
+
+
+class InvalidStrategyArgument(InvalidArgument, _HypothesisInvalidArgument):
+    """A strategy was called with a bad argument: an EquifuzzError, and Hypothesis's InvalidArgument (as
+    Hypothesis raises). It lives with the strategies so that the library below them never imports Hypothesis."""
 
 
 def _wrap(check: F) -> F:

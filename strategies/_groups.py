@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz import groups as _groups
-from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.groups import FiniteGroup, Subgroup
 from equifuzz.validation import MAX_ORDER
 
+from ._checks import InvalidStrategyArgument as InvalidArgument
 from ._checks import check_int, check_names
 
 __all__ = ["FAMILIES", "groups", "subgroups", "seeds"]

@@ -15,11 +15,11 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.nets import ReLUNet
 from equifuzz.reps import Representation
 
 from ._checks import MAX_COUNT, check_int, check_net, check_rep, check_seed
+from ._checks import InvalidStrategyArgument as InvalidArgument
 from ._groups import seeds
 from ._nets import _projector
 

@@ -35,10 +35,10 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.nets import ReLUNet
 from equifuzz.reps import Representation
 
+from ._checks import InvalidStrategyArgument as InvalidArgument
 from ._checks import check_dims, check_names, check_net, check_real, check_seed
 from ._groups import seeds
 from ._nets import DrawnNet, _check_reps, _projector

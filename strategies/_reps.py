@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz import reps as _reps
-from equifuzz.errors import InvalidStrategyArgument as InvalidArgument
 from equifuzz.errors import RepresentationError
 from equifuzz.groups import FiniteGroup, Subgroup
 from equifuzz.reps import Representation
 
 from ._checks import MAX_DIM, check_int, check_seed
+from ._checks import InvalidStrategyArgument as InvalidArgument
 from ._groups import _check_int, _check_names, _pick, seeds
 
 __all__ = ["KINDS", "representations", "change_of_basis_matrix"]

@@ -371,7 +371,7 @@ def test_fractions_mixed_with_floats_are_refused_or_converted_by_the_stated_rule
 
 
 def test_strategy_errors_are_both_equifuzz_and_hypothesis_errors():
-    with pytest.raises(ef.InvalidStrategyArgument) as info:
+    with pytest.raises(efs.InvalidStrategyArgument) as info:
         efs.groups(max_order=10**9)
     assert isinstance(info.value, ef.EquifuzzError) and isinstance(info.value, InvalidArgument)
     assert "max_order must be at most 5040, got 1000000000" in str(info.value)
