@@ -136,10 +136,19 @@ def _base(rng: np.random.Generator, k: int, d: int, p: int, integer: bool) -> tu
 
 
 def kink_count(net: ef.ReLUNet) -> int:
-    """Distinct kink hyperplanes of a network: unit (n, beta) with the sign of the first clear entry, rounded
-    to 8 digits (orbits built in float through irrational matrices meet their own copies only to round-off),
-    counted when the summed channel sum ||w_i|| v_i is not negligible."""
+    """Distinct kink hyperplanes of a network: exactly for integer (w, b); otherwise unit (n, beta) with the
+    sign of the first clear entry, rounded to 8 digits (orbits built in float through irrational matrices meet
+    their own copies only to round-off), counted when the summed channel sum ||w_i|| v_i is not negligible."""
     W1, b1, W2, _ = net.to_float().float_params()
+    if np.all(W1 == np.round(W1)) and np.all(b1 == np.round(b1)):  # integer hyperplanes: exactly
+        keys: dict[tuple[Fraction, ...], np.ndarray] = {}
+        for i in range(net.width):
+            w = [Fraction(int(x)) for x in W1[i]]
+            lead = next((x for x in w if x != 0), None)
+            if lead is not None:
+                key = tuple(x / lead for x in w) + (Fraction(int(b1[i])) / lead,)
+                keys[key] = keys.get(key, 0) + float(np.linalg.norm(W1[i])) * W2[:, i]
+        return sum(1 for c in keys.values() if float(np.abs(c).max()) > 0)
     seen: dict[tuple[float, ...], np.ndarray] = {}
     for i in range(net.width):
         nw = float(np.linalg.norm(W1[i]))
