@@ -43,8 +43,8 @@ from equifuzz.errors import EquifuzzError
 from equifuzz.reps import Representation
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _families import _base, conditioned_reps, kink_count, large_reps, regular_hidden, reps  # noqa: E402
 from _truth import averaged_net, character_dimension, orbit_net, rescale_neurons, stack  # noqa: E402
-from adversarial_table import _base, conditioned_reps, kink_count, large_reps, regular_hidden, reps  # noqa: E402
 
 SIZED = ("output_weight", "hidden_weight", "hidden_bias")
 STRUCTURAL = ("drop_neuron", "lone_neuron", "flip_sign")
