@@ -159,7 +159,7 @@ def false_alarms(n: int, seed: int, heavy_every: int, deadline: float, progress:
     rng = np.random.default_rng(seed)
     counts: dict[str, dict[str, int]] = {o: defaultdict(int) for o in CLEAN_ORACLES}
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    alarms: list[str] = []
+    alarms: list[dict] = []
     t0 = time.perf_counter()
     done = 0
     for i in range(n):
@@ -174,8 +174,7 @@ def false_alarms(n: int, seed: int, heavy_every: int, deadline: float, progress:
             counts[o]["wrong" if r.startswith("crash") else r] += 1
             if r not in ("right", "undecided"):
                 bad = True
-                if len(alarms) < 50:
-                    alarms.append(f"draw {i}: {label}, {kind}: {o} {r}")
+                alarms.append({"draw": i, "setting": label, "kind": kind, "oracle": o, "answer": r[:160]})
         by_kind[kind][0] += bad
         by_kind[kind][1] += 1
         done += 1
@@ -256,6 +255,7 @@ def mutant_table(n_per_kind: int, seed: int, deadline: float, progress: Callable
         t0 = time.perf_counter()
         per: dict[str, dict[str, dict[str, int]]] = {o: defaultdict(lambda: defaultdict(int)) for o in MUTANT_ORACLES}
         total = 0
+        misses: list[dict] = []
         while total < n_per_kind and time.perf_counter() < deadline:
             setting = cat[int(rng.integers(len(cat)))]
             label, ri, ro, _ = setting
@@ -269,9 +269,12 @@ def mutant_table(n_per_kind: int, seed: int, deadline: float, progress: Callable
             decade = decade + (" (cond 1e12)" if ill else "")
 
             for o in MUTANT_ORACLES:
-                per[o][decade][judge(o, m, f, ri, ro)] += 1
+                r = judge(o, m, f, ri, ro)
+                per[o][decade][r] += 1
+                if r not in ("caught", "undecided") and (kind in STRUCTURAL or eps >= 1e-7):
+                    misses.append({"kind": kind, "eps": eps, "setting": label, "oracle": o, "answer": r})
             total += 1
-        rows[kind] = {"total": total, "seconds": time.perf_counter() - t0,
+        rows[kind] = {"total": total, "seconds": time.perf_counter() - t0, "misses": misses,
                       "oracles": {o: {d: dict(c) for d, c in sorted(v.items())} for o, v in per.items()}}
         progress(f"{kind}: {total} mutants in {rows[kind]['seconds']:.1f}s")
     return rows
@@ -328,6 +331,33 @@ def render(rows: dict, fa: dict) -> str:
     for o, c in fa["counts"].items():
         lines.append(f"| {o} | {c.get('right', 0)} | {c.get('undecided', 0)} | {c.get('wrong', 0)} |")
     lines.append("")
+    lines.append("")
+    groups: dict[tuple[str, str], int] = defaultdict(int)
+    for al in fa["alarms"]:
+        groups[(al["setting"], al["oracle"] + (" (crash)" if al["answer"].startswith("crash") else ""))] += 1
+    if groups:
+        lines.append("False alarms by setting and oracle:")
+        lines.append("")
+        lines.append("| setting | oracle | false alarms |")
+        lines.append("|---|---|---|")
+        for (st, o), k in sorted(groups.items(), key=lambda x: -x[1]):
+            lines.append(f"| {st} | {o} | {k} |")
+        lines.append("")
+    miss: dict[tuple[str, str, str], int] = defaultdict(int)
+    largest: dict[tuple[str, str, str], float] = defaultdict(float)
+    for r in rows.values():
+        for mm in r["misses"]:
+            key = (mm["setting"], mm["oracle"], mm["answer"])
+            miss[key] += 1
+            largest[key] = max(largest[key], mm["eps"])
+    if miss:
+        lines.append("Mutants of size >= 1e-7 (and structural ones) not caught, by setting and oracle:")
+        lines.append("")
+        lines.append("| setting | oracle | answer | count | largest size (1 = structural) |")
+        lines.append("|---|---|---|---|---|")
+        for (st, o, a), k in sorted(miss.items(), key=lambda x: -x[1]):
+            lines.append(f"| {st} | {o} | {a} | {k} | {largest[(st, o, a)]:.2g} |")
+        lines.append("")
     by = ", ".join(f"{k}: {v['flagged']}/{v['total']}" for k, v in fa["by_kind"].items())
     lines.append(f"Draws with any false alarm, by construction: {by} ({fa['seconds']:.0f} s).")
     return "\n".join(lines)
@@ -355,7 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     print(render(rows, fa))
     print(f"\n(total {time.perf_counter() - t0:.1f}s)")
     if fa["alarms"]:
-        print("\nFalse alarms (first 50):\n" + "\n".join(f"- {s}" for s in fa["alarms"]))
+        print("\nFalse alarms (first 50):")
+        for al in fa["alarms"][:50]:
+            print(f"- draw {al['draw']}: {al['setting']}, {al['kind']}: {al['oracle']} {al['answer']}")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"mutants": rows, "false_alarms": fa}, fh, indent=2)
