@@ -254,6 +254,21 @@ def test_global_scales_keep_the_kink_count_and_the_group_average() -> None:
     assert ef.equivalent(w, g).holds is True
 
 
+def test_huge_weights_fail_with_a_witness_not_an_overflow() -> None:
+    """A D4 orbit network with hidden and output weights x 1e100 (outputs of size 1e200): one neuron dropped
+    is not equivariant and not equivalent to the whole orbit; compensate keeps the (equivariant) network."""
+    d4 = d4_integer()
+    f = orbit_net(d4, d4, [[2.0, -1.0], [1.0, 3.0]], [1.0, -2.0], [[0.5, -1.0], [1.5, 0.25]])
+    g = ef.ReLUNet(f.W1 * 1e100, f.b1 * 1e100, f.W2 * 1e100, None)
+    keep = np.arange(g.width) != 3
+    m = ef.ReLUNet(g.W1[keep], g.b1[keep], g.W2[:, keep], None)
+    assert ef.check_equivariant(g, d4, d4).holds is True
+    assert_fails_with_witness(ef.check_equivariant(m, d4, d4), m)
+    assert_fails_with_witness(ef.equivalent(m, g), m, g)
+    w = ef.compensate(g, d4, d4)
+    assert w.width > 0 and ef.equivalent(w, g).holds is True
+
+
 def test_one_neuron_split_is_equivalent_but_not_layerwise() -> None:
     C3 = ef.groups.cyclic(3)
     rot = ef.reps.rotation(C3)
@@ -376,9 +391,9 @@ def test_example_a_minimal_width_six() -> None:
     assert ef.realizability(ex.net, ex.rho_in, ex.rho_out, width=6).realizable is True
 
 
-def test_refusals_are_typed() -> None:
-    """Whatever an oracle cannot decide it says so (None) or refuses with an EquifuzzError; here: the
-    identity network under the C4 rotation, realizable at 4 and not at 3."""
+def test_identity_map_under_c4_needs_a_full_orbit() -> None:
+    """f(x) = x under the C4 rotation (THEORY section 4): only the trivial stabilizer fixes a non-zero w, so
+    widths 1-3 are impossible (proved, left undecided, or refused with a typed error) and width 4 realizes it."""
     c4 = ef.reps.from_generators(ef.groups.cyclic(4), [np.array([[0.0, -1.0], [1.0, 0.0]])])
     ident = ef.ReLUNet([[1, 0], [0, 1], [-1, 0], [0, -1]], None, [[1, 0, -1, 0], [0, 1, 0, -1]], None)
     try:
