@@ -17,7 +17,8 @@ from ..exact import scaled
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation
 from ..validation import check_bool, check_net_and_reps, check_tolerance
-from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
+from .equivariance import DEFAULT_TOL, _check_net, check_equivariant, rational_matrix
+from .identity import check_conditioning, well_conditioned
 
 __all__ = ["symmetrize", "compensate"]
 
@@ -91,8 +92,16 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
     net = check_net_and_reps("net", net, rho_in, rho_out)
     merge = check_bool("merge", merge)
     tol = check_tolerance("tol", tol)
-    if not net.exact and not _monomial(rho_in, rho_out) and _rational(rho_in, rho_out):
-        net = net.to_exact()
+    if not net.exact and not _monomial(rho_in, rho_out):
+        exact_ok = _exactly_rational(rho_in, rho_out) and _rational(rho_in, rho_out)
+        cond = max(np.linalg.cond(rho_in(g)) * np.linalg.cond(rho_out(g)) for g in rho_in.group.generators)
+        if not well_conditioned(float(cond), tol) and not (
+                exact_ok and check_equivariant(net, rho_in, rho_out, semantics="exact").holds is True):
+            # float64 weights that are not exactly equivariant, in a basis too ill-conditioned for float64 to
+            # tell their round-off from a defect: S f cannot be trusted to be f up to round-off
+            check_conditioning(float(cond), tol, "the generators")
+        if exact_ok:
+            net = net.to_exact()
     S = symmetrize(net, rho_in, rho_out)
     if not merge:
         return S
@@ -118,6 +127,16 @@ def _monomial(*reps: Representation) -> bool:
                 return False
             nz = q != 0
             if not (np.all(nz.sum(axis=1) == 1) and all(abs(x) == 1 for x in q[nz])):
+                return False
+    return True
+
+
+def _exactly_rational(*reps: Representation) -> bool:
+    """The float64 generator matrices are their rational values exactly (no round-off to remove)."""
+    for rho in reps:
+        for g in rho.group.generators:
+            q = rational_matrix(rho(g))
+            if q is None or any(float(a) != float(b) for a, b in zip(q.ravel(), rho(g).ravel(), strict=True)):
                 return False
     return True
 
@@ -173,7 +192,7 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
         owner = {int(lab[j]): j for j in range(k)}
         seen_cls = set()
         # a merged neuron whose channel cancels to ``tol`` of its own summands carries no kink
-        carries = np.linalg.norm(v) > (tol + 64 * np.finfo(np.float64).eps) * mass[c]
+        carries = np.linalg.norm(Csum[c]) > (tol + 64 * np.finfo(np.float64).eps) * mass[c]
         for g in G.elements:
             cls = owner.get(int(lab[k + g]))
             if cls is None or cls in seen_cls:

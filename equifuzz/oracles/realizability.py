@@ -27,7 +27,7 @@ from ..errors import BudgetExceededError, ShapeError
 from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation, subgroup_from_elements
-from ..validation import check_int, check_net_and_reps, check_tolerance
+from ..validation import check_choice, check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_equivariant, equivalent
 from .layerwise import check_layerwise
@@ -178,9 +178,8 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
     tol = check_tolerance("tol", tol)
     budget = check_int("budget", budget, min=1)
     if subgroup_budget is not None:
-        subgroup_budget = check_int("subgroup_budget", subgroup_budget, min=1)
-    if method not in ("auto", "search"):
-        raise ShapeError(f"method must be 'auto' or 'search', got {method!r}")
+        subgroup_budget = check_int("subgroup_budget", subgroup_budget, min=0)
+    method = check_choice("method", method, ("auto", "search"))
     _check_net(f, rho_in, rho_out)
     G = rho_in.group
     ev = check_equivariant(f, rho_in, rho_out, tol=tol)
