@@ -102,17 +102,29 @@ def report(chosen: list[str], codes: dict[str, int | None]) -> dict[str, object]
                 survivors=survivors)
 
 
+_VERIFY = """
+import os, sys
+import pytest
+sys.path.insert(0, os.getcwd())
+test_file, names = sys.argv[1], sys.argv[2:]
+for name in names:
+    os.environ["MUTANT_UNDER_TEST"] = name  # mutmut's trampolines read it at every call
+    rc = pytest.main([test_file, "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider"])
+    print(f"VERIFY {name}: " + {0: "survived", 1: "killed"}.get(int(rc), f"pytest exit {int(rc)}"), flush=True)
+"""
+
+
 def verify(test_file: str, names: list[str]) -> None:
-    """Run one test file against each named mutant (in ``mutants/``, through mutmut's trampolines)."""
+    """Run one test file against each named mutant (in ``mutants/``, through mutmut's trampolines; one
+    process, so the imports are paid once)."""
     import shutil
 
     shutil.copy(ROOT / test_file, MUTANTS / test_file)
-    for name in names:
-        env = _env() | {"MUTANT_UNDER_TEST": name}
-        r = subprocess.run([sys.executable, "-m", "pytest", test_file, "-q", "-p", "no:randomly", "-p",
-                            "no:cacheprovider"], cwd=MUTANTS, env=env, capture_output=True, text=True)
-        print(f"{name}: {'killed' if r.returncode == 1 else 'survived' if r.returncode == 0 else r.returncode} "
-              f"({r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''})")
+    r = subprocess.run([sys.executable, "-c", _VERIFY, test_file, *names], cwd=MUTANTS, env=_env(),
+                       capture_output=True, text=True)
+    for line in r.stdout.splitlines():
+        if line.startswith("VERIFY "):
+            print(line[7:])
 
 
 def main() -> None:

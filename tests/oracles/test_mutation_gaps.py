@@ -96,3 +96,82 @@ def test_ill_conditioned_output_representation_is_refused() -> None:
     net = ReLUNet([[1.0], [-1.0]], None, [[1.0, 1.0], [0.0, 0.0]], None)
     with pytest.raises(EquifuzzError, match="condition number"):
         ef.check_equivariant(net, ef.reps.trivial(G), rho_out)
+
+
+def test_float_canonical_form_has_unit_normals() -> None:
+    form = ReLUNet([[3.0, 4.0], [0.0, -2.0]], [1.0, 1.0], [[1.0, 1.0]], None).canonical()
+    assert form.normalization == "unit"
+    np.testing.assert_allclose(np.linalg.norm(form.normals, axis=1), 1.0, rtol=1e-15)
+
+
+def test_sampled_check_fails_where_f_is_not_finite_only_at_an_image() -> None:
+    # C2 acting by A = [[0, 10], [0.1, 0]] (A^2 = I); f is NaN where |x1| > 5000: the sampled inputs stay
+    # within a few thousand, their images under A reach 10 times further, so only f(A x) is NaN there
+    G = ef.groups.cyclic(2)
+    A = np.array([[0.0, 10.0], [0.1, 0.0]])
+    rho = ef.reps.from_generators(G, [A])
+
+    def f(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return np.where(np.abs(x[:, :1]) > 5000.0, np.nan, 0.0)
+
+    v = ef.check_equivariant(f, rho, ef.reps.trivial(G), method="sampled", tol=1e-7)
+    assert v.holds is False
+    assert v.max_error == np.inf and v.tolerance == 1e-7
+    assert v.input is not None and np.isfinite(f(v.input[None])).all()
+    assert not np.isfinite(f((A @ v.input)[None])).all()
+    assert "NaN or inf" in v.reason
+
+
+def test_float32_torch_module_is_checked_at_float32_tolerance() -> None:
+    torch = pytest.importorskip("torch")
+    # x -> 2x commutes with every rotation; in float32 the two sides differ by float32 round-off only
+    lin = torch.nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(2 * torch.eye(2))
+    G = ef.groups.cyclic(5)
+    rho = ef.reps.from_generators(G, [_rotation(72.0)])
+    v = ef.check_equivariant(lin, rho, rho, method="sampled")
+    assert v.dtype == "float32"
+    assert v.holds is True and 1e-8 < v.max_error <= v.tolerance
+
+
+def test_verdicts_print_what_they_decided() -> None:
+    case_rho = ef.reps.from_generators(ef.groups.cyclic(2), [-np.eye(2)])
+    triv = ef.reps.trivial(ef.groups.cyclic(2))
+    net_a = ReLUNet([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]], None, [[1.0, 1.0, 1.0]], None)  # Example A
+    assert str(ef.check_equivariant(net_a, case_rho, triv)).startswith("equivariant")
+    relu1 = ReLUNet([[1.0, 0.0]], None, [[1.0]], None)
+    assert str(ef.check_equivariant(relu1, case_rho, triv)).startswith("NOT equivariant")
+    absx = ReLUNet([[1.0, 0.0], [-1.0, 0.0]], None, [[1.0, 1.0]], None)
+    assert str(ef.check_layerwise(absx, case_rho, triv)).startswith("layer-wise equivariant")
+    assert str(ef.check_layerwise(net_a, case_rho, triv)).startswith("NOT layer-wise")
+    assert str(ef.equivalent(absx, absx)).startswith("equivalent")
+    assert str(ef.equivalent(absx, relu1)).startswith("NOT equivalent")
+
+
+def test_exact_layerwise_check_matches_neurons_up_to_positive_scaling() -> None:
+    # relu(x) + 1/2 relu(-2x) = |x| under x -> -x: the image (-1, 0, 1) of neuron 0 is neuron 1 = (-2, 0, 1/2)
+    # up to the positive factor 2, and not otherwise
+    G = ef.groups.cyclic(2)
+    rho, triv = ef.reps.from_generators(G, [-np.eye(1)]), ef.reps.trivial(G)
+    net = ReLUNet([[Fraction(1)], [Fraction(-2)]], None, [[Fraction(1), Fraction(1, 2)]], None)
+    v = ef.check_layerwise(net, rho, triv)
+    assert v.holds is True and v.semantics == "exact"
+    assert v.neurons == (0, 1) and v.orbit_sizes == [2]
+    assert ef.check_layerwise(net, rho, triv, up_to_scaling=False).holds is False
+    assert ef.check_layerwise(net.to_float(), rho, triv).holds is True
+
+
+def test_failing_layerwise_verdict_names_element_and_neuron() -> None:
+    G = ef.groups.cyclic(2)
+    rho, triv = ef.reps.from_generators(G, [-np.eye(1)]), ef.reps.trivial(G)
+    word = G.word_str(G.generators[0])
+    # relu(x) alone: its image relu(-x) is no neuron of the network
+    v = ef.check_layerwise(ReLUNet([[1.0]], None, [[1.0]], None), rho, triv)
+    assert v.holds is False and v.word == word and v.neuron == 0
+    # relu(x) twice and relu(-x) once: the named neuron occurs a different number of times than its image
+    w = np.array([1.0, 1.0, -1.0])
+    v = ef.check_layerwise(ReLUNet(w[:, None], None, [[1.0, 1.0, 1.0]], None), rho, triv, up_to_scaling=False)
+    assert v.holds is False and v.word == word and v.neuron is not None
+    assert np.count_nonzero(w == w[v.neuron]) != np.count_nonzero(w == -w[v.neuron])
