@@ -52,28 +52,67 @@ def test_failing_sampled_verdict_says_why() -> None:
     assert v.input is not None and v.input_error > 0
 
 
+@pytest.mark.parametrize("exact", [False, True])
 @pytest.mark.parametrize("kind", ["linear", "constant"])
-def test_failing_equivalence_names_the_datum_that_differs(kind: str) -> None:
+def test_failing_equivalence_names_the_datum_that_differs(kind: str, exact: bool) -> None:
     # relu(x) - relu(-x) = x has no kink; doubling it changes only the linear part, shifting b2 only the constant
     base = ReLUNet([[1.0], [-1.0]], None, [[1.0, -1.0]], [0.0])
     other = (ReLUNet([[1.0], [-1.0]], None, [[2.0, -2.0]], [0.0]) if kind == "linear"
              else ReLUNet([[1.0], [-1.0]], None, [[1.0, -1.0]], [1.0]))
+    if exact:
+        base, other = base.to_exact(), other.to_exact()
     v = ef.equivalent(base, other)
     assert v.holds is False
     word = "linear parts" if kind == "linear" else "constants"
     assert word in v.reason and ("constants" if kind == "linear" else "linear parts") not in v.reason
 
 
-def test_float_constant_defect_threshold_is_relative_to_its_scale() -> None:
-    # constants 1 and 1.5 (no kinks): the defect 0.5 exceeds the tolerance, measured against |1| + |1.5|
+@pytest.mark.parametrize("kind", ["linear", "constant"])
+def test_float_defect_threshold_is_relative_to_its_scale(kind: str) -> None:
+    # constants 1 and 1.5, or linear parts x and 1.5 x (relu(x) - relu(-x) scaled): the defect 0.5 exceeds
+    # the tolerance, measured against |1| + |1.5|
     tol = 1e-6
-    f = float_form(*ReLUNet([[0.0]], [0.0], [[0.0]], [1.0]).float_params(), out_shift=0)
-    g = float_form(*ReLUNet([[0.0]], [0.0], [[0.0]], [1.5]).float_params(), out_shift=0)
+    if kind == "constant":
+        nets = [ReLUNet([[0.0]], [0.0], [[0.0]], [c]) for c in (1.0, 1.5)]
+    else:
+        nets = [ReLUNet([[1.0], [-1.0]], None, [[c, -c]], None) for c in (1.0, 1.5)]
+    f, g = (float_form(*n.float_params(), out_shift=0) for n in nets)
     defects, _ = compare_float(f, g, None, None, tol)
-    assert [d.kind for d in defects] == ["constant"]
+    assert [d.kind for d in defects] == [kind]
     d: Defect = defects[0]
     assert d.size == pytest.approx(0.5) and d.scale == pytest.approx(2.5)
     assert tol * d.scale <= d.threshold < d.size
+
+
+@pytest.mark.parametrize("copies", [1, 64])
+def test_round_off_in_cancelling_linear_parts_is_within_tolerance(copies: int) -> None:
+    # copies of 3 relu(0.1 x) - relu(0.3 x): zero in the reals; in float64 the kink and the linear part keep
+    # round-off growing with the number of neurons, which the tolerance semantics must absorb
+    net = ReLUNet(np.array([[0.1], [0.3]] * copies), None, np.array([[3.0, -1.0] * copies]), None)
+    zero = ReLUNet([[0.0]], [0.0], [[0.0]], None)
+    assert float(net(np.array([1.0]))[0]) != 0.0
+    v = ef.equivalent(net, zero, semantics="tolerance")
+    assert v.holds is True
+
+
+def test_representations_of_different_groups_are_refused() -> None:
+    net = ReLUNet([[1.0], [-1.0]], None, [[1.0, 1.0]], None)
+    c2, c3 = ef.groups.cyclic(2), ef.groups.cyclic(3)
+    with pytest.raises(EquifuzzError):
+        ef.check_equivariant(net, ef.reps.from_generators(c2, [-np.eye(1)]), ef.reps.trivial(c3))
+    # the same group built twice is the same group
+    v = ef.check_equivariant(net, ef.reps.from_generators(c2, [-np.eye(1)]), ef.reps.trivial(ef.groups.cyclic(2)))
+    assert v.holds is True
+
+
+def test_layerwise_verdict_on_an_irrational_representation_has_tolerance_semantics() -> None:
+    # the five neurons relu(R^k e1 . x) form one orbit of C5 rotating R^2 by 72 degrees: layer-wise by construction
+    G = ef.groups.cyclic(5)
+    R = _rotation(72.0)
+    W1 = np.array([np.linalg.matrix_power(R, k)[:, 0] for k in range(5)])
+    net = ReLUNet(W1, None, np.ones((1, 5)), None)
+    v = ef.check_layerwise(net, ef.reps.from_generators(G, [R]), ef.reps.trivial(G))
+    assert v.holds is True and v.semantics == "tolerance" and v.orbit_sizes == [5]
 
 
 def test_round_off_in_constant_neurons_is_within_tolerance() -> None:
