@@ -214,3 +214,27 @@ def test_failing_layerwise_verdict_names_element_and_neuron() -> None:
     v = ef.check_layerwise(ReLUNet(w[:, None], None, [[1.0, 1.0, 1.0]], None), rho, triv, up_to_scaling=False)
     assert v.holds is False and v.word == word and v.neuron is not None
     assert np.count_nonzero(w == w[v.neuron]) != np.count_nonzero(w == -w[v.neuron])
+
+
+def _abs_net(w: Fraction, v: Fraction, b: Fraction = Fraction(0)) -> ReLUNet:
+    """v relu(w x + b) + v relu(-w x - b) = v |w| |x + b / w| with exact weights."""
+    return ReLUNet([[w], [-w]], [b, -b], [[v, v]], None)
+
+
+def test_exact_channels_with_non_unit_scales_match() -> None:
+    # 9 |x| written with weights 3 (channel scale 9): invariant under x -> -x, equal to itself written as 3 * 3|x|
+    G = ef.groups.cyclic(2)
+    net = _abs_net(Fraction(3), Fraction(3))
+    v = ef.check_equivariant(net, ef.reps.from_generators(G, [-np.eye(1)]), ef.reps.trivial(G))
+    assert v.holds is True and v.semantics == "exact"
+    assert ef.equivalent(net, _abs_net(Fraction(1), Fraction(9))).holds is True
+
+
+@pytest.mark.parametrize("other, relative", [
+    (_abs_net(Fraction(3), Fraction(3)), 0.8),  # channels 2 and 18 on x = 0: |2 - 18| / (2 + 18)
+    (_abs_net(Fraction(1), Fraction(1), Fraction(-1)), 1.0),  # |x - 1|: no hyperplane in common, each defect whole
+])
+def test_exact_kink_defect_is_the_relative_channel_difference(other: ReLUNet, relative: float) -> None:
+    v = ef.equivalent(_abs_net(Fraction(1), Fraction(1)), other)
+    assert v.holds is False and v.semantics == "exact"
+    assert v.max_difference == pytest.approx(relative, rel=1e-12)
