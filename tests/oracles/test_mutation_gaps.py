@@ -64,7 +64,8 @@ def test_failing_equivalence_names_the_datum_that_differs(kind: str, exact: bool
     v = ef.equivalent(base, other)
     assert v.holds is False
     word = "linear parts" if kind == "linear" else "constants"
-    assert word in v.reason and ("constants" if kind == "linear" else "linear parts") not in v.reason
+    assert v.reason.startswith(f"{word} differ by")
+    assert ("constants" if kind == "linear" else "linear parts") not in v.reason
 
 
 @pytest.mark.parametrize("kind", ["linear", "constant"])
@@ -221,17 +222,24 @@ def _abs_net(w: Fraction, v: Fraction, b: Fraction = Fraction(0)) -> ReLUNet:
     return ReLUNet([[w], [-w]], [b, -b], [[v, v]], None)
 
 
-def test_exact_channels_with_non_unit_scales_match() -> None:
-    # 9 |x| written with weights 3 (channel scale 9): invariant under x -> -x, equal to itself written as 3 * 3|x|
+@pytest.mark.parametrize("exact", [False, True])
+def test_exact_channels_with_non_unit_scales_match(exact: bool) -> None:
+    # 16 |x| written with weights 4 (float64 weights 4 are exactly 4 = 2^2: channel scale 16): invariant under
+    # x -> -x, exactly, and equal to itself written as 16 relu(x) + 16 relu(-x)
     G = ef.groups.cyclic(2)
-    net = _abs_net(Fraction(3), Fraction(3))
+    net = _abs_net(Fraction(4), Fraction(4))
+    other = _abs_net(Fraction(1), Fraction(16))
+    if not exact:
+        net, other = net.to_float(), other.to_float()
     v = ef.check_equivariant(net, ef.reps.from_generators(G, [-np.eye(1)]), ef.reps.trivial(G))
     assert v.holds is True and v.semantics == "exact"
-    assert ef.equivalent(net, _abs_net(Fraction(1), Fraction(9))).holds is True
+    e = ef.equivalent(net, other)
+    assert e.holds is True and e.semantics == "exact"
 
 
 @pytest.mark.parametrize("other, relative", [
     (_abs_net(Fraction(3), Fraction(3)), 0.8),  # channels 2 and 18 on x = 0: |2 - 18| / (2 + 18)
+    (_abs_net(Fraction(4), Fraction(4)).to_float(), 15 / 17),  # float64 weights 4: channels 2 and 32
     (_abs_net(Fraction(1), Fraction(1), Fraction(-1)), 1.0),  # |x - 1|: no hyperplane in common, each defect whole
 ])
 def test_exact_kink_defect_is_the_relative_channel_difference(other: ReLUNet, relative: float) -> None:
