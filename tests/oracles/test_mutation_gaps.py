@@ -246,3 +246,16 @@ def test_exact_kink_defect_is_the_relative_channel_difference(other: ReLUNet, re
     v = ef.equivalent(_abs_net(Fraction(1), Fraction(1)), other)
     assert v.holds is False and v.semantics == "exact"
     assert v.max_difference == pytest.approx(relative, rel=1e-12)
+
+
+@pytest.mark.parametrize("semantics", ["auto", "tolerance"])
+def test_huge_output_bias_defects_fail_with_a_witness(semantics: str) -> None:
+    # f(x) = (relu(x) + 1e200, relu(x) - 1e200): its two outputs differ by 2e200 everywhere, so it is not
+    # invariant under swapping them, and not the network with both biases +1e200
+    G = ef.groups.cyclic(2)
+    swap = ef.reps.from_generators(G, [np.array([[0.0, 1.0], [1.0, 0.0]])])
+    net = ReLUNet([[1.0]], None, [[1.0], [1.0]], [1e200, -1e200])
+    v = ef.check_equivariant(net, ef.reps.trivial(G), swap, semantics=semantics)
+    assert v.holds is False and v.witness is not None
+    e = ef.equivalent(net, ReLUNet([[1.0]], None, [[1.0], [1.0]], [1e200, 1e200]), semantics=semantics)
+    assert e.holds is False
