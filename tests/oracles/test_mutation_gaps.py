@@ -224,11 +224,11 @@ def _abs_net(w: Fraction, v: Fraction, b: Fraction = Fraction(0)) -> ReLUNet:
 
 @pytest.mark.parametrize("exact", [False, True])
 def test_exact_channels_with_non_unit_scales_match(exact: bool) -> None:
-    # 16 |x| written with weights 4 (float64 weights 4 are exactly 4 = 2^2: channel scale 16): invariant under
-    # x -> -x, exactly, and equal to itself written as 16 relu(x) + 16 relu(-x)
+    # 2^120 |x| written with weights 2^60 (a float64 2^60 is the integer 1 over the scale 2^8: channel scale
+    # 2^16): invariant under x -> -x, exactly, and equal to itself written as 2^120 relu(x) + 2^120 relu(-x)
     G = ef.groups.cyclic(2)
-    net = _abs_net(Fraction(4), Fraction(4))
-    other = _abs_net(Fraction(1), Fraction(16))
+    net = _abs_net(Fraction(2**60), Fraction(2**60))
+    other = _abs_net(Fraction(1), Fraction(2**120))
     if not exact:
         net, other = net.to_float(), other.to_float()
     v = ef.check_equivariant(net, ef.reps.from_generators(G, [-np.eye(1)]), ef.reps.trivial(G))
