@@ -259,3 +259,14 @@ def test_huge_output_bias_defects_fail_with_a_witness(semantics: str) -> None:
     assert v.holds is False and v.witness is not None
     e = ef.equivalent(net, ReLUNet([[1.0]], None, [[1.0], [1.0]], [1e200, 1e200]), semantics=semantics)
     assert e.holds is False
+
+
+def test_defect_a_few_tolerances_above_fails_with_an_exact_witness() -> None:
+    # relu(x1) + (1 + 3e-8) relu(x2) + relu(x1 + x2 + 1/2) under the swap: f(1, 0) and f(0, 1) differ by 3e-8,
+    # a few times the tolerance of the per-neuron bound; the exact numbers decide, with a witness
+    G = ef.groups.cyclic(2)
+    swap = ef.reps.from_generators(G, [np.array([[0.0, 1.0], [1.0, 0.0]])])
+    net = ReLUNet([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.0, 0.0, 0.5], [[1.0, 1.0 + 3e-8, 1.0]], None)
+    assert float(net(np.array([0.0, 1.0]))[0] - net(np.array([1.0, 0.0]))[0]) != 0.0
+    v = ef.check_equivariant(net, swap, ef.reps.trivial(G))
+    assert v.holds is False and v.semantics == "exact" and v.witness is not None
