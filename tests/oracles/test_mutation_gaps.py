@@ -112,8 +112,12 @@ def test_layerwise_verdict_on_an_irrational_representation_has_tolerance_semanti
     R = _rotation(72.0)
     W1 = np.array([np.linalg.matrix_power(R, k)[:, 0] for k in range(5)])
     net = ReLUNet(W1, None, np.ones((1, 5)), None)
-    v = ef.check_layerwise(net, ef.reps.from_generators(G, [R]), ef.reps.trivial(G))
+    rho = ef.reps.from_generators(G, [R])
+    v = ef.check_layerwise(net, rho, ef.reps.trivial(G))
     assert v.holds is True and v.semantics == "tolerance" and v.orbit_sizes == [5]
+    e = ef.check_equivariant(net, rho, ef.reps.trivial(G))
+    assert e.holds is True and e.semantics == "tolerance"
+    assert e.certificate == tuple(f"{G.word_str(g)}: tolerance" for g in dict.fromkeys(G.generators) if g != 0)
 
 
 def test_round_off_in_constant_neurons_is_within_tolerance() -> None:
