@@ -274,3 +274,14 @@ def test_defect_a_few_tolerances_above_fails_with_an_exact_witness() -> None:
     assert float(net(np.array([0.0, 1.0]))[0] - net(np.array([1.0, 0.0]))[0]) != 0.0
     v = ef.check_equivariant(net, swap, ef.reps.trivial(G))
     assert v.holds is False and v.semantics == "exact" and v.witness is not None
+
+
+def test_constant_from_output_bias_and_from_a_constant_neuron_agree_under_tolerance() -> None:
+    # 8 relu(x) + 1 written with the output bias 1, or with a constant neuron relu(0 x + 1) of output weight 1:
+    # one function; the float comparison rescales outputs by a power of two (8 is far from 1) on both sides
+    with_bias = ReLUNet([[1.0]], [0.0], [[8.0]], [1.0])
+    with_neuron = ReLUNet([[1.0], [0.0]], [0.0, 1.0], [[8.0, 1.0]], [0.0])
+    xs = np.linspace(-2.0, 2.0, 9)[:, None]
+    np.testing.assert_array_equal(with_bias(xs), with_neuron(xs))
+    assert ef.equivalent(with_bias, with_neuron, semantics="tolerance").holds is True
+    assert ef.equivalent(with_bias, with_neuron).holds is True
