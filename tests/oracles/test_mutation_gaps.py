@@ -285,3 +285,14 @@ def test_constant_from_output_bias_and_from_a_constant_neuron_agree_under_tolera
     np.testing.assert_array_equal(with_bias(xs), with_neuron(xs))
     assert ef.equivalent(with_bias, with_neuron, semantics="tolerance").holds is True
     assert ef.equivalent(with_bias, with_neuron).holds is True
+
+
+def test_coincident_looking_hyperplanes_fail_with_an_exact_witness() -> None:
+    # relu(x) - relu(x - 1e-9) = clip(x, 0, 1e-9) under x -> -x: f(5e-10) = 5e-10, f(-5e-10) = 0, so not
+    # invariant; the float comparison merges the two kinks (1e-9 apart) and sees no defect, the exact numbers do
+    G = ef.groups.cyclic(2)
+    net = ReLUNet([[1.0], [1.0]], [0.0, -1e-9], [[1.0, -1.0]], None)
+    assert float(net(np.array([5e-10]))[0]) > 0.0 and float(net(np.array([-5e-10]))[0]) == 0.0
+    v = ef.check_equivariant(net, ef.reps.from_generators(G, [-np.eye(1)]), ef.reps.trivial(G))
+    assert v.holds is False and v.semantics == "exact"
+    assert v.witness is not None and v.max_error > 0
