@@ -296,3 +296,20 @@ def test_coincident_looking_hyperplanes_fail_with_an_exact_witness() -> None:
     v = ef.check_equivariant(net, ef.reps.from_generators(G, [-np.eye(1)]), ef.reps.trivial(G))
     assert v.holds is False and v.semantics == "exact"
     assert v.witness is not None and v.max_error > 0
+
+
+def test_defect_above_tolerance_is_never_passed_and_an_undecided_verdict_says_why() -> None:
+    # one C5 orbit of relu(R^k e1 . x + 1/2) (rotation by 72 degrees, irrational: tolerance semantics) with the
+    # output weight of neuron 0 raised by 1e-7, ten times the tolerance: not equivariant by construction; the
+    # oracle may fail it (with a witness) or stay undecided (saying why), never pass it
+    G = ef.groups.cyclic(5)
+    R = _rotation(72.0)
+    W1 = np.array([np.linalg.matrix_power(R, k)[:, 0] for k in range(5)])
+    v2 = np.ones((1, 5))
+    v2[0, 0] += 1e-7
+    v = ef.check_equivariant(ReLUNet(W1, [0.5] * 5, v2, None), ef.reps.from_generators(G, [R]), ef.reps.trivial(G))
+    assert v.holds is not True and v.semantics == "tolerance"
+    if v.holds is None:
+        assert v.reason and "no evaluated point" in v.reason
+    else:
+        assert v.witness is not None
