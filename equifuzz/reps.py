@@ -6,8 +6,7 @@ homomorphism law rho(g h) = rho(g) rho(h) (checked for all g and all generators 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import overload
 
@@ -573,42 +572,6 @@ def _same_group(reps: Sequence[Representation]) -> FiniteGroup:
     return G
 
 
-# ---------------------------------------------------------------------------------------------
-# continuous groups
-
-
-@dataclass(frozen=True)
-class ContinuousRepresentation:
-    """A representation of a continuous matrix group, as a callable from a group matrix to a matrix."""
-
-    group: ContinuousGroup
-    dim: int
-    fn: Callable[[np.ndarray], np.ndarray]
-    name: str = "rep"
-
-    def __call__(self, m: np.ndarray) -> np.ndarray:
-        m = np.asarray(m, dtype=np.float64)
-        if m.ndim == 3:
-            return np.stack([self(x) for x in m])
-        if m.shape != (self.group.dim, self.group.dim):
-            raise ShapeError(f"{self.group.name} elements are ({self.group.dim}, {self.group.dim}) matrices, "
-                             f"got {m.shape}")
-        out = np.asarray(self.fn(m), dtype=np.float64).reshape(self.dim, self.dim)
-        return out
-
-
-def defining(K: ContinuousGroup) -> ContinuousRepresentation:
-    """The defining representation: a matrix acts as itself."""
-    check_type("K", K, ContinuousGroup, "a ContinuousGroup such as so3()")
-    return ContinuousRepresentation(K, K.dim, lambda m: m, name="defining")
-
-
-def determinant(K: ContinuousGroup) -> ContinuousRepresentation:
-    """The one-dimensional representation m -> det(m) (+-1)."""
-    check_type("K", K, ContinuousGroup, "a ContinuousGroup such as so3()")
-    return ContinuousRepresentation(K, 1, lambda m: np.array([[np.round(np.linalg.det(m))]]), name="det")
-
-
 from .characters import (  # noqa: E402  (the character theory lives in its own module; re-exported here)
     decompose,
     dim_fix,
@@ -618,3 +581,4 @@ from .characters import (  # noqa: E402  (the character theory lives in its own 
     intertwiners,
     irreducibles,
 )
+from .continuous_reps import ContinuousRepresentation, defining, determinant  # noqa: E402

@@ -25,32 +25,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from equifuzz.builders import (  # re-exported: the seeded builders live below the strategies and the campaign
-    _projector,  # noqa: F401  (used by _mutants and _inputs)
-    build_flipped_net,
-    build_layerwise_net,
-    build_relu_net,
-    build_symmetrized_net,
-    reversing_elements,
-)
+from equifuzz import builders as _builders
+from equifuzz.builders import _projector  # noqa: F401  (used by _mutants and _inputs)
 from equifuzz.groups import FiniteGroup, Subgroup
 from equifuzz.nets import ReLUNet
 from equifuzz.reps import PermutationRepresentation, Representation
 
 from ._checks import (
+    MAX_COUNT,
     MAX_DIM,
     MAX_WIDTH,
     check_bool,
+    check_flags,
     check_int,
     check_int_or_strategy,
     check_names,
+    check_rep,
     check_reps,
+    check_seed,
     check_subgroups,
 )
+from ._checks import InvalidStrategyArgument as InvalidArgument
 from ._groups import groups, seeds
 from ._reps import KINDS, representations
 
@@ -120,6 +120,73 @@ def _as_strategy(x: Any, name: str) -> SearchStrategy[Any]:
 
 
 _check_reps = check_reps
+
+
+# -- the seeded builders, public here with their arguments checked (they live in equifuzz.builders, below the
+# strategies and the campaign, which calls them with arguments it built itself)
+
+
+def build_relu_net(d: int, p: int, width: int, seed: int, *, hidden_bias: bool = True, output_bias: bool = True,
+                   integer_weights: bool = False, bound: int = 2) -> ReLUNet:
+    """A width-``width`` network R^d -> R^p with N(0, 1) weights, or integers in [-bound, bound]."""
+    d, p = check_int("d", d, min=1, max=MAX_DIM), check_int("p", p, min=1, max=MAX_DIM)
+    width, seed = check_int("width", width, min=0, max=MAX_WIDTH), check_seed(seed)
+    bound = check_int("bound", bound, min=0, max=2**31)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
+    return _builders.build_relu_net(d, p, width, seed, hidden_bias=hidden_bias, output_bias=output_bias,
+                                    integer_weights=integer_weights, bound=bound)
+
+
+def build_layerwise_net(rho_in: Representation, rho_out: Representation, stabilizers: Sequence[Subgroup],
+                        seed: int, *, hidden_bias: bool = True, output_bias: bool = True,
+                        integer_weights: bool = False) -> tuple[ReLUNet, PermutationRepresentation]:
+    """A layer-wise equivariant network with hidden representation sum_j R[G/K_j] (K_j = ``stabilizers``)."""
+    _check_reps(rho_in, rho_out)
+    stabilizers = check_subgroups("stabilizers", stabilizers, rho_in.group)
+    seed = check_seed(seed)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
+    if sum(K.index for K in stabilizers) > MAX_WIDTH:
+        raise InvalidArgument(f"the stabilizers give {sum(K.index for K in stabilizers)} neurons, more than "
+                              f"{MAX_WIDTH}; use fewer or larger subgroups")
+    return _builders.build_layerwise_net(rho_in, rho_out, stabilizers, seed, hidden_bias=hidden_bias,
+                                         output_bias=output_bias, integer_weights=integer_weights)
+
+
+def build_symmetrized_net(rho_in: Representation, rho_out: Representation, width: int, seed: int, *,
+                          hidden_bias: bool = True, output_bias: bool = True, integer_weights: bool = False,
+                          merge: bool = True) -> ReLUNet:
+    """The compensation (symmetrization, merged by orbits) of a random width-``width`` network."""
+    _check_reps(rho_in, rho_out)
+    width, seed = check_int("width", width, min=1, max=MAX_WIDTH), check_seed(seed)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights, merge=merge)
+    if width * rho_in.group.order > MAX_WIDTH * 16:
+        raise InvalidArgument(f"the symmetrization would have width {width * rho_in.group.order}: too wide")
+    return _builders.build_symmetrized_net(rho_in, rho_out, width, seed, hidden_bias=hidden_bias,
+                                           output_bias=output_bias, integer_weights=integer_weights, merge=merge)
+
+
+def reversing_elements(rho_in: Representation) -> list[tuple[int, np.ndarray]]:
+    """(s, P_s) for the elements s != e whose dual rho_in^*(s) has eigenvalue -1, one per distinct P_s."""
+    check_rep("rho_in", rho_in)
+    return _builders.reversing_elements(rho_in)
+
+
+def build_flipped_net(rho_in: Representation, rho_out: Representation, picks: Sequence[int], seed: int, *,
+                      hidden_bias: bool = False, output_bias: bool = False, integer_weights: bool = True,
+                      max_width: int = _builders._MAX_WIDTH, extra_tries: int = 6
+                      ) -> tuple[ReLUNet, list[Subgroup]] | None:
+    """An equivariant, not layer-wise network with one neuron per reversed hyperplane (None: none found)."""
+    _check_reps(rho_in, rho_out)
+    if isinstance(picks, (str, bytes, dict)) or not hasattr(picks, "__iter__"):
+        raise InvalidArgument(f"picks must be a list of non-negative ints, got {picks!r}")
+    picks = [check_int("picks[i]", k, min=0) for k in picks]
+    seed = check_seed(seed)
+    max_width = check_int("max_width", max_width, min=1, max=MAX_WIDTH)
+    extra_tries = check_int("extra_tries", extra_tries, min=0, max=MAX_COUNT)
+    check_flags(hidden_bias=hidden_bias, output_bias=output_bias, integer_weights=integer_weights)
+    return _builders.build_flipped_net(rho_in, rho_out, picks, seed, hidden_bias=hidden_bias,
+                                       output_bias=output_bias, integer_weights=integer_weights,
+                                       max_width=max_width, extra_tries=extra_tries)
 
 
 # ---------------------------------------------------------------------------------------------
