@@ -21,7 +21,7 @@ from .comparison import Defect
 
 __all__ = ["find_witness"]
 
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 16
 
 
 def _hyperplanes_x(F: FloatForm, G: FloatForm, A: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -40,17 +40,26 @@ def _candidates(defect: Defect, F: FloatForm, G: FloatForm, A: np.ndarray | None
     out: list[tuple[str, np.ndarray, tuple[int, ...]]] = []
     if defect.kind == "kink":
         n = np.asarray(defect.normal, dtype=np.float64)
-        x0 = -defect.offset * n
         N, beta = _hyperplanes_x(F, G, A)
         along = N @ n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_cross = -(N @ x0 + beta) / along
-        scale = 1.0 + float(np.linalg.norm(x0))
-        far = np.isfinite(t_cross) & (np.abs(t_cross) > 1e-9 * scale)
-        t = 0.5 * float(np.min(np.abs(t_cross[far]))) if np.any(far) else scale
-        t = min(t, scale)
-        for tt in (t, t * 1e-3):
-            out.append(("kink", np.stack([x0 - tt * n, x0, x0 + tt * n]), (1, -2, 1)))
+        base = -defect.offset * n
+        scale = 1.0 + float(np.linalg.norm(base))
+        # the point of H nearest the origin, and points of H moved within H: hyperplanes through a common point
+        # (all of them through 0 without hidden biases) cross the normal line there, and only there
+        starts = [base]
+        for _ in range(2):
+            q = rng.standard_normal(d)
+            q -= (q @ n) * n
+            if np.linalg.norm(q) > 1e-12:
+                starts.append(base + scale * q / np.linalg.norm(q))
+        for x0 in starts:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t_cross = -(N @ x0 + beta) / along
+            r = 1.0 + float(np.linalg.norm(x0))
+            far = np.isfinite(t_cross) & (np.abs(t_cross) > 1e-9 * r)
+            t = min(0.5 * float(np.min(np.abs(t_cross[far]))) if np.any(far) else r, r)
+            for tt in (t, t * 1e-3):
+                out.append(("kink", np.stack([x0 - tt * n, x0, x0 + tt * n]), (1, -2, 1)))
     elif defect.kind == "linear":
         M = np.asarray(defect.matrix, dtype=np.float64)
         _, _, Vt = np.linalg.svd(M)
