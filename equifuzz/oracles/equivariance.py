@@ -274,7 +274,9 @@ def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float]:
     fa, fb = np.atleast_2d(F(X @ A.T)), np.atleast_2d(F(X)) @ B.T
     gap = np.linalg.norm(fa - fb, axis=1)
     rel = gap / np.maximum(np.linalg.norm(fa, axis=1) + np.linalg.norm(fb, axis=1), 1e-300)
-    i = int(np.argmax(np.where(gap > 0, rel, -1.0)))
+    # the largest relative gap among points whose gap is not round-off next to the largest one
+    visible = gap >= 1e-3 * float(gap.max(initial=0.0))
+    i = int(np.argmax(np.where(visible & (gap > 0), rel, -1.0)))
     return X[i], float(gap[i])
 
 

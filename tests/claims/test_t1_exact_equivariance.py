@@ -25,6 +25,7 @@ pytestmark = pytest.mark.equifuzz
 
 NOISE = 1e-10  # relative sampled gap an equivariant verdict may leave (round-off is about 1e-14)
 REAL = 1e-11  # relative sampled gap that confirms a violation (a thousand times round-off)
+UNDECIDED = 1e-5  # largest relative sampled gap an undecided verdict may leave (a thousand times the tolerance)
 
 
 @st.composite
@@ -49,6 +50,11 @@ def test_canonical_verdict_agrees_with_direct_evaluation(origin, data):
     X = data.draw(efs.inputs(rho_in, net), label="inputs")
     verdict = ef.check_equivariant(net, rho_in, rho_out)
     gap, x, g = sampled_gap(net, rho_in, rho_out, X)
+    if verdict.holds is None:
+        # undecided only in the grey zone of the tolerance semantics: a defect a few times the tolerance, which
+        # no witness can certify above the per-neuron perturbation bound; a macroscopic defect is always decided
+        assert verdict.reason and gap <= UNDECIDED, (origin, verdict, gap, x, g)
+        return
     if verdict.holds:
         # only round-off is left: the pessimistic bound (sum of absolute values) is never exceeded
         target(gap, label="relative sampled gap of an equivariant verdict")
