@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Scaled", "scaled", "rational_or_none", "primitive_rows"]
+__all__ = ["Scaled", "scaled", "rational_matrix", "rational_or_none", "primitive_rows"]
 
 
 @dataclass(frozen=True)
@@ -98,20 +98,34 @@ def common(*arrays: Scaled) -> tuple[list[np.ndarray], Fraction]:
     return [a.rescaled(s).ints for a in arrays], s
 
 
-def rational_or_none(M: np.ndarray, max_denominator: int = 10**6) -> Scaled | None:
-    """A float matrix as exact rationals when every entry is, to a few ulps of the largest entry, a
-    fraction of denominator at most ``max_denominator`` (round-off zeros such as cos(pi/2) count as 0);
-    None otherwise (irrational entries such as sqrt(3)/2)."""
+def rational_matrix(M: Any, max_denominator: int = 10**6) -> np.ndarray | None:
+    """``M`` as a Fraction array when every entry is, to a few units in the last place of the matrix's
+    largest entry, a fraction of denominator at most ``max_denominator``; None otherwise.
+
+    The bound is relative to the float's own spacing, not absolute: sqrt(3)/2 lies within 1e-12 of
+    fractions with denominators below 10^6, and treating such an approximation as exact would check a
+    matrix that is not a representation. Round-off zeros such as cos(pi/2) = 6e-17 count as 0.
+    """
     M = np.asarray(M, dtype=np.float64)
     scale = float(np.max(np.abs(M))) if M.size else 0.0
     out = np.empty(M.shape, dtype=object)
+    R = np.round(M)
+    if scale > 0 and np.all(np.abs(R - M) <= 4 * np.spacing(scale)):  # integer matrices: the common case, fast
+        out.reshape(-1)[:] = [Fraction(int(v)) for v in R.ravel()]
+        return out
     for idx, x in np.ndenumerate(M):
         xf = float(x)
         q = Fraction(xf).limit_denominator(max_denominator)
         if abs(float(q) - xf) > 4 * float(np.spacing(max(abs(xf), scale))):
             return None
         out[idx] = q
-    return _from_fractions(out)
+    return out
+
+
+def rational_or_none(M: np.ndarray, max_denominator: int = 10**6) -> Scaled | None:
+    """:func:`rational_matrix` as integers over one scale (None when M is not rational)."""
+    q = rational_matrix(M, max_denominator)
+    return None if q is None else _from_fractions(q)
 
 
 def primitive_rows(R: np.ndarray, orient_cols: int | None = None) -> tuple[list[tuple[int, ...]], list[int]]:

@@ -28,7 +28,7 @@ import torch
 from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..oracles.verdict import Verdict
-from ..profiles import active_profile
+from ..profiles import PROFILES, GateBudget, active_profile
 from ..reps import ContinuousRepresentation, Representation
 from ..search import no_tf32
 from ..validation import check_callable, check_group, check_int, check_tolerance, check_type, describe
@@ -47,24 +47,9 @@ class RoundingWarning(UserWarning):
     """A low-precision failure that disappears in float64: rounding, not a broken symmetry."""
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How hard the gate looks: inputs per set, random words/Haar samples, search rounds and width,
-    and the minimizer's evaluation budget."""
-
-    n_inputs: int
-    n_words: int
-    search_rounds: int
-    search_width: int
-    minimize_checks: int
-
-
-BUDGETS = {
-    "dev": Budget(64, 16, 12, 4, 48),
-    "ci": Budget(64, 16, 12, 4, 48),
-    "nightly": Budget(512, 64, 48, 8, 96),
-    "gpu": Budget(4096, 128, 48, 8, 96),
-}
+# how hard the gate looks, per profile: read from the one profile record (equifuzz.profiles)
+Budget = GateBudget
+BUDGETS = {name: record.gate for name, record in PROFILES.items()}
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from ..certificate import Witness
 from ..errors import GroupMismatchError, ShapeError
+from ..exact import rational_matrix
 from ..groups import ContinuousGroup, FiniteGroup
 from ..nets import ReLUNet
 from ..reps import ContinuousRepresentation, Representation
@@ -117,31 +117,6 @@ class EquivalenceVerdict(Verdict):
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def rational_matrix(M: np.ndarray, max_denominator: int = 10**6) -> np.ndarray | None:
-    """``M`` as a Fraction array when every entry is, to a few units in the last place of the matrix's
-    largest entry, a fraction of denominator at most ``max_denominator``.
-
-    The bound is relative to the float's own spacing, not absolute: sqrt(3)/2 lies within 1e-12 of
-    fractions with denominators below 10^6, and treating such an approximation as exact would make
-    the "exact" oracle check a matrix that is not a representation.
-    """
-    M = np.asarray(M, dtype=np.float64)
-    scale = float(np.max(np.abs(M))) if M.size else 0.0  # round-off of cos(pi/2) = 6e-17 is a zero
-    R = np.round(M)
-    if scale > 0 and np.all(np.abs(R - M) <= 4 * np.spacing(scale)):  # integer matrices: the common case, fast
-        out = np.empty(M.shape, dtype=object)
-        out.reshape(-1)[:] = [Fraction(int(v)) for v in R.ravel()]
-        return out
-    out = np.empty(M.shape, dtype=object)
-    for idx, x in np.ndenumerate(M):
-        xf = float(x)
-        q = Fraction(xf).limit_denominator(max_denominator)
-        if abs(float(q) - xf) > 4 * float(np.spacing(max(abs(xf), scale))):
-            return None
-        out[idx] = q
-    return out
 
 
 def _check_pair(rho_in: AnyRep, rho_out: AnyRep) -> None:

@@ -48,10 +48,10 @@ def _candidates(defect: Defect, F: FloatForm, G: FloatForm, A: np.ndarray | None
         # (all of them through 0 without hidden biases) cross the normal line there, and only there
         starts = [base]
         for _ in range(2):
-            q = rng.standard_normal(d)
-            q -= (q @ n) * n
-            if np.linalg.norm(q) > 1e-12:
-                starts.append(base + scale * q / np.linalg.norm(q))
+            z = rng.standard_normal(d)
+            z = z - float(z @ n) * n
+            if np.linalg.norm(z) > 1e-12:
+                starts.append(base + scale * z / np.linalg.norm(z))
         for x0 in starts:
             with np.errstate(divide="ignore", invalid="ignore"):
                 t_cross = -(N @ x0 + beta) / along
