@@ -48,7 +48,7 @@ def _candidates(defect: Defect, F: FloatForm, G: FloatForm, A: np.ndarray | None
         # (all of them through 0 without hidden biases) cross the normal line there, and only there
         starts = [base]
         for _ in range(2):
-            z = rng.standard_normal(d)
+            z: np.ndarray = np.asarray(rng.standard_normal(d), dtype=np.float64)
             z = z - float(z @ n) * n
             if np.linalg.norm(z) > 1e-12:
                 starts.append(base + scale * z / np.linalg.norm(z))
