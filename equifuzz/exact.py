@@ -115,8 +115,13 @@ def rational_matrix(M: Any, max_denominator: int = 10**6) -> np.ndarray | None:
         return out
     for idx, x in np.ndenumerate(M):
         xf = float(x)
-        q = Fraction(xf).limit_denominator(max_denominator)
-        if abs(float(q) - xf) > 4 * float(np.spacing(max(abs(xf), scale))):
+        tol = 4 * float(np.spacing(max(abs(xf), scale)))
+        # every real lies within 1/den^2 of a fraction of denominator <= den: only denominators small enough
+        # that such an accident is a thousand times less likely than the tolerance make the test meaningful
+        # (entries of size 1e6 have a spacing of 1e-10, and any real is within 1e-12 of some p/q, q <= 10^6)
+        den = max(1, min(max_denominator, int((1e-3 / tol) ** 0.5)))
+        q = Fraction(xf).limit_denominator(den)
+        if abs(float(q) - xf) > tol:
             return None
         out[idx] = q
     return out

@@ -9,7 +9,9 @@ Semantics, one place (DESIGN.md, "Verdicts are certifying"):
 * **tolerance**: for float64 weights, the identity holds up to ``tol`` per canonical datum: hyperplanes
   within ``tol`` as unit (n, beta), each channel within ``tol`` of the summed sizes of the neurons on its
   hyperplane, the linear part and constant within ``tol`` of their own size (plus the round-off floor
-  of float sums); ``tol`` grows with cond(A) cond(B).
+  of float sums); the round-off eps * cond(A) cond(B) of the matrices is added to ``tol``. Matrices whose
+  round-off exceeds 1e-6 are refused when irrational; when rational the exact numbers decide, or the verdict
+  is undecided.
 
 For float weights the verdict is: holds (exact) when the exact data agree; holds (tolerance) when they do
 not but every datum agrees to tolerance and no exact witness exceeds it; fails only with a witness whose
@@ -89,20 +91,22 @@ def _cond(M: np.ndarray | None) -> float:
     return 1.0 if M is None or M.size == 0 else float(np.linalg.cond(M))
 
 
+MAX_ROUNDOFF = 1e-6  # eps * cond beyond which float64 matrices are not trusted to decide anything
+
+
 def well_conditioned(cond: float, tol: float) -> bool:
-    """Whether round-off of matrices of condition number ``cond`` (eps * cond) stays a thousand times below
-    the tolerance, so that float64 can decide to ``tol``."""
-    return cond * EPS * 1e3 <= max(tol, EPS)
+    """Whether float64 can decide with matrices of condition number ``cond``: their round-off eps * cond stays
+    below 1e-6 (the float comparison then adds that round-off to ``tol``, and says so in the verdict)."""
+    return cond * EPS <= MAX_ROUNDOFF
 
 
 def check_conditioning(cond: float, tol: float, word: str) -> None:
-    """Refuse representation matrices too ill-conditioned for float64 to decide to ``tol``: round-off in
-    them (eps * cond) must stay a thousand times below the tolerance."""
+    """Refuse representation matrices too ill-conditioned for float64 (round-off eps * cond above 1e-6)."""
     if not well_conditioned(cond, tol):
         raise RepresentationError(
             f"the representation matrices of {word or 'this element'} have condition number {cond:.3g}: float64 "
-            f"cannot decide to tolerance {tol:g} there; pass exact (rational) matrices or a better-conditioned "
-            "basis (e.g. rho.orthogonalized())")
+            f"cannot decide to tolerance {tol:g} there (round-off {cond * EPS:.2g}); pass exact (rational) "
+            "matrices or a better-conditioned basis (e.g. rho.orthogonalized())")
 
 
 def _exact_matrix(M: np.ndarray | None) -> Scaled | None | bool:
