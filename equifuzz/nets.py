@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .canonical import float_form, orient, output_exponent
+from .canonical import float_form, output_exponent
 from .errors import InvalidArgument, NonFiniteError, ShapeError
 from .validation import check_array, check_fraction_entries, check_type, describe
 
@@ -385,11 +385,6 @@ def cluster_rows(X: np.ndarray, tol: float) -> np.ndarray:
     labels[order] = labels_sorted
     _, labels = np.unique(labels, return_inverse=True)
     return labels.ravel()
-
-
-def _orient(U: np.ndarray, eps: float) -> np.ndarray:
-    """Sign per row making the first component with |u_j| > eps positive."""
-    return orient(U, eps)
 
 
 class DisjointSets:

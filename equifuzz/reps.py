@@ -359,7 +359,9 @@ def trivial(G: FiniteGroup | ContinuousGroup, n: int = 1) -> Representation | Co
     n = check_int("n", n, min=1)
     if isinstance(G, FiniteGroup):
         _check_size(G, n, f"trivial(G, {n})")
-    if isinstance(G, ContinuousGroup):
+    if isinstance(G, ContinuousGroup):  # each evaluation builds one dense n x n matrix
+        check_bytes(f"trivial({G.name}, {n}): an {n} x {n} matrix per element", 8.0 * n * n,
+                    "use a smaller dimension")
         return ContinuousRepresentation(G, n, lambda m: np.eye(n), name=f"trivial{n}")
     return Representation(G, np.broadcast_to(np.eye(n), (G.order, n, n)), name=f"trivial{n}", _checked=True)
 

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import ExactForm, FloatForm, asinh_offset
+from ..canonical import ExactForm, FloatForm, asinh_offset, orient
 from ..exact import Scaled, primitive_rows
 from ..nets import cluster_unoriented
 
@@ -147,7 +147,7 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     mu = np.linalg.norm(AU, axis=1)
     safe = np.where(mu > 0, mu, 1.0)
     U2 = AU / safe[:, None]
-    sg = _orient_rows(U2) if U2.size else np.ones(0)
+    sg = orient(U2) if U2.size else np.ones(0)  # U2 rows are unit vectors
     key_b = asinh_offset(F.offsets * sg, np.log(safe)) if U2.size else np.zeros(0)
     img = np.concatenate([U2 * sg[:, None], key_b[:, None]], axis=1).reshape(-1, d + 1)
     X = np.concatenate([img, G.keys]).reshape(-1, d + 1)
@@ -191,12 +191,3 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     return defects, worst
 def _cond(A: np.ndarray) -> float:
     return float(np.linalg.cond(A)) if A.size else 1.0
-
-
-def _orient_rows(U: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(U, axis=1, keepdims=True)
-    Un = U / np.where(n > 0, n, 1.0)
-    big = np.abs(Un) > 1e-9
-    j = np.argmax(big, axis=1)
-    lead = Un[np.arange(Un.shape[0]), j]
-    return np.where(lead < 0, -1.0, 1.0)
