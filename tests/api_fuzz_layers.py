@@ -378,9 +378,10 @@ def _net_entries(w: dict[str, Any]) -> list[Entry]:
                     "W2", lambda v: real_matrix(v) and v.shape[1] == 3, (A.W2.tolist(),), ([[1, 1]], [[1, 1, math.inf]])
                 ),
                 Slot("b2", lambda v: v is None, (np.zeros(1),), ([0.0, 0.0],)),
-                # exact=True is valid too, but it makes the Fraction/float mixture above a valid call (floats are
-                # then converted exactly: the stated rule, tested in test_errors.py), so it is not mixed in here
-                Slot("exact", lambda v: v is None or is_bool(v), (False,), ("yes", 1), keyword=True),
+                # exact=True and exact=False are valid too, but either makes the Fraction/float mixture above a
+                # valid call (the stated rule converts everything exactly, or to float64: test_errors.py), so
+                # only the default (None: the mixture is refused) is mixed in here
+                Slot("exact", lambda v: v is None or is_bool(v), (), ("yes", 1), keyword=True),
             ),
             same_as_A,
         ),
