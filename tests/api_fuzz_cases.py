@@ -57,6 +57,8 @@ class Entry:
         return out
 
 
+# Drawing one example of a strategy under test, inside a test: Hypothesis's health checks (nested use, data
+# generation speed) are about the test's own strategy and do not apply to the strategy being fuzzed.
 _DRAW = settings(
     database=None, max_examples=10, phases=[Phase.generate], deadline=None, suppress_health_check=list(HealthCheck)
 )
