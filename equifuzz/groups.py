@@ -285,6 +285,17 @@ class FiniteGroup:
             out = int(self.table[out, self.generators[i]])
         return out
 
+    def random_elements(self, n_words: int, rng: np.random.Generator) -> list[int]:
+        """The generators and ``n_words`` random words in them of length 4 to 32, without repeats and
+        without the identity: the elements a sampled check tries in a large group."""
+        chosen = list(dict.fromkeys(self.generators))
+        for _ in range(n_words):
+            if not self.generators:
+                break
+            word = rng.integers(0, len(self.generators), size=int(rng.integers(4, 33)))
+            chosen.append(self.evaluate_word(word.tolist()))
+        return [g for g in dict.fromkeys(chosen) if g != 0]
+
     # -- subgroups -------------------------------------------------------------------------------
     def _closure_mask(self, gens: Iterable[int]) -> np.ndarray:
         gens = [int(g) for g in gens]

@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import GroupMismatchError, RepresentationError
-from ..gate.actions import Points
 from ..groups import ContinuousGroup, o3, so3
-from ..reps import ContinuousRepresentation, defining
+from ..reps import ContinuousRepresentation
 
 __all__ = ["O3", "SO3", "irreps", "IrrepsRepresentation", "wigner_D", "wigner_D_many", "so3_generators",
-           "cartesian_points", "blocks"]
+           "blocks"]
 
 O3 = o3()
 SO3 = so3()
@@ -191,11 +190,6 @@ def _cached_D(spec: str, R: bytes) -> np.ndarray:
     D = wigner_D(spec, np.frombuffer(R, dtype=np.float64).reshape(3, 3))
     D.setflags(write=False)
     return D
-
-
-def cartesian_points(group: ContinuousGroup = O3) -> Points:
-    """Positions in R^3 that rotate (and reflect) and translate: x -> R x + t."""
-    return Points(defining(group), name="cartesian_points")
 
 
 def blocks(module: Any, group: ContinuousGroup = O3) -> tuple[Any, Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from .e3nn import _e3nn_o3, cartesian_points, irreps
+from .e3nn import _e3nn_o3, irreps
 
 __all__ = ["ZooCase", "REFERENCE", "DEFECTS", "PointConv"]
 
@@ -72,7 +72,7 @@ def _case(name: str, module: torch.nn.Module, ins: list[str], outs: str, dtype: 
     rho_in: Any = tuple(irreps(s) for s in ins)
     e3_in: list[Any] = [_e3nn_o3().Irreps(s) for s in ins]
     if points:
-        rho_in = (cartesian_points(), *rho_in)
+        rho_in = ("cartesian_points", *rho_in)  # the gate acts on it as rotated, translated points
         e3_in = ["cartesian_points", *e3_in]
     if len(rho_in) == 1:
         rho_in, e3_in = rho_in[0], e3_in[0]

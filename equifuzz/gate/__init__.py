@@ -4,18 +4,21 @@ Use it in the test suite of an equivariant library::
 
     ef.assert_equivariant(model, ef.groups.o3(), rho_in, rho_out)   # raises EquivarianceError
 
-Modules: ``actions`` (how an element acts on one block), ``check`` (the measurement and its
-tolerances), ``search`` (elements, inputs and the targeted search), ``minimize`` and ``report``
-(the minimal replayable report), ``batch`` (many pairs in few calls), ``nodes`` (node permutations),
-``fingerprint`` and ``persist`` (report identity and replay), ``assertion`` (the gate itself).
+The gate is a face over the layers: the elements it tries are :func:`equifuzz.elements.test_elements`,
+its error and tolerance :mod:`equifuzz.oracles.error`, the function under test is called through
+:class:`equifuzz.search.probe.Probe`, and a failure is shrunk, written and replayed by
+:mod:`equifuzz.report.gate_minimize` and :mod:`equifuzz.report.gate_case`. Its own modules: ``actions``
+(how an element acts on one block), ``nodes`` (node permutations), ``check`` (the batched measurement),
+``search`` (inputs and the targeted search), ``batch`` (many pairs in few calls), ``assertion`` (the
+assertion itself).
 """
 
+from ..report.gate_case import replay
 from .actions import Action, Element, Fixed, Linear, Points, irreps_representation
 from .assertion import BUDGETS, Budget, GateVerdict, RoundingWarning, assert_equivariant
 from .batch import BatchIndependenceError
 from .check import ATOL_EPS, RTOL_POWER
 from .nodes import Adjacency, EdgeIndex, NodeWise
-from .report import replay
 
 __all__ = [
     "assert_equivariant",

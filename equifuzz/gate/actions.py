@@ -9,8 +9,6 @@ e3nn's ``Irreps``, ``"cartesian_points"``, ``None``) into one of these.
 
 from __future__ import annotations
 
-import abc
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,63 +16,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..elements import Element
 from ..errors import GroupMismatchError, RepresentationError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..reps import ContinuousRepresentation, Representation, defining
+from ..search.probe import Action
 
 __all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "as_action", "as_actions",
-           "irreps_representation"]
+           "irreps_representation", "cartesian_points"]
 
 AnyGroup = FiniteGroup | ContinuousGroup
 AnyRep = Representation | ContinuousRepresentation
-
-
-@dataclass(frozen=True, eq=False)
-class Element:
-    """A group element as the gate tests it: a finite-group ``index`` or a continuous-group ``matrix``,
-    with a ``translation`` for blocks of points (``None``: no translation) and a ``perm`` of the nodes
-    for node-indexed blocks (``None``: nodes keep their numbers; see ``nodes``)."""
-
-    label: str
-    index: int | None = None
-    matrix: np.ndarray | None = None
-    translation: np.ndarray | None = None
-    perm: np.ndarray | None = None
-
-    def replace(self, **kw: Any) -> Element:
-        return dataclasses.replace(self, **kw)
-
-    def describe(self) -> str:
-        def fmt(a: np.ndarray) -> str:
-            return np.array2string(np.asarray(a), precision=4, separator=", ", max_line_width=400)
-
-        s = self.label
-        if self.matrix is not None:
-            s += f", R = {fmt(self.matrix)}"
-        if self.translation is not None:
-            s += f", t = {fmt(self.translation)}"
-        if self.perm is not None:
-            p = np.asarray(self.perm)
-            s += f", node permutation {p.tolist() if len(p) <= 24 else str(p[:24].tolist())[:-1] + ', ...]'}"
-        return s
-
-
-class Action(abc.ABC):
-    """The action of group elements on one block (a tensor whose last axis has ``dim`` entries)."""
-
-    name: str = "block"
-    dim: int | None = None
-    transforms: bool = True
-    #: acted on by node permutations (``nodes.NodeWise``, ``EdgeIndex``, ``Adjacency``)
-    permutes: bool = False
-
-    def matrix(self, g: Element) -> np.ndarray:
-        """The matrix g acts by on this block (linear actions only)."""
-        raise RepresentationError(f"block {self.name} is not acted on by a matrix")
-
-    @abc.abstractmethod
-    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        """g acting on the block x (on its last axis)."""
 
 
 @dataclass(eq=False)
@@ -127,6 +79,8 @@ class Linear(Action):
 @dataclass(eq=False)
 class Points(Linear):
     """Cartesian points: x -> x rho(g)^T + t (rotate, then translate by the element's translation)."""
+
+    translates = True
 
     def __post_init__(self) -> None:
         self.name = self.name or "cartesian_points"
@@ -204,6 +158,11 @@ def irreps_representation(group: ContinuousGroup, irreps: Any, name: str | None 
         return D.detach().cpu().double().numpy() if hasattr(D, "detach") else np.asarray(D, dtype=np.float64)
 
     return ContinuousRepresentation(group, int(irreps.dim), fn, name=name or str(irreps))
+
+
+def cartesian_points(group: ContinuousGroup) -> Points:
+    """Cartesian points of R^3 (or R^2) under ``group``: rotated and translated."""
+    return Points(defining(group), name="cartesian_points")
 
 
 def _same_group(a: Any, b: Any) -> bool:

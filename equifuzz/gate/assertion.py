@@ -4,12 +4,12 @@
 
 Inputs are drawn (or taken from ``inputs=``) in float64, transformed in float64 and cast to the
 function's own dtype and device; TF32 is off while it runs. The gate measures every output block
-under the elements of ``search.initial_elements`` on two sets of inputs, then hill-climbs from the
-worst pairs over inputs and elements. A failure is shrunk (``minimize``), written as a report
-(``report``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
+under the elements of ``elements.test_elements`` on two sets of inputs, then hill-climbs from the
+worst pairs over inputs and elements. A failure is shrunk (``report.gate_minimize``), written as a
+report (``report.gate_case``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
 function is re-run in float64 (against the same tolerance) is rounding: the gate passes, warns
 ``RoundingWarning`` and the verdict says so. The function runs with gradients enabled, so a model may
-differentiate inside (forces -dE/dx by ``torch.autograd.grad``); see ``check.Probe``.
+differentiate inside (forces -dE/dx by ``torch.autograd.grad``); see ``search.probe.Probe``.
 """
 
 from __future__ import annotations
@@ -25,20 +25,21 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..elements import test_elements
 from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..oracles.verdict import Verdict
 from ..profiles import PROFILES, GateBudget, active_profile
+from ..report.gate_case import function_name, write_gate_report
+from ..report.gate_minimize import minimize_trial
 from ..reps import ContinuousRepresentation, Representation
 from ..search import no_tf32
 from ..validation import check_callable, check_group, check_int, check_tolerance, check_type, describe
 from .actions import as_actions
 from .batch import Batcher
 from .check import Probe, compare, default_tolerances, measure, transform_inputs
-from .minimize import minimize_trial
 from .nodes import node_count, permutes, with_node_permutations
-from .report import function_name, write_gate_report
-from .search import Trial, draw_inputs, evaluate, evaluate_many, initial_elements, search, translation_scale
+from .search import Trial, draw_inputs, evaluate, evaluate_many, search, translation_scale
 
 __all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
 
@@ -193,7 +194,7 @@ def assert_equivariant(
     with no_tf32():
         probe = Probe(fn, dt, dev, in_actions, out_actions, out_tuple)
         sets = draw_inputs(in_actions, inputs, budget.n_inputs, seed, dev)
-        elements = initial_elements(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
+        elements = test_elements(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
         if permutes(in_actions) or permutes(out_actions):
             elements = with_node_permutations(group, elements, node_count(in_actions, sets[0]), budget.n_words, rng)
         trials: list[Trial] = []

@@ -25,14 +25,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..elements import Element
 from ..errors import ShapeError
-from .actions import Action, Element, Fixed
+from ..search.probe import Action, node_permutation, permute_axis, relabel_indices
+from .actions import Fixed
 
 __all__ = ["NodeWise", "EdgeIndex", "Adjacency", "permutes", "node_count", "with_node_permutations"]
-
-
-def _perm(g: Element, device: torch.device) -> torch.Tensor | None:
-    return None if g.perm is None else torch.as_tensor(np.asarray(g.perm), dtype=torch.long, device=device)
 
 
 @dataclass(eq=False)
@@ -49,6 +47,7 @@ class NodeWise(Action):
         inner = self.inner
         self.dim = None if inner is None else inner.dim
         self.transforms = False if inner is None else inner.transforms
+        self.translates = False if inner is None else inner.translates
         self.name = f"node-wise {'unresolved' if inner is None else inner.name}"
         self.permutes = True
 
@@ -63,13 +62,11 @@ class NodeWise(Action):
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         assert self.inner is not None
         y = self.inner.apply(g, x) if self.inner.transforms else x
-        p = _perm(g, y.device)
-        if p is None:
-            return y
-        if not -y.ndim <= self.axis < y.ndim or y.shape[self.axis] != len(p):
-            raise ShapeError(f"block {self.name} has shape {tuple(y.shape)}; its node axis {self.axis} must have one "
-                             f"entry per node ({len(p)} nodes)")
-        return y.index_select(self.axis, p)
+        p = node_permutation(g, y.device)
+        return y if p is None else permute_axis(y, p, self.axis, self.name)
+
+    def nodes(self) -> dict[str, Any]:
+        return {"kind": "node-wise", "axis": self.axis}
 
 
 @dataclass(eq=False)
@@ -82,14 +79,11 @@ class EdgeIndex(Action):
         self.dim, self.transforms, self.permutes = None, False, True
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        p = _perm(g, x.device)
-        if p is None:
-            return x
-        if x.is_floating_point() or x.is_complex():
-            raise ShapeError(f"block {self.name} must hold integer node indices, got {x.dtype}")
-        inv = torch.empty_like(p)
-        inv[p] = torch.arange(len(p), device=p.device)
-        return inv[x]
+        p = node_permutation(g, x.device)
+        return x if p is None else relabel_indices(x, p, self.name)
+
+    def nodes(self) -> dict[str, Any]:
+        return {"kind": "edge index"}
 
 
 @dataclass(eq=False)
@@ -103,15 +97,15 @@ class Adjacency(Action):
         self.dim, self.transforms, self.permutes = None, False, True
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        p = _perm(g, x.device)
+        p = node_permutation(g, x.device)
         if p is None:
             return x
         for ax in self.axes:
-            if not -x.ndim <= ax < x.ndim or x.shape[ax] != len(p):
-                raise ShapeError(f"block {self.name} has shape {tuple(x.shape)}; axes {self.axes} must both have one "
-                                 f"entry per node ({len(p)} nodes)")
-            x = x.index_select(ax, p)
+            x = permute_axis(x, p, ax, self.name)
         return x
+
+    def nodes(self) -> dict[str, Any]:
+        return {"kind": "adjacency", "axes": list(self.axes)}
 
 
 def permutes(actions: Sequence[Action]) -> bool:

@@ -1,10 +1,8 @@
-"""Which elements and inputs the gate tries, and the targeted search that climbs towards a failure.
+"""Which inputs the gate tries, and the targeted search that climbs towards a failure.
 
-Finite groups: every element when the order is at most ``ALL_ELEMENTS_UP_TO``, else the generators
-plus random long words. Continuous groups: every element of the fixed covering subgroup (the cube
-group in O(3), the 12-gon group in O(2), ...) plus Haar samples; with blocks of points every element
-also translates (by a Gaussian of twice 1 + the points' spread), and one element is a pure
-translation. The search then perturbs the worst (inputs, element) pairs -- inputs by Gaussian steps,
+The elements tried first are those of :func:`equifuzz.elements.test_elements`; with blocks of points
+every element also translates by a Gaussian of twice 1 + the points' spread (``translation_scale``).
+The search then perturbs the worst (inputs, element) pairs -- inputs by Gaussian steps,
 continuous elements by right-multiplying with exp of a random skew matrix, finite elements by one
 more generator -- keeping each step that raises the error-to-tolerance ratio and adapting the step
 size (grow on success, shrink on failure).
@@ -12,82 +10,30 @@ size (grow on success, shrink on failure).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..elements import Element
 from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from .actions import Action, Element, Points, apply_many
+from ..oracles.error import Trial
+from .actions import Action, apply_many
 from .batch import Batcher
-from .check import Measure, Probe, compare_many, compare_pairs, measure, transform_pairs
+from .check import Probe, compare_many, compare_pairs, measure, transform_pairs
 
-__all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "evaluate_many", "search",
-           "ALL_ELEMENTS_UP_TO"]
-
-ALL_ELEMENTS_UP_TO = 64
-
-
-@dataclass
-class Trial:
-    """One (inputs, element) pair with f(x) and its measure."""
-
-    xs: list[Any]
-    ys: list[torch.Tensor]
-    g: Element
-    m: Measure
-
-    @property
-    def ratio(self) -> float:
-        return self.m.ratio
+__all__ = ["Trial", "translation_scale", "draw_inputs", "evaluate", "evaluate_many", "search"]
 
 
 def translation_scale(in_actions: Sequence[Action], sample: Sequence[Any]) -> tuple[int, float] | None:
+    """(dimension, scale) of the translations for the first block of points (node-wise ones included)."""
     for a, x in zip(in_actions, sample, strict=True):
-        if isinstance(a, Points):
+        if a.translates:
             assert a.dim is not None
             return a.dim, 2.0 * (1.0 + (float(x.std()) if x.numel() > 1 else 0.0))
     return None
-
-
-@functools.lru_cache(maxsize=8)
-def covering(group: ContinuousGroup) -> FiniteGroup:
-    """The covering subgroup of a continuous group, built once."""
-    return group.covering()
-
-
-def initial_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np.random.Generator,
-                     translation: tuple[int, float] | None = None) -> list[Element]:
-    """The elements tried first (see the module docstring); never the identity alone."""
-    out: list[Element] = []
-    if isinstance(group, FiniteGroup):
-        if group.order <= ALL_ELEMENTS_UP_TO:
-            chosen = list(range(1, group.order))
-        else:
-            chosen = list(dict.fromkeys(group.generators))
-            for _ in range(n_words):
-                word = rng.integers(0, len(group.generators), size=int(rng.integers(4, 33)))
-                chosen.append(group.evaluate_word(word.tolist()))
-            chosen = [g for g in dict.fromkeys(chosen) if g != 0]
-        out = [Element(f"g = {group.word_str(g)}", index=g) for g in chosen]
-        identity = Element("identity", index=0)
-    else:
-        cover = covering(group)
-        assert cover.labels is not None  # the covering subgroup's elements are its matrices
-        for g in range(1, cover.order):
-            out.append(Element(f"covering element {cover.word_str(g)}", matrix=np.asarray(cover.labels[g])))
-        for i, M in enumerate(group.sample(n_words, rng)):
-            out.append(Element(f"Haar sample {i}", matrix=M))
-        identity = Element("identity", matrix=np.eye(group.dim))
-    if translation is not None:
-        dim, scale = translation
-        out = [g.replace(translation=rng.standard_normal(dim) * scale) for g in out]
-        out.append(identity.replace(label="pure translation", translation=rng.standard_normal(dim) * scale))
-    return out
 
 
 def draw_inputs(in_actions: Sequence[Action], inputs: Sequence[Any] | None, n: int, seed: int,

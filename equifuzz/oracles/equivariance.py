@@ -297,16 +297,7 @@ def _elements(rho_in: AnyRep, rho_out: AnyRep, n_words: int, rng: np.random.Gene
     out: list[tuple[str, int | None, np.ndarray, np.ndarray]] = []
     if isinstance(rho_in, Representation) and isinstance(rho_out, Representation):
         G: FiniteGroup = rho_in.group
-        chosen = list(dict.fromkeys(G.generators))
-        for _ in range(n_words):
-            if not G.generators:
-                break
-            word = rng.integers(0, len(G.generators), size=int(rng.integers(4, 33)))
-            chosen.append(G.evaluate_word(word.tolist()))
-        for g in dict.fromkeys(chosen):
-            if g != 0:
-                out.append((G.word_str(g), g, rho_in(g), rho_out(g)))
-        return out
+        return [(G.word_str(g), g, rho_in(g), rho_out(g)) for g in G.random_elements(n_words, rng)]
     assert isinstance(rho_in, ContinuousRepresentation) and isinstance(rho_out, ContinuousRepresentation)
     K: ContinuousGroup = rho_in.group
     cover = K.covering()

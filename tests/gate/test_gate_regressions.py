@@ -221,7 +221,7 @@ def test_a_float64_failure_at_float32_round_off_is_diagnosed(tmp_path):
 
 
 def test_the_fingerprint_follows_state_and_code_not_identity():
-    from equifuzz.gate.fingerprint import fingerprint
+    from equifuzz.report.fingerprint import fingerprint
 
     a, b = FeatureScaledPoints(), FeatureScaledPoints()  # same seed: same weights, different objects
     assert fingerprint(a) == fingerprint(b)

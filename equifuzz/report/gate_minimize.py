@@ -1,4 +1,5 @@
-"""Shrink a gate failure: the simplest failing element, fewest input rows, roundest input values.
+"""Shrink a failure of a function under test (the gate's): the simplest failing element, fewest input
+rows, roundest input values.
 
 Each step is kept only when the case still fails (error above tolerance). Elements: the generators
 first (finite groups) or the covering subgroup's generators and elements (continuous groups), and
@@ -15,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..elements import Element, covering
 from ..groups import ContinuousGroup, FiniteGroup
-from .actions import Element
-from .check import Probe, measure
-from .search import Trial, covering
+from ..oracles.error import Trial
+from ..search.probe import Probe, measure
 
 __all__ = ["minimize_trial"]
 

@@ -23,14 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..elements import Element
+from ..oracles.error import ATOL_EPS, RTOL_POWER, Measure, Trial
 from ..oracles.verdict import jsonable
-from ..report.writers import atomic_folder, report_folder
-from .actions import Action, Element, Fixed, Points
-from .check import ATOL_EPS, RTOL_POWER, Measure, Probe, measure
+from ..search.probe import Action, Probe, measure, node_permutation, permute_axis, relabel_indices
 from .fingerprint import fingerprint
-from .nodes import Adjacency, EdgeIndex, NodeWise
 from .persist import save_function
-from .search import Trial
+from .writers import atomic_folder, report_folder
 
 __all__ = ["write_gate_report", "replay", "CASE_FORMAT"]
 
@@ -44,13 +43,14 @@ class _Recorded(Action):
     M: np.ndarray | None
     t: np.ndarray | None
     name: str = "recorded"
-    nodes: dict[str, Any] | None = None
+    node_action: dict[str, Any] | None = None
     perm: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        self.translates = self.t is not None
         self.transforms = self.M is not None
         self.dim = None if self.M is None else int(self.M.shape[0])
-        self.permutes = self.nodes is not None and self.perm is not None
+        self.permutes = self.node_action is not None and self.perm is not None
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         y = x
@@ -58,34 +58,21 @@ class _Recorded(Action):
             y = x @ torch.as_tensor(self.M, dtype=x.dtype, device=x.device).T
             y = y if self.t is None else y + torch.as_tensor(self.t, dtype=x.dtype, device=x.device)
         if self.permutes:
-            assert self.nodes is not None
-            kind = self.nodes["kind"]
-            node_action: Action = NodeWise(axis=self.nodes["axis"]) if kind == "node-wise" else \
-                EdgeIndex() if kind == "edge index" else Adjacency(axes=tuple(self.nodes["axes"]))  # type: ignore[arg-type]
-            y = node_action.apply(Element("recorded", perm=self.perm), y)
+            how = self.node_action
+            p = node_permutation(Element("recorded", perm=self.perm), y.device)
+            assert how is not None and p is not None
+            if how["kind"] == "node-wise":
+                y = permute_axis(y, p, how["axis"], self.name)
+            elif how["kind"] == "edge index":
+                y = relabel_indices(y, p, self.name)
+            else:
+                for ax in how["axes"]:
+                    y = permute_axis(y, p, ax, self.name)
         return y
 
 
-def _nodes(a: Action) -> dict[str, Any] | None:
-    if isinstance(a, NodeWise):
-        return {"kind": "node-wise", "axis": a.axis}
-    if isinstance(a, EdgeIndex):
-        return {"kind": "edge index"}
-    if isinstance(a, Adjacency):
-        return {"kind": "adjacency", "axes": list(a.axes)}
-    return None
-
-
 def _recorded(actions: Sequence[Action], g: Element) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for a in actions:
-        nodes = _nodes(a)
-        if isinstance(a, Fixed) or not a.transforms:
-            out.append({"name": a.name, "matrix": None, "translation": None, "nodes": nodes})
-        else:
-            t = g.translation if isinstance(getattr(a, "inner", a), Points) else None
-            out.append({"name": a.name, "matrix": a.matrix(g), "translation": t, "nodes": nodes})
-    return out
+    return [a.record(g) for a in actions]
 
 
 def _digest(case: dict[str, Any], fn_print: str) -> str:
