@@ -168,9 +168,23 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from .report.replay import main as replay_main
+    """A campaign's case report (its report.json) or a gate report (its case.pt and pickled module):
+    exit 1 while the case still fails, 0 once it holds; an unreadable report is an error (2)."""
+    from .report.gate_case import is_gate_report
 
-    return replay_main(args.report)
+    if is_gate_report(args.report):
+        from .report.gate_case import replay as replay_gate
+
+        m = replay_gate(args.report)
+        for k, (e, t) in enumerate(zip(m.errors, m.tolerances, strict=True)):
+            print(f"output {k}: error {e:.3e} vs tolerance {t:.3e}")
+        print("still fails" if m.ratio > 1 else "passes")
+        return 1 if m.ratio > 1 else 0
+    from .report.replay import replay
+
+    r = replay(args.report)
+    print(r)
+    return r.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,8 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("claims", help="each claim with its status from the last campaign")
     cl.add_argument("--out", default="reports", help="folder of the campaign (default: reports/)")
     cl.set_defaults(func=_cmd_claims)
-    rp = sub.add_parser("replay", help="re-run the case of a report; exit 1 while it still fails, 0 once it holds")
-    rp.add_argument("report", metavar="REPORT", help="a report folder or its report.json")
+    rp = sub.add_parser("replay", help="re-run the case of a report (a campaign's or the gate's); exit 1 while it "
+                        "still fails, 0 once it holds")
+    rp.add_argument("report", metavar="REPORT", help="a report folder (or a campaign report's report.json)")
     rp.set_defaults(func=_cmd_replay)
     return p
 

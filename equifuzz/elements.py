@@ -20,10 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .continuous_groups import ContinuousGroup
-from .groups import FiniteGroup
+from .groups import ContinuousGroup, FiniteGroup
 
-__all__ = ["Element", "ALL_ELEMENTS_UP_TO", "covering", "test_elements", "identity_element"]
+__all__ = ["Element", "ALL_ELEMENTS_UP_TO", "covering", "elements_to_try", "identity_element"]
 
 ALL_ELEMENTS_UP_TO = 64
 
@@ -70,7 +69,7 @@ def identity_element(group: FiniteGroup | ContinuousGroup, label: str = "identit
     return Element(label, matrix=np.eye(group.dim))
 
 
-def test_elements(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np.random.Generator,
+def elements_to_try(group: FiniteGroup | ContinuousGroup, n_words: int, rng: np.random.Generator,
                   translation: tuple[int, float] | None = None) -> list[Element]:
     """The elements a check tries first (see the module docstring); never the identity alone.
     ``translation`` = (dimension, scale) of the points' translations, or None."""

@@ -4,7 +4,7 @@
 
 Inputs are drawn (or taken from ``inputs=``) in float64, transformed in float64 and cast to the
 function's own dtype and device; TF32 is off while it runs. The gate measures every output block
-under the elements of ``elements.test_elements`` on two sets of inputs, then hill-climbs from the
+under the elements of ``elements.elements_to_try`` on two sets of inputs, then hill-climbs from the
 worst pairs over inputs and elements. A failure is shrunk (``report.gate_minimize``), written as a
 report (``report.gate_case``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
 function is re-run in float64 (against the same tolerance) is rounding: the gate passes, warns
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import test_elements
+from ..elements import elements_to_try
 from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..oracles.verdict import Verdict
@@ -183,6 +183,10 @@ def assert_equivariant(
     in_actions, in_tuple = as_actions(rho_in, group, "rho_in")
     out_actions, out_tuple = as_actions(rho_out, group, "rho_out")
     if inputs is not None and not in_tuple:
+        if in_actions[0].transforms and isinstance(inputs, (tuple, list)):
+            raise ShapeError(f"rho_in names one input block, so inputs must be one tensor, got a "
+                             f"{type(inputs).__name__} of {len(inputs)}; pass inputs=x (or a tuple rho_in with one "
+                             "entry per block)")
         inputs = [inputs]
     elif inputs is not None and (isinstance(inputs, torch.Tensor) or not isinstance(inputs, (tuple, list))):
         raise ShapeError(f"rho_in names {len(in_actions)} input blocks, so inputs must be a tuple of as many tensors")
@@ -194,7 +198,7 @@ def assert_equivariant(
     with no_tf32():
         probe = Probe(fn, dt, dev, in_actions, out_actions, out_tuple)
         sets = draw_inputs(in_actions, inputs, budget.n_inputs, seed, dev)
-        elements = test_elements(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
+        elements = elements_to_try(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
         if permutes(in_actions) or permutes(out_actions):
             elements = with_node_permutations(group, elements, node_count(in_actions, sets[0]), budget.n_words, rng)
         trials: list[Trial] = []

@@ -29,9 +29,10 @@ from ..oracles.verdict import jsonable
 from ..search.probe import Action, Probe, measure, node_permutation, permute_axis, relabel_indices
 from .fingerprint import fingerprint
 from .persist import save_function
+from .replay import ReportError
 from .writers import atomic_folder, report_folder
 
-__all__ = ["write_gate_report", "replay", "CASE_FORMAT"]
+__all__ = ["write_gate_report", "replay", "is_gate_report", "CASE_FORMAT"]
 
 CASE_FORMAT = "equifuzz-gate-case/1"
 
@@ -262,16 +263,26 @@ def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> st
     return "\n".join(lines)
 
 
+def is_gate_report(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a gate report (its ``case.pt``), rather than a campaign's case report."""
+    return (Path(folder) / "case.pt").is_file()
+
+
 def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
-    """Re-run a report's case (with ``fn``, else the pickled ``module.pt``); ``.ratio > 1`` still fails."""
+    """Re-run a report's case (with ``fn``, else the pickled ``module.pt``); ``.ratio > 1`` still fails.
+    A folder that holds no readable gate case raises ``ReportError``."""
     folder = Path(folder)
-    case = torch.load(folder / "case.pt", weights_only=False)
-    if case.get("format") != CASE_FORMAT:
-        raise ValueError(f"{folder / 'case.pt'} is not an equifuzz gate case ({case.get('format')!r})")
+    try:
+        case = torch.load(folder / "case.pt", weights_only=False)
+    except Exception as exc:
+        raise ReportError(f"{folder / 'case.pt'} cannot be read: {type(exc).__name__}: {exc}") from None
+    if not isinstance(case, dict) or case.get("format") != CASE_FORMAT:
+        raise ReportError(f"{folder / 'case.pt'} is not an equifuzz gate case "
+                          f"({case.get('format') if isinstance(case, dict) else type(case).__name__!r})")
     if fn is None:
         path = folder / "module.pt"
         if not path.exists():
-            raise FileNotFoundError(f"{path} does not exist (the module did not pickle): pass the function to replay")
+            raise ReportError(f"{path} does not exist (the module did not pickle): pass the function to replay")
         fn = torch.load(path, weights_only=False)
     dtype = getattr(torch, case["dtype"])
     device = torch.device("cpu")

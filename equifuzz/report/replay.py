@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from ..errors import EquifuzzError
 from .case import FailureCase, Outcome, evaluate
 from .schema import SCHEMA_VERSION
 
-__all__ = ["Replay", "ReportError", "load_report", "load_case", "replay", "main"]
+__all__ = ["Replay", "ReportError", "load_report", "load_case", "replay"]
 
 
 class ReportError(EquifuzzError, ValueError):
@@ -105,13 +104,3 @@ def replay(report: str | os.PathLike[str]) -> Replay:
     case = _case(data, _json_path(report))
     return Replay(_json_path(report), case, evaluate(case), bool(data.get("holds", False)))
 
-
-def main(report: str | os.PathLike[str]) -> int:
-    """Print the replay and return the exit status (1 still failing, 0 holds, 2 unreadable)."""
-    try:
-        r = replay(report)
-    except EquifuzzError as exc:
-        print(f"equifuzz replay: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
-    print(r)
-    return r.exit_code
