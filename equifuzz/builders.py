@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .groups import FiniteGroup, Subgroup
+from .linalg import null_space, range_space
 from .nets import ReLUNet
 from .oracles import compensate
 from .reps import PermutationRepresentation, Representation, subgroup_from_elements
@@ -47,25 +48,6 @@ def _projector(mats: np.ndarray, elements: Sequence[int], weights: np.ndarray | 
     idx = list(elements)
     w = np.ones(len(idx)) if weights is None else np.asarray(weights, dtype=np.float64)
     return np.einsum("k,kij->ij", w, mats[idx]) / len(idx)
-
-
-def _range_basis(P: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Orthonormal basis (columns) of the range of P."""
-    if P.size == 0:
-        return np.zeros((P.shape[0], 0))
-    u, s, _ = np.linalg.svd(P)
-    rank = int(np.sum(s > tol * max(1.0, float(s[0]) if s.size else 1.0)))
-    return u[:, :rank]
-
-
-def _null_basis(A: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Orthonormal basis (columns) of the null space of A."""
-    n = A.shape[1]
-    if A.shape[0] == 0:
-        return np.eye(n)
-    _, s, vt = np.linalg.svd(A)
-    rank = int(np.sum(s > tol * max(1.0, float(s[0]) if s.size else 1.0)))
-    return vt[rank:].T
 
 
 def _coset_reps(G: FiniteGroup, K: Subgroup) -> tuple[list[int], np.ndarray]:
@@ -221,7 +203,7 @@ def _flipped_orbit(rho_in: Representation, rho_out: Representation, s: int, P: n
         return None
     reps_, stab_elems = _hyperplane_orbit(G, dual, u)
     K = subgroup_from_elements(G, stab_elems)
-    C = _range_basis(_projector(out, K.elements))
+    C = range_space(_projector(out, K.elements))
     if C.shape[1] == 0:
         return None
     signs = rng.choice([-1.0, 1.0], size=len(reps_))
@@ -266,7 +248,7 @@ def build_flipped_net(rho_in: Representation, rho_out: Representation, picks: Se
         if step + 1 < len(picks):
             continue
         A = np.concatenate([o.remainder for o in orbits], axis=1)
-        N = _null_basis(A)
+        N = null_space(A)
         if N.shape[1] == 0:
             continue
         theta = N @ rng.standard_normal(N.shape[1])

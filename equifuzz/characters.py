@@ -12,6 +12,7 @@ from .errors import (
     ShapeError,
 )
 from .groups import FiniteGroup, Subgroup
+from .linalg import null_space
 from .reps import Representation, _check_rank_tol, _same_group, regular
 from .validation import (
     check_array,
@@ -88,10 +89,7 @@ def fixed_basis(r: Representation, K: Subgroup | Sequence[int] | None = None, to
         return np.zeros((0, 0))
     if not elements:
         return np.eye(d)
-    M = np.concatenate([r(g) - np.eye(d) for g in elements])
-    _, s, vt = np.linalg.svd(M)
-    rank = int(np.sum(s > tol * max(1.0, float(s[0]) if s.size else 1.0)))
-    return vt[rank:].T.copy()
+    return null_space(np.concatenate([r(g) - np.eye(d) for g in elements]), tol)
 
 
 def intertwiners(r1: Representation, r2: Representation, tol: float = 1e-9) -> np.ndarray:
@@ -112,11 +110,7 @@ def intertwiners(r1: Representation, r2: Representation, tol: float = 1e-9) -> n
         rows.append(np.kron(np.eye(p), r1(g).T) - np.kron(r2(g), np.eye(d)))
     if not rows:
         return np.eye(p * d).reshape(p * d, p, d)
-    A = np.concatenate(rows)
-    _, s, vt = np.linalg.svd(A)
-    scale = max(1.0, s[0] if s.size else 1.0)
-    rank = int(np.sum(s > tol * scale))
-    return vt[rank:].reshape(-1, p, d)
+    return null_space(np.concatenate(rows), tol).T.reshape(-1, p, d)
 
 
 def irreducibles(G: FiniteGroup, seed: int = 0) -> list[Representation]:

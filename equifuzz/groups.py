@@ -32,6 +32,7 @@ from .validation import (
 
 __all__ = [
     "FiniteGroup",
+    "same_group",
     "Subgroup",
     "ContinuousGroup",
     "cyclic",
@@ -368,7 +369,7 @@ class FiniteGroup:
     def _own(self, K: Subgroup) -> None:
         from .errors import GroupMismatchError
 
-        if K.group is not self and not (K.group.order == self.order and np.array_equal(K.group.table, self.table)):
+        if not same_group(K.group, self):
             raise GroupMismatchError(f"subgroup {K} belongs to {K.group.name}, not to {self.name}")
 
     def __repr__(self) -> str:
@@ -546,3 +547,13 @@ def _factorial(n: int) -> int:
 # the closure machinery and the continuous groups live in their own modules; re-exported here
 from .continuous_groups import ContinuousGroup, o2, o3, so2, so3  # noqa: E402
 from .group_closure import from_matrices, from_permutations  # noqa: E402
+
+
+def same_group(a: object, b: object) -> bool:
+    """Whether ``a`` and ``b`` are one group: the same object, finite groups with one Cayley table, or
+    equal continuous groups."""
+    if a is b:
+        return True
+    if isinstance(a, FiniteGroup) and isinstance(b, FiniteGroup):
+        return a.order == b.order and bool(np.array_equal(a.table, b.table))
+    return isinstance(a, ContinuousGroup) and isinstance(b, ContinuousGroup) and a == b

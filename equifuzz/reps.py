@@ -20,7 +20,7 @@ from .errors import (
     ShapeError,
     SingularMatrixError,
 )
-from .groups import ContinuousGroup, FiniteGroup, Subgroup
+from .groups import ContinuousGroup, FiniteGroup, Subgroup, same_group
 from .validation import (
     check_array,
     check_bytes,
@@ -569,7 +569,7 @@ def _check_rank_tol(tol: object) -> float:
 def _same_group(reps: Sequence[Representation]) -> FiniteGroup:
     G = reps[0].group
     for r in reps[1:]:
-        if r.group is not G and not (r.group.order == G.order and np.array_equal(r.group.table, G.table)):
+        if not same_group(r.group, G):
             raise GroupMismatchError(f"{r.name} is a representation of {r.group.name}, not of {G.name}")
     return G
 

@@ -241,7 +241,7 @@ def check_rep(name: str, value: Any, *, continuous_ok: bool = False) -> Any:
 
 def check_same_group(named: Sequence[tuple[str, Any]]) -> None:
     """All representations (or subgroups) in ``named`` belong to one group (same Cayley table)."""
-    from .groups import FiniteGroup
+    from .groups import FiniteGroup, same_group
 
     first_name, first = named[0]
     G = first.group
@@ -250,11 +250,7 @@ def check_same_group(named: Sequence[tuple[str, Any]]) -> None:
         if isinstance(G, FiniteGroup) != isinstance(H, FiniteGroup):
             raise GroupMismatchError(f"{first_name} and {nm} must both be finite-group or both continuous-group "
                                      "representations")
-        if isinstance(G, FiniteGroup):
-            same = H is G or (H.order == G.order and np.array_equal(H.table, G.table))
-        else:
-            same = H == G
-        if not same:
+        if not same_group(G, H):
             raise GroupMismatchError(f"{nm} is a representation of {H.name}, but {first_name} of {G.name}: "
                                      "they must share one group")
 

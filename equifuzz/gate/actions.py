@@ -18,7 +18,7 @@ import torch
 
 from ..elements import Element
 from ..errors import GroupMismatchError, RepresentationError, ShapeError
-from ..groups import ContinuousGroup, FiniteGroup
+from ..groups import ContinuousGroup, FiniteGroup, same_group
 from ..reps import ContinuousRepresentation, Representation, defining
 from ..search.probe import Action
 
@@ -165,14 +165,6 @@ def cartesian_points(group: ContinuousGroup) -> Points:
     return Points(defining(group), name="cartesian_points")
 
 
-def _same_group(a: Any, b: Any) -> bool:
-    if a is b:
-        return True
-    if isinstance(a, FiniteGroup) and isinstance(b, FiniteGroup):
-        return a.order == b.order and np.array_equal(a.table, b.table)
-    return bool(a == b)
-
-
 def as_action(spec: Any, group: AnyGroup, where: str) -> Action:
     """One block's action from a representation, an Irreps-like object, ``"cartesian_points"`` or ``None``."""
     if spec is None:
@@ -181,7 +173,7 @@ def as_action(spec: Any, group: AnyGroup, where: str) -> Action:
         return spec.resolve(lambda inner: as_action(inner, group, where))
     if isinstance(spec, Action):
         rep = getattr(spec, "rep", None)
-        if rep is not None and not _same_group(rep.group, group):
+        if rep is not None and not same_group(rep.group, group):
             raise GroupMismatchError(f"{where} is a representation of {rep.group}, not of {group}")
         return spec
     if isinstance(spec, str):
@@ -194,7 +186,7 @@ def as_action(spec: Any, group: AnyGroup, where: str) -> Action:
         raise RepresentationError(f"{where}: unknown block {spec!r}; use a representation, an Irreps, "
                                   "'cartesian_points', 'cartesian' or None")
     if isinstance(spec, (Representation, ContinuousRepresentation)):
-        if not _same_group(spec.group, group):
+        if not same_group(spec.group, group):
             raise GroupMismatchError(f"{where} is a representation of {spec.group}, not of {group}")
         return Linear(spec)
     if hasattr(spec, "D_from_matrix") and hasattr(spec, "dim"):

@@ -17,7 +17,7 @@ import numpy as np
 from ..certificate import Witness
 from ..errors import GroupMismatchError, ShapeError
 from ..exact import rational_matrix
-from ..groups import ContinuousGroup, FiniteGroup
+from ..groups import ContinuousGroup, FiniteGroup, same_group
 from ..nets import ReLUNet
 from ..reps import ContinuousRepresentation, Representation
 from ..validation import (
@@ -124,11 +124,10 @@ def _check_pair(rho_in: AnyRep, rho_out: AnyRep) -> None:
         raise GroupMismatchError("rho_in and rho_out must both be finite-group or both continuous-group "
                                  "representations")
     if isinstance(rho_in, Representation) and isinstance(rho_out, Representation):
-        g1, g2 = rho_in.group, rho_out.group
-        if g1 is not g2 and not (g1.order == g2.order and np.array_equal(g1.table, g2.table)):
-            raise GroupMismatchError(
-                f"rho_in is a representation of {g1.name} but rho_out of {g2.name}: they must share one group")
-    elif rho_in.group != rho_out.group:
+        if not same_group(rho_in.group, rho_out.group):
+            raise GroupMismatchError(f"rho_in is a representation of {rho_in.group.name} but rho_out of "
+                                     f"{rho_out.group.name}: they must share one group")
+    elif not same_group(rho_in.group, rho_out.group):
         raise GroupMismatchError(f"rho_in acts of {rho_in.group} but rho_out of {rho_out.group}")
 
 

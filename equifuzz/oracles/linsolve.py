@@ -11,6 +11,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..linalg import null_space, svd_rank
+
 __all__ = ["is_exact", "rref", "nullspace", "solve", "rank", "as_field"]
 
 FLOAT_TOL = 1e-9
@@ -60,8 +62,7 @@ def rank(M: np.ndarray, tol: float = FLOAT_TOL) -> int:
         return 0
     if is_exact(M):
         return len(rref(M)[1])
-    s = np.linalg.svd(M, compute_uv=False)
-    return int(np.sum(s > tol * max(float(s[0]), 1e-300))) if s.size else 0
+    return svd_rank(M, tol, floor=1e-300)
 
 
 def nullspace(M: np.ndarray, tol: float = FLOAT_TOL) -> np.ndarray:
@@ -79,11 +80,7 @@ def nullspace(M: np.ndarray, tol: float = FLOAT_TOL) -> np.ndarray:
             for r, pc in enumerate(piv):
                 out[pc, k] = -R[r, fc]
         return out
-    if M.shape[0] == 0:
-        return np.eye(n)
-    _, s, Vt = np.linalg.svd(M)
-    r = int(np.sum(s > tol * max(float(s[0]) if s.size else 0.0, 1e-300))) if s.size else 0
-    return Vt[r:].T.copy()
+    return null_space(M, tol, floor=1e-300)
 
 
 def solve(A: np.ndarray, b: np.ndarray, tol: float = FLOAT_TOL) -> tuple[np.ndarray | None, float]:
