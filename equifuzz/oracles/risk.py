@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -78,18 +79,27 @@ def risk(f: Any, target: Any, sampler: Sampler, n: int = 100_000, *, seed: int =
         raise ShapeError(f"risk needs n >= 2 samples, got {n}")
     F, _ = as_numpy_function(f)
     T, _ = as_numpy_function(target)
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        e = np.atleast_2d(F(x)) - np.atleast_2d(T(x))
+        return e if e.shape[0] == len(x) else e.reshape(len(x), -1)
+
+    mean, se = mean_squared(residual, sampler, n, seed, batch)
+    return RiskEstimate(True, mean, se, n, seed, getattr(sampler, "__name__", "sampler"))
+
+
+def mean_squared(residual: Callable[[np.ndarray], np.ndarray], sampler: Sampler, n: int, seed: int,
+                 batch: int = 65_536) -> tuple[float, float]:
+    """Monte Carlo E ||residual(x)||^2 with x ~ sampler over ``n`` samples drawn ``batch`` at a time from
+    ``default_rng(seed)``: (estimate, standard error). ``residual`` maps (k, d) inputs to (k, p)."""
     rng = np.random.default_rng(seed)
     total, total_sq, done = 0.0, 0.0, 0
     while done < n:
         k = min(batch, n - done)
-        x = np.asarray(sampler(rng, k), dtype=np.float64)
-        e = np.atleast_2d(F(x)) - np.atleast_2d(T(x))
-        if e.shape[0] != k:
-            e = e.reshape(k, -1)
-        sq = (e ** 2).sum(axis=1)
+        sq = (residual(np.asarray(sampler(rng, k), dtype=np.float64)) ** 2).sum(axis=1)
         total += float(sq.sum())
         total_sq += float((sq ** 2).sum())
         done += k
     mean = total / n
     var = max(total_sq / n - mean ** 2, 0.0)
-    return RiskEstimate(True, mean, float(np.sqrt(var / n)), n, seed, getattr(sampler, "__name__", "sampler"))
+    return mean, math.sqrt(var / n)

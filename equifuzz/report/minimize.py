@@ -369,21 +369,12 @@ def coordinate_blocks(rep: Representation, tol: float = 1e-12) -> list[list[int]
     """The finest partition of the coordinates into blocks that every rho(g) maps to themselves."""
     d = rep.dim
     nz = np.any(np.abs(rep.matrices) > tol, axis=0)
-    parent = list(range(d))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(d)
     for i, j in zip(*np.nonzero(nz), strict=True):
-        a, b = find(int(i)), find(int(j))
-        if a != b:
-            parent[max(a, b)] = min(a, b)
+        sets.union(int(i), int(j))
     blocks: dict[int, list[int]] = {}
     for i in range(d):
-        blocks.setdefault(find(i), []).append(i)
+        blocks.setdefault(sets.find(i), []).append(i)
     return list(blocks.values())
 
 

@@ -29,6 +29,7 @@ from ..errors import ShapeError
 from ..groups import FiniteGroup, Subgroup
 from ..nets import ReLUNet
 from ..oracles import realizability
+from ..oracles.risk import gaussian, mean_squared
 from ..reps import Representation, fixed_basis
 from ..validation import (
     check_bool,
@@ -218,19 +219,7 @@ def _gaussian(n: int, d: int, seed: int) -> np.ndarray:
 
 def mc_risk(f: Target, g: Target, d: int, n: int, seed: int, chunk: int = 65536) -> tuple[float, float]:
     """Monte Carlo E ||f(x) - g(x)||^2 over x ~ N(0, I_d) with n samples: (estimate, standard error)."""
-    rng = np.random.default_rng(seed)
-    s1 = s2 = 0.0
-    done = 0
-    while done < n:
-        k = min(chunk, n - done)
-        X = rng.standard_normal((k, d))
-        r = ((_target_values(f, X) - _target_values(g, X)) ** 2).sum(-1)
-        s1 += float(r.sum())
-        s2 += float((r ** 2).sum())
-        done += k
-    mean = s1 / n
-    var = max(s2 / n - mean ** 2, 0.0)
-    return mean, math.sqrt(var / n)
+    return mean_squared(lambda X: _target_values(f, X) - _target_values(g, X), gaussian(d), n, seed, chunk)
 
 
 @dataclass(frozen=True)
