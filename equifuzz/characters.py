@@ -89,7 +89,7 @@ def fixed_basis(r: Representation, K: Subgroup | Sequence[int] | None = None, to
         return np.zeros((0, 0))
     if not elements:
         return np.eye(d)
-    return null_space(np.concatenate([r(g) - np.eye(d) for g in elements]), tol)
+    return null_space(np.concatenate([r(g) - np.eye(d) for g in elements]), tol).copy()
 
 
 def intertwiners(r1: Representation, r2: Representation, tol: float = 1e-9) -> np.ndarray:

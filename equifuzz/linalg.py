@@ -24,12 +24,13 @@ def svd_rank(M: np.ndarray, tol: float = 1e-9, floor: float = 1.0) -> int:
 
 
 def null_space(M: np.ndarray, tol: float = 1e-9, floor: float = 1.0) -> np.ndarray:
-    """An orthonormal basis of {x : M x = 0}, as the columns of an (n, k) array."""
+    """An orthonormal basis of {x : M x = 0}, as the columns of an (n, k) array (a transposed view of
+    the right singular vectors: ``.T`` gives them as C-ordered rows)."""
     n = M.shape[1]
     if M.shape[0] == 0:
         return np.eye(n)
     _, s, vt = np.linalg.svd(M)
-    return vt[_count(s, tol, floor):].T.copy()
+    return vt[_count(s, tol, floor):].T
 
 
 def range_space(P: np.ndarray, tol: float = 1e-9, floor: float = 1.0) -> np.ndarray:

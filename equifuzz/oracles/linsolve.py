@@ -80,7 +80,7 @@ def nullspace(M: np.ndarray, tol: float = FLOAT_TOL) -> np.ndarray:
             for r, pc in enumerate(piv):
                 out[pc, k] = -R[r, fc]
         return out
-    return null_space(M, tol, floor=1e-300)
+    return null_space(M, tol, floor=1e-300).copy()
 
 
 def solve(A: np.ndarray, b: np.ndarray, tol: float = FLOAT_TOL) -> tuple[np.ndarray | None, float]:
