@@ -1,20 +1,29 @@
 """The gate on public equivariant libraries, in their own environment (never in CI).
 
-Set up a separate virtual environment with the libraries and equifuzz, then run the script there:
+Set up separate virtual environments with the libraries and equifuzz (mace-torch pins e3nn 0.4.4, so it
+gets one of its own; torchmd-net too, for its torch-geometric and warp-lang stack), then run the script
+in each; it gates the libraries that import and lists the others with the reason:
 
-    python3 -m venv /tmp/libs && /tmp/libs/bin/pip install -c constraints.txt -e . \\
+    python3 -m venv /tmp/libs-four && /tmp/libs-four/bin/pip install -c constraints.txt -e . \\
         egnn-pytorch en-transformer se3-transformer-pytorch equiformer-pytorch
-    /tmp/libs/bin/python benchmarks/gate_libraries.py [--out benchmarks/gate_libraries.md]
+    python3 -m venv /tmp/libs-mace && /tmp/libs-mace/bin/pip install -c constraints.txt -e . mace-torch
+    python3 -m venv /tmp/libs-tmd && /tmp/libs-tmd/bin/pip install -c constraints.txt -e . torchmd-net
+    /tmp/libs-four/bin/python benchmarks/gate_libraries.py [--out benchmarks/gate_libraries.md] [--only LIB ...]
 
-For every library that imports, a small model is gated with its claimed symmetry (O(3) with
-translations and node relabelling; feature and coordinate outputs), in float32 and float64, batched
-(``batch_dim=0``: a batch of graphs) and unbatched (model calls counted for both). Two defects are
-planted by wrapping the model: a reflection-only term (a cross product, which rotates like a vector
-but does not flip under reflections) and a stretch along z (which commutes with rotations about z).
-Each is also run through a library-style test, as the libraries' repositories test equivariance
-(one random proper rotation from three random angles and a translation, ``allclose(atol=1e-6)``);
-the libraries' wheels ship no tests, so that test is re-implemented here. Libraries that are not
-installed are listed with the reason.
+For every library that imports, a small model is gated with its claimed symmetry (O(3) or SO(3) with
+translations and node relabelling), in float32 and float64, batched (``batch_dim=0``: a leading batch
+of graphs) and unbatched (model calls counted for both). Feature models map (features, coordinates) to
+(features, coordinates or type-1 features); the force fields (mace-torch, torchmd-net; _atomistic.py)
+map (species, positions) to (energy, forces = -dE/dx by autograd inside the library), with the batch
+of graphs joined into the library's own ``batch`` vector and the neighbour graph built from the
+positions. Two defects are planted by wrapping the model: a reflection-only term on the second output
+(a cross product, which rotates like a vector but does not flip under reflections) and a stretch
+along z of the positions (which commutes with rotations about z). Each is also run through the
+library's own equivariance test where the library has one (mace-torch, torchmd-net: re-implemented
+for the wrapped model; mace-torch's wheel ships its test, which is also run as shipped), and through
+a library-style test (one random proper rotation from three random angles and a translation,
+``allclose(atol=1e-6)``, as the other libraries' repositories test; their wheels ship no tests).
+A failure of a library's own model is confirmed in plain torch (random rotations, in float64).
 """
 
 from __future__ import annotations
