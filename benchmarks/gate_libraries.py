@@ -244,8 +244,9 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     lines = [f"torch {torch.__version__}, equifuzz profile ci, 1 thread", "",
-             "| library | version | claimed | float32 | float64 | median s per gate (float64, batched) | model calls "
-             "unbatched -> batched | defects caught by the gate | by the library's own test (else library-style) |",
+             "| library | version | claimed | float32 | float64 | s per gate, float64: batched median (unbatched) "
+             "| model calls unbatched -> batched | defects caught by the gate "
+             "| by the library's own test (else library-style) |",
              "|---|---|---|---|---|---|---|---|---|"]
     missing = []
     with tempfile.TemporaryDirectory() as out:
@@ -281,7 +282,7 @@ def _row(lib: str, version: str, out: str, repeats: int) -> str:
     dtypes = (torch.float32, torch.float64)
     verdicts = {dt: _gate(build(dt), dt, True, out, lib, K)[0] for dt in dtypes}
     times = [_gate(build(torch.float64), torch.float64, True, out, lib, K)[1] for _ in range(repeats)]
-    calls_before = _gate(build(torch.float64), torch.float64, False, out, lib, K)[2]
+    _, time_before, calls_before = _gate(build(torch.float64), torch.float64, False, out, lib, K)
     calls_after = _gate(build(torch.float64), torch.float64, True, out, lib, K)[2]
     caught_gate, caught_own, caught_style = [], [], []
     for kind in ("reflection", "stretch_z"):
@@ -307,7 +308,7 @@ def _row(lib: str, version: str, out: str, repeats: int) -> str:
     own = (f"own test: {', '.join(caught_own) or 'none'}; library-style: {', '.join(caught_style) or 'none'}"
            if lib in OWN_TESTS else ', '.join(caught_style) or 'none')
     return (f"| {lib} | {version} | {K.name} | {verdicts[torch.float32]} | {verdicts[torch.float64]} | "
-            f"{statistics.median(times):.3f} | {calls_before} -> {calls_after} | "
+            f"{statistics.median(times):.3f} ({time_before:.3f}) | {calls_before} -> {calls_after} | "
             f"{', '.join(caught_gate) or 'none'} | {own} |")
 
 
