@@ -1,20 +1,29 @@
 """The gate on public equivariant libraries, in their own environment (never in CI).
 
-Set up a separate virtual environment with the libraries and equifuzz, then run the script there:
+Set up separate virtual environments with the libraries and equifuzz (mace-torch pins e3nn 0.4.4, so it
+gets one of its own; torchmd-net too, for its torch-geometric and warp-lang stack), then run the script
+in each; it gates the libraries that import and lists the others with the reason:
 
-    python3 -m venv /tmp/libs && /tmp/libs/bin/pip install -c constraints.txt -e . \\
+    python3 -m venv /tmp/libs-four && /tmp/libs-four/bin/pip install -c constraints.txt -e . \\
         egnn-pytorch en-transformer se3-transformer-pytorch equiformer-pytorch
-    /tmp/libs/bin/python benchmarks/gate_libraries.py [--out benchmarks/gate_libraries.md]
+    python3 -m venv /tmp/libs-mace && /tmp/libs-mace/bin/pip install -c constraints.txt -e . mace-torch
+    python3 -m venv /tmp/libs-tmd && /tmp/libs-tmd/bin/pip install -c constraints.txt -e . torchmd-net
+    /tmp/libs-four/bin/python benchmarks/gate_libraries.py [--out benchmarks/gate_libraries.md] [--only LIB ...]
 
-For every library that imports, a small model is gated with its claimed symmetry (O(3) with
-translations and node relabelling; feature and coordinate outputs), in float32 and float64, batched
-(``batch_dim=0``: a batch of graphs) and unbatched (model calls counted for both). Two defects are
-planted by wrapping the model: a reflection-only term (a cross product, which rotates like a vector
-but does not flip under reflections) and a stretch along z (which commutes with rotations about z).
-Each is also run through a library-style test, as the libraries' repositories test equivariance
-(one random proper rotation from three random angles and a translation, ``allclose(atol=1e-6)``);
-the libraries' wheels ship no tests, so that test is re-implemented here. Libraries that are not
-installed are listed with the reason.
+For every library that imports, a small model is gated with its claimed symmetry (O(3) or SO(3) with
+translations and node relabelling), in float32 and float64, batched (``batch_dim=0``: a leading batch
+of graphs) and unbatched (model calls counted for both). Feature models map (features, coordinates) to
+(features, coordinates or type-1 features); the force fields (mace-torch, torchmd-net; _atomistic.py)
+map (species, positions) to (energy, forces = -dE/dx by autograd inside the library), with the batch
+of graphs joined into the library's own ``batch`` vector and the neighbour graph built from the
+positions. Two defects are planted by wrapping the model: a reflection-only term on the second output
+(a cross product, which rotates like a vector but does not flip under reflections) and a stretch
+along z of the positions (which commutes with rotations about z). Each is also run through the
+library's own equivariance test where the library has one (mace-torch, torchmd-net: re-implemented
+for the wrapped model; mace-torch's wheel ships its test, which is also run as shipped), and through
+a library-style test (one random proper rotation from three random angles and a translation,
+``allclose(atol=1e-6)``, as the other libraries' repositories test; their wheels ship no tests).
+A failure of a library's own model is confirmed in plain torch (random rotations, in float64).
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import importlib
 import importlib.metadata
 import math
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -35,6 +45,17 @@ import torch
 
 import equifuzz as ef
 from equifuzz.gate import NodeWise
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _atomistic import (  # noqa: E402
+    build_mace,
+    build_torchmd,
+    mace_inputs,
+    mace_own_test,
+    run_shipped_mace_test,
+    torchmd_inputs,
+    torchmd_own_test,
+)
 
 O3 = ef.groups.o3()
 RHO = (NodeWise(None), NodeWise("cartesian_points"))
@@ -90,16 +111,29 @@ BUILDERS: dict[str, Callable[[torch.dtype], torch.nn.Module]] = {
     "en-transformer": _en_transformer,
     "se3-transformer-pytorch": _se3_transformer,
     "equiformer-pytorch": _equiformer,
+    "mace-torch": build_mace,
+    "torchmd-net": build_torchmd,
 }
 MODULES = {"egnn-pytorch": "egnn_pytorch", "en-transformer": "en_transformer",
-           "se3-transformer-pytorch": "se3_transformer_pytorch", "equiformer-pytorch": "equiformer_pytorch"}
+           "se3-transformer-pytorch": "se3_transformer_pytorch", "equiformer-pytorch": "equiformer_pytorch",
+           "mace-torch": "mace", "torchmd-net": "torchmdnet"}
 #: libraries whose second output is type-1 features (vectors per channel) rather than coordinates
 TYPED = {"se3-transformer-pytorch", "equiformer-pytorch"}
+#: force fields: (species, positions) -> (energy per graph, invariant; forces -dE/dx, vectors per atom)
+FORCES = {"mace-torch", "torchmd-net"}
+#: the libraries' own equivariance tests, re-implemented for any wrapped model (see _atomistic.py)
+OWN_TESTS: dict[str, Callable[[torch.nn.Module, torch.dtype], bool]] = {
+    "mace-torch": mace_own_test, "torchmd-net": torchmd_own_test}
+#: libraries' tests run as shipped in their wheels (the wheels of the others ship none)
+SHIPPED_TESTS: dict[str, Callable[[], str]] = {"mace-torch": run_shipped_mace_test}
+#: other ways to obtain a float64 model, gated in float64 and confirmed in plain torch
+VARIANTS: dict[str, list[tuple[str, Callable[[torch.dtype], torch.nn.Module]]]] = {
+    "mace-torch": [("built in float32 and cast with .to(torch.float64)", lambda dt: build_mace(dt, cast=True))]}
 #: the symmetry each library claims: SE(3) (rotations and translations) for the SE(3)-transformer,
 #: E(3)/E(n) (with reflections) for the others
 CLAIMED = {"se3-transformer-pytorch": ef.groups.so3()}
 CONFIRMED: list[str] = []
-RHO_TYPED = (NodeWise(None), NodeWise(ef.reps.defining(O3), axis=-3))
+SHIPPED: list[str] = []
 
 
 class Planted(torch.nn.Module):
@@ -121,41 +155,48 @@ class Planted(torch.nn.Module):
         return f, x
 
 
-def _inputs(dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+def _inputs(dtype: torch.dtype, lib: str = "") -> tuple[torch.Tensor, torch.Tensor]:
+    if lib == "mace-torch":
+        return mace_inputs(dtype)
+    if lib == "torchmd-net":
+        return torchmd_inputs(dtype)
     g = torch.Generator().manual_seed(0)
     return (torch.randn(2, 6, 8, generator=g, dtype=torch.float64).to(dtype),
             torch.randn(2, 6, 3, generator=g, dtype=torch.float64).to(dtype))
 
 
 def _rot(a: float, b: float, c: float) -> torch.Tensor:
-    """A proper rotation from three angles (z, y, z), as the libraries' own tests build it."""
+    """A proper rotation from three angles (z, y, z), as the libraries' own tests build it; in float64, so
+    that a float64 check does not measure the float32 round-off of the matrix itself."""
     def rz(t: float) -> torch.Tensor:
-        return torch.tensor([[math.cos(t), -math.sin(t), 0.0], [math.sin(t), math.cos(t), 0.0], [0.0, 0.0, 1.0]])
+        return torch.tensor([[math.cos(t), -math.sin(t), 0.0], [math.sin(t), math.cos(t), 0.0], [0.0, 0.0, 1.0]],
+                            dtype=torch.float64)
 
     def ry(t: float) -> torch.Tensor:
-        return torch.tensor([[math.cos(t), 0.0, math.sin(t)], [0.0, 1.0, 0.0], [-math.sin(t), 0.0, math.cos(t)]])
+        return torch.tensor([[math.cos(t), 0.0, math.sin(t)], [0.0, 1.0, 0.0], [-math.sin(t), 0.0, math.cos(t)]],
+                            dtype=torch.float64)
 
     return rz(a) @ ry(b) @ rz(c)
 
 
-def library_style_test(model: torch.nn.Module, dtype: torch.dtype, typed: bool = False) -> bool:
-    """True when the test flags the model (as the libraries' repositories test; type-1 outputs rotate
-    without the translation)."""
+def library_style_test(model: torch.nn.Module, dtype: torch.dtype, typed: bool = False, lib: str = "") -> bool:
+    """True when the test flags the model (as the libraries' repositories test; type-1 outputs and
+    forces rotate without the translation)."""
     torch.manual_seed(1)
     R = _rot(*torch.rand(3).tolist()).to(dtype)
     T = torch.randn(1, 1, 3, dtype=dtype)
-    feats, coors = _inputs(dtype)
+    feats, coors = _inputs(dtype, lib)
     with torch.no_grad():
         f1, x1 = model(feats, coors @ R + T)
         f2, x2 = model(feats, coors)
     return not (torch.allclose(f1, f2, atol=1e-6) and torch.allclose(x1, x2 @ R + (0 if typed else T), atol=1e-6))
 
 
-def plain_torch_error(model: torch.nn.Module, dtype: torch.dtype, typed: bool, n: int = 8) -> float:
+def plain_torch_error(model: torch.nn.Module, dtype: torch.dtype, lib: str = "", n: int = 8) -> float:
     """Worst relative error |f(x R) - f(x) R| / max |f(x)| of the second output over ``n`` random proper
     rotations, in plain torch (no equifuzz): the confirmation of a defect the gate reports."""
     torch.manual_seed(2)
-    feats, coors = _inputs(dtype)
+    feats, coors = _inputs(dtype, lib)
     worst = 0.0
     with torch.no_grad():
         _, x = model(feats, coors)
@@ -166,23 +207,31 @@ def plain_torch_error(model: torch.nn.Module, dtype: torch.dtype, typed: bool, n
     return worst
 
 
-def _gate(model: Any, dtype: torch.dtype, batched: bool, out: str, typed: bool = False,
-          group: Any = O3) -> tuple[str, float, int]:
+def _blocks(lib: str, group: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The input and output blocks of the library's model (the representations are of ``group``)."""
+    if lib in FORCES:  # species (one-hot (B, n, k) or atomic numbers (B, n)) do not transform
+        species = NodeWise(None, axis=-1) if lib == "torchmd-net" else NodeWise(None)
+        return (species, NodeWise("cartesian_points")), (None, NodeWise(ef.reps.defining(group)))
+    if lib in TYPED:
+        return RHO, (NodeWise(None), NodeWise(ef.reps.defining(group), axis=-3))
+    return RHO, RHO
+
+
+def _gate(model: Any, dtype: torch.dtype, batched: bool, out: str, lib: str, group: Any = O3) -> tuple[str, float, int]:
     t = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rho_out = RHO_TYPED if typed else RHO
-            if group is not O3:  # the blocks' representations must be of the group gated
-                rho_out = (NodeWise(None), NodeWise(ef.reps.defining(group), axis=-3)) if typed else rho_out
-            v = ef.assert_equivariant(model, group, RHO, rho_out, inputs=_inputs(dtype), profile="ci",
-                                      report_dir=out,
-                                      batch_dim=0 if batched else None)
+            rho_in, rho_out = _blocks(lib, group)
+            v = ef.assert_equivariant(model, group, rho_in, rho_out, inputs=_inputs(dtype, lib), profile="ci",
+                                      report_dir=out, batch_dim=0 if batched else None)
         verdict = "rounding" if v.rounding else "holds"
         calls = v.n_evaluations
     except ef.EquivarianceError as exc:
         v = exc.verdict
         verdict = f"FAILS (ratio {v.ratio:.3g}, relative error {v.error / max(v.scale, 1e-300):.1e})"  # type: ignore[attr-defined]
+        if not math.isfinite(v.error):  # type: ignore[attr-defined]
+            verdict += " [the minimized report's inputs are singular for the model]"
         calls = v.n_evaluations  # type: ignore[attr-defined]
     return verdict, time.perf_counter() - t, calls
 
@@ -191,18 +240,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=None, help="also write the Markdown table here")
     ap.add_argument("--repeats", type=int, default=3, help="gate calls timed per cell (median)")
+    ap.add_argument("--only", nargs="+", choices=LIBRARIES, default=LIBRARIES, help="gate only these libraries")
     args = ap.parse_args()
     torch.set_num_threads(1)
     lines = [f"torch {torch.__version__}, equifuzz profile ci, 1 thread", "",
-             "| library | version | claimed | float32 | float64 | median s per gate (float64, batched) | model calls "
-             "unbatched -> batched | defects caught by the gate | by the library-style test |",
+             "| library | version | claimed | float32 | float64 | s per gate, float64: batched median (unbatched) "
+             "| model calls unbatched -> batched | defects caught by the gate "
+             "| by the library's own test (else library-style) |",
              "|---|---|---|---|---|---|---|---|---|"]
     missing = []
     with tempfile.TemporaryDirectory() as out:
-        for lib in LIBRARIES:
-            if lib not in BUILDERS:
-                missing.append(f"{lib}: no small model wired into this script yet")
-                continue
+        for lib in args.only:
             try:
                 importlib.import_module(MODULES[lib])
                 version = importlib.metadata.version(lib)
@@ -216,34 +264,53 @@ def main() -> None:
                 continue
             lines.append(line)
             print(line, flush=True)
-    lines += ["", "Defects of the libraries themselves, confirmed in plain torch:", ""] + [f"- {c}" for c in CONFIRMED]
-    lines += ["", "Not gated here:", ""] + [f"- {m}" for m in missing]
-    print("\n".join(lines[-len(missing) - len(CONFIRMED) - 5:]))
+    tail = ["", "Defects of the libraries themselves, confirmed in plain torch:", ""] + [f"- {c}" for c in CONFIRMED]
+    if SHIPPED:
+        tail += ["", "The libraries' own tests, run as shipped in their wheels:", ""] + [f"- {c}" for c in SHIPPED]
+    tail += ["", "Not gated here:", ""] + [f"- {m}" for m in missing]
+    print("\n".join(tail))
     if args.out:
-        Path(args.out).write_text("\n".join(lines) + "\n")
+        Path(args.out).write_text("\n".join(lines + tail) + "\n")
+
+
+def _dt(dtype: torch.dtype) -> str:
+    return str(dtype)[6:]
 
 
 def _row(lib: str, version: str, out: str, repeats: int) -> str:
-    ty, K = lib in TYPED, CLAIMED.get(lib, O3)
-    verdicts = {dt: _gate(BUILDERS[lib](dt), dt, True, out, ty, K)[0] for dt in (torch.float32, torch.float64)}
-    times = [_gate(BUILDERS[lib](torch.float64), torch.float64, True, out, ty, K)[1] for _ in range(repeats)]
-    calls_before = _gate(BUILDERS[lib](torch.float64), torch.float64, False, out, ty, K)[2]
-    calls_after = _gate(BUILDERS[lib](torch.float64), torch.float64, True, out, ty, K)[2]
-    caught_gate, caught_lib = [], []
+    ty, K, build = lib in TYPED or lib in FORCES, CLAIMED.get(lib, O3), BUILDERS[lib]
+    dtypes = (torch.float32, torch.float64)
+    verdicts = {dt: _gate(build(dt), dt, True, out, lib, K)[0] for dt in dtypes}
+    times = [_gate(build(torch.float64), torch.float64, True, out, lib, K)[1] for _ in range(repeats)]
+    _, time_before, calls_before = _gate(build(torch.float64), torch.float64, False, out, lib, K)
+    calls_after = _gate(build(torch.float64), torch.float64, True, out, lib, K)[2]
+    caught_gate, caught_own, caught_style = [], [], []
     for kind in ("reflection", "stretch_z"):
-        for dt in (torch.float32, torch.float64):
-            planted = Planted(BUILDERS[lib](dt), kind)
-            if _gate(planted, dt, True, out, ty, K)[0].startswith("FAILS"):
-                caught_gate.append(f"{kind} {str(dt)[6:]}")
-            if library_style_test(planted, dt, ty):
-                caught_lib.append(f"{kind} {str(dt)[6:]}")
+        for dt in dtypes:
+            planted = Planted(build(dt), kind)
+            if _gate(planted, dt, True, out, lib, K)[0].startswith("FAILS"):
+                caught_gate.append(f"{kind} {_dt(dt)}")
+            if lib in OWN_TESTS and OWN_TESTS[lib](planted, dt):
+                caught_own.append(f"{kind} {_dt(dt)}")
+            if library_style_test(planted, dt, ty, lib):
+                caught_style.append(f"{kind} {_dt(dt)}")
     if any(v.startswith("FAILS") for v in verdicts.values()):
-        for dt in (torch.float32, torch.float64):
-            CONFIRMED.append(f"{lib} {version}, {str(dt)[6:]}: gate {verdicts[dt]}; plain torch, 8 random rotations: "
-                             f"worst relative error {plain_torch_error(BUILDERS[lib](dt), dt, ty):.1e}")
+        for dt in dtypes:
+            CONFIRMED.append(f"{lib} {version}, {_dt(dt)}: gate {verdicts[dt]}; plain torch, 8 random rotations: "
+                             f"worst relative error {plain_torch_error(build(dt), dt, lib):.1e}")
+    for name, variant in VARIANTS.get(lib, []):
+        verdict = _gate(variant(torch.float64), torch.float64, True, out, lib, K)[0]
+        CONFIRMED.append(f"{lib} {version}, float64, {name}: gate {verdict}; plain torch, 8 random rotations: "
+                         f"worst relative error {plain_torch_error(variant(torch.float64), torch.float64, lib):.1e} "
+                         f"(built in float64: {plain_torch_error(build(torch.float64), torch.float64, lib):.1e})")
+    if lib in SHIPPED_TESTS:
+        SHIPPED.append(f"{lib} {version}: {SHIPPED_TESTS[lib]()}")
+    own = (f"own test: {', '.join(caught_own) or 'none'}; library-style: {', '.join(caught_style) or 'none'}"
+           if lib in OWN_TESTS else ', '.join(caught_style) or 'none')
     return (f"| {lib} | {version} | {K.name} | {verdicts[torch.float32]} | {verdicts[torch.float64]} | "
-            f"{statistics.median(times):.3f} | {calls_before} -> {calls_after} | "
-            f"{', '.join(caught_gate) or 'none'} | {', '.join(caught_lib) or 'none'} |")
+            f"{statistics.median(times):.3f} ({time_before:.3f}) | {calls_before} -> {calls_after} | "
+            f"{', '.join(caught_gate) or 'none'} | {own} |")
+
 
 if __name__ == "__main__":
     main()
