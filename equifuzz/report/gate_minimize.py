@@ -1,7 +1,8 @@
 """Shrink a failure of a function under test (the gate's): the simplest failing element, fewest input
 rows, roundest input values.
 
-Each step is kept only when the case still fails (error above tolerance). Elements: the generators
+Each step is kept only when the case still fails the same way (error above tolerance, and finite when
+the failure found was finite). Elements: the generators
 first (finite groups) or the covering subgroup's generators and elements (continuous groups), and
 the translation dropped when it is not needed. Rows: when every input block is a tensor with the same
 leading length (no block that does not transform), halves are kept while the failure survives, then
@@ -18,7 +19,7 @@ import torch
 
 from ..elements import Element, covering
 from ..groups import ContinuousGroup, FiniteGroup
-from ..oracles.error import Trial
+from ..oracles.error import Measure, Trial
 from ..search.probe import Probe, measure
 
 __all__ = ["minimize_trial"]
@@ -45,11 +46,20 @@ def _simple_elements(group: FiniteGroup | ContinuousGroup, g: Element) -> Iterat
                       perm=p)
 
 
+def _finite(m: Measure) -> bool:
+    return all(np.isfinite(v) for v in (*m.errors, *m.scales))
+
+
 def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Trial, *, rtol: float,
                    atol: float | None, max_checks: int = 48) -> tuple[Trial, list[str]]:
-    """The smallest failing trial found within ``max_checks`` evaluations, and what each step did."""
+    """The smallest failing trial found within ``max_checks`` evaluations, and what each step did.
+
+    A step is kept only when the failure stays what it was: above tolerance, and finite when the failure
+    found was finite (rounding inputs can put two points on one spot, where a model with 1/r terms
+    returns inf or NaN: a different failure, not a smaller one)."""
     log: list[str] = []
     checks = 0
+    finite = _finite(trial.m)
 
     def attempt(xs: list[Any], g: Element) -> Trial | None:
         nonlocal checks
@@ -61,7 +71,7 @@ def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Tr
             t = Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol))
         except Exception:  # a smaller input the function cannot take is simply not kept
             return None
-        return t if t.ratio > 1.0 else None
+        return t if t.ratio > 1.0 and (_finite(t.m) or not finite) else None
 
     for g in _simple_elements(group, trial.g):
         t = attempt(trial.xs, g)

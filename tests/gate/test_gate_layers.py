@@ -107,3 +107,24 @@ def test_one_block_given_a_tuple_of_inputs_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ef.ShapeError, match="rho_in names one input block, so inputs must be one tensor"):
         ef.assert_equivariant(NormScaled(), O3, NodeWise("cartesian_points"), NodeWise("cartesian_points"),
                               inputs=(torch.randn(5, 3, dtype=torch.float64),), report_dir=tmp_path)
+
+
+class Field(torch.nn.Module):
+    """f_i = (x_i - mean x) * sum_j 1/|x_i - x_j| after a stretch of 1e-6 along z: a small defect, and
+    infinite where two points meet (as rounded inputs can make them)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x * torch.tensor([1.0, 1.0, 1.0 + 1e-6], dtype=x.dtype)
+        r = (x[:, None, :] - x[None, :, :]).norm(dim=-1) + torch.diag(torch.full((len(x),), float("inf"),
+                                                                                 dtype=x.dtype))
+        return (x - x.mean(0)) * (1 / r).sum(1, keepdim=True)
+
+
+def test_minimization_never_trades_a_finite_failure_for_a_degenerate_input(tmp_path: Path):
+    pos = torch.randn(6, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.6
+    with pytest.raises(ef.EquivarianceError) as info:
+        ef.assert_equivariant(Field(), O3, (NodeWise("cartesian_points"),), NodeWise(ef.reps.defining(O3)),
+                              inputs=(pos,), profile="ci", report_dir=tmp_path)
+    v = info.value.verdict
+    assert np.isfinite(v.error) and np.isfinite(v.scale) and v.error > v.tolerance
+    assert "inf" not in (Path(v.report) / "report.md").read_text().split("## Inputs")[0]
