@@ -8,8 +8,6 @@ permutation with :func:`equifuzz.certificate.verify_permutation`.
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -58,19 +56,6 @@ def assert_layerwise(net: ef.ReLUNet, rho_in: Representation, rho_out: Represent
         neurons = np.array(v.neurons, dtype=int)
         for g in rho_in.group.generators:
             assert verify_permutation(net, rho_in.dual()(g), rho_out(g), v.hidden.perms[g], neurons)
-
-
-def within(seconds: float, fn: Callable[[], Any]) -> Any:
-    """fn() or a test failure after ``seconds`` (an oracle must honour its budget)."""
-    def stop(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"no answer within {seconds} s")
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return fn()
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def d4_integer() -> Representation:
@@ -194,12 +179,16 @@ def _abs_differences(n: int) -> tuple[ef.ReLUNet, Representation, Representation
 def test_realizability_between_the_bounds_on_s6_honours_its_budget() -> None:
     """Kinks: one orbit of 15 hyperplanes, each reversed (lower bound 30); the linear part sum x needs a
     cancelling pair of fixed neurons, so width 32 and not 31. Width 31 must be answered (False or
-    undecided) within the budget."""
+    undecided) within the budget of structures examined."""
     f, ri, ro = _abs_differences(6)
     assert ef.realizability(f, ri, ro, width=30).realizable is False
     assert ef.realizability(f, ri, ro, width=32).realizable is True
-    r = within(10.0, lambda: ef.realizability(f, ri, ro, width=31, budget=2000))
-    assert r.realizable in (False, None)
+    r = ef.realizability(f, ri, ro, width=31, budget=2000)
+    assert r.realizable in (False, None) and r.searched <= 2000, str(r)
+    small = ef.realizability(f, ri, ro, width=31, budget=3)  # the budget counts structures, not seconds
+    assert small.realizable in (False, None) and small.searched <= 3, str(small)
+    if small.realizable is None:
+        assert "budget" in small.reason, small.reason  # the structures or the subgroup joins it allows
 
 
 def test_sampled_check_fails_a_callable_that_returns_nan() -> None:
