@@ -22,11 +22,13 @@ from ..errors import GroupMismatchError, RepresentationError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..reps import ContinuousRepresentation, Representation, defining
 
-__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "as_action", "as_actions",
-           "irreps_representation"]
+__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "apply_stacked", "as_action",
+           "as_actions", "irreps_representation"]
 
 AnyGroup = FiniteGroup | ContinuousGroup
 AnyRep = Representation | ContinuousRepresentation
+#: matrices a Linear action remembers (per element object) before it forgets the older ones
+_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +95,8 @@ class Linear(Action):
         hit = self._cache.get(id(g))
         if hit is not None and hit[0] is g:  # the cache holds g, so its id cannot be reused meanwhile
             return hit[1]
+        if len(self._cache) > _CACHE_SIZE:  # the elements of earlier calls are not met again
+            self._cache.clear()
         if isinstance(self.rep, Representation):
             if g.index is None:
                 raise GroupMismatchError(f"{self.name} is a representation of a finite group; "
@@ -109,11 +113,17 @@ class Linear(Action):
     def matrices(self, elements: Sequence[Element]) -> np.ndarray:
         """The matrices of many elements, (E, dim, dim); a representation with ``many(matrices)`` (the
         e3nn adapter's) computes the ones not met before in one vectorized call."""
+        cache = self._cache
+        if len(cache) > _CACHE_SIZE:  # the elements of earlier calls are not met again
+            cache.clear()
+        todo = list({id(g): g for g in elements if not (id(g) in cache and cache[id(g)][0] is g)}.values())
         many = getattr(self.rep, "many", None)
-        todo = [g for g in elements if not (id(g) in self._cache and self._cache[id(g)][0] is g)]
         if many is not None and len(todo) > 1 and all(g.matrix is not None for g in todo):
-            for g, M in zip(todo, many(np.stack([g.matrix for g in todo])), strict=True):  # type: ignore[misc]
-                self._cache[id(g)] = (g, M)
+            Ms = np.asarray(many(np.stack([g.matrix for g in todo])), dtype=np.float64)  # type: ignore[misc]
+            for g, M in zip(todo, Ms, strict=True):
+                cache[id(g)] = (g, M)
+            if len(todo) == len(elements):
+                return Ms
         return np.stack([self.matrix(g) for g in elements])
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
@@ -153,21 +163,49 @@ class Fixed(Action):
         return x
 
 
+def _check_dim(a: Linear, shape: Sequence[int]) -> None:
+    if shape[-1] != a.dim:
+        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
+                         f"{shape[-1]} entries (shape {tuple(shape)})")
+
+
+def _translations(elements: Sequence[Element], x: torch.Tensor) -> torch.Tensor | None:
+    """The elements' translations as an (E, d) tensor (zero where an element has none), or None if none has."""
+    if not any(g.translation is not None for g in elements):
+        return None
+    T = np.stack([np.zeros(x.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
+                  for g in elements])
+    return torch.as_tensor(T, dtype=x.dtype, device=x.device)
+
+
 def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch.Tensor:
     """Every element acting on the block ``x``, stacked on a new leading axis (one matrix product for a
     linear action instead of one per element)."""
     if not isinstance(a, Linear) or not elements:
         return torch.stack([a.apply(g, x) for g in elements])
-    if x.shape[-1] != a.dim:
-        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
-                         f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
+    _check_dim(a, x.shape)
     Ms = torch.as_tensor(a.matrices(elements), dtype=x.dtype, device=x.device)
-    y = (x.reshape(1, -1, x.shape[-1]) @ Ms.transpose(1, 2)).reshape(len(elements), *x.shape)
-    if isinstance(a, Points) and any(g.translation is not None for g in elements):
-        T = np.stack([np.zeros(x.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
-                      for g in elements])
-        y = y + torch.as_tensor(T, dtype=x.dtype, device=x.device).reshape(len(elements), *[1] * (x.ndim - 1), -1)
+    y = torch.matmul(x.reshape(1, -1, x.shape[-1]), Ms.transpose(1, 2)).reshape(len(elements), *x.shape)
+    T = _translations(elements, x) if isinstance(a, Points) else None
+    if T is not None:
+        y = y + T.reshape(len(elements), *[1] * (x.ndim - 1), -1)
     return y
+
+
+def apply_stacked(a: Action, elements: Sequence[Element], X: torch.Tensor) -> torch.Tensor:
+    """Element e acting on ``X[e]``, for every e, on a stacked block X of shape (E, ...): one batched
+    product for a linear action."""
+    if len(elements) != X.shape[0]:
+        raise ShapeError(f"{len(elements)} elements for a stack of {X.shape[0]} blocks")
+    if not isinstance(a, Linear):
+        return torch.stack([a.apply(g, x) for g, x in zip(elements, X.unbind(0), strict=True)])
+    _check_dim(a, X.shape[1:])
+    Ms = torch.as_tensor(a.matrices(elements), dtype=X.dtype, device=X.device)
+    Y = torch.matmul(X.reshape(len(elements), -1, X.shape[-1]), Ms.transpose(1, 2)).reshape(X.shape)
+    T = _translations(elements, X) if isinstance(a, Points) else None
+    if T is not None:
+        Y = Y + T.reshape(len(elements), *[1] * (X.ndim - 2), -1)
+    return Y
 
 
 def apply_pairs(a: Action, elements: Sequence[Element], xs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -175,17 +213,8 @@ def apply_pairs(a: Action, elements: Sequence[Element], xs: Sequence[torch.Tenso
     one shape)."""
     if not isinstance(a, Linear) or len(elements) < 2 or len({tuple(x.shape) for x in xs}) != 1:
         return [a.apply(g, x) for g, x in zip(elements, xs, strict=True)]
-    X = torch.stack(list(xs))
-    if X.shape[-1] != a.dim:
-        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
-                         f"{X.shape[-1]} entries (shape {tuple(xs[0].shape)})")
-    Ms = torch.as_tensor(a.matrices(elements), dtype=X.dtype, device=X.device)
-    Y = (X.reshape(len(elements), -1, X.shape[-1]) @ Ms.transpose(1, 2)).reshape(X.shape)
-    if isinstance(a, Points) and any(g.translation is not None for g in elements):
-        T = np.stack([np.zeros(X.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
-                      for g in elements])
-        Y = Y + torch.as_tensor(T, dtype=X.dtype, device=X.device).reshape(len(elements), *[1] * (X.ndim - 2), -1)
-    return list(Y.unbind(0))
+    _check_dim(a, xs[0].shape)
+    return list(apply_stacked(a, elements, torch.stack(list(xs))).unbind(0))
 
 
 def irreps_representation(group: ContinuousGroup, irreps: Any, name: str | None = None) -> ContinuousRepresentation:

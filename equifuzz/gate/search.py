@@ -22,9 +22,9 @@ import torch
 
 from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from .actions import Action, Element, Points, apply_many
+from .actions import Action, Element, Points, apply_many, apply_stacked
 from .batch import Batcher
-from .check import Measure, Probe, compare_many, compare_pairs, measure, transform_pairs
+from .check import Measure, Probe, _measure, compare_many, compare_pairs, measure, transform_pairs
 
 __all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "evaluate_many", "search",
            "ALL_ELEMENTS_UP_TO"]
@@ -134,26 +134,73 @@ def perturb_inputs(xs: Sequence[Any], in_actions: Sequence[Action], gen: torch.G
     return out
 
 
+def _stackable(xss: Sequence[Sequence[Any]]) -> bool:
+    """Whether block j of every input set is a tensor of one shape, for every j (so sets can be stacked)."""
+    first = xss[0]
+    return all(isinstance(x, torch.Tensor) for x in first) and all(
+        isinstance(x, torch.Tensor) and x.shape == first[j].shape for xs in xss[1:] for j, x in enumerate(xs))
+
+
+def perturb_stacked(X: Sequence[torch.Tensor], in_actions: Sequence[Action], gen: torch.Generator,
+                    sigmas: np.ndarray) -> list[torch.Tensor]:
+    """``perturb_inputs`` of W input sets at once: block j of set i is ``X[j][i]``, and set i moves by
+    Gaussian steps of ``sigmas[i]`` times its own spread (std of the block, or 1 + max |entry| for one
+    entry), one draw per block for all sets."""
+    out = []
+    for a, B in zip(in_actions, X, strict=True):
+        if not a.transforms or B[0].numel() == 0:
+            out.append(B)
+            continue
+        flat = B.reshape(B.shape[0], -1)
+        spread = flat.std(dim=1) if flat.shape[1] > 1 else 1.0 + flat.abs().amax(dim=1)
+        step = torch.as_tensor(sigmas, dtype=torch.float64, device=B.device) * spread
+        noise = torch.randn(B.shape, generator=gen, dtype=torch.float64).to(B.device)
+        out.append(B + step.reshape(-1, *[1] * (B.ndim - 1)) * noise)
+    return out
+
+
 def _expm_skew(dim: int, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    return _expm_skew_many(dim, np.array([sigma], dtype=np.float64), rng)[0]
+
+
+def _expm_skew_many(dim: int, sigmas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """exp of a random skew matrix of scale ``sigmas[i]`` for every i, (W, dim, dim): a rotation by a
+    Gaussian angle in the plane, or Rodrigues' formula for a Gaussian axis-angle vector in space."""
+    W = len(sigmas)
     if dim == 2:
-        th = sigma * rng.standard_normal()
-        return np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-    w = sigma * rng.standard_normal(3)
-    th = float(np.linalg.norm(w))
-    K = np.array([[0, -w[2], w[1]], [w[2], 0, -w[0]], [-w[1], w[0], 0]])
-    if th < 1e-12:
-        return np.eye(3) + K
-    return np.eye(3) + np.sin(th) / th * K + (1 - np.cos(th)) / th ** 2 * K @ K
+        th = sigmas * rng.standard_normal(W)
+        c, s = np.cos(th), np.sin(th)
+        return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+    w = sigmas[:, None] * rng.standard_normal((W, 3))
+    th = np.linalg.norm(w, axis=1)
+    z = np.zeros(W)
+    K = np.stack([np.stack([z, -w[:, 2], w[:, 1]], -1), np.stack([w[:, 2], z, -w[:, 0]], -1),
+                  np.stack([-w[:, 1], w[:, 0], z], -1)], -2)
+    small = th < 1e-12
+    safe = np.where(small, 1.0, th)
+    a = np.where(small, 1.0, np.sin(safe) / safe)[:, None, None]
+    b = np.where(small, 0.0, (1 - np.cos(safe)) / safe ** 2)[:, None, None]
+    return np.eye(3) + a * K + b * (K @ K)
+
+
+def _perturb_perm(perm: np.ndarray | None, rng: np.random.Generator) -> np.ndarray | None:
+    if perm is None or rng.random() >= 0.5:
+        return perm
+    perm = np.array(perm)  # one more transposition of two nodes
+    i, j = rng.choice(len(perm), size=2, replace=False) if len(perm) > 1 else (0, 0)
+    perm[[i, j]] = perm[[j, i]]
+    return perm
+
+
+def _perturb_translation(t: np.ndarray | None, sigma: float, rng: np.random.Generator) -> np.ndarray | None:
+    return None if t is None else t + sigma * rng.standard_normal(t.shape) * (1.0 + float(np.abs(t).max()))
 
 
 def perturb_element(g: Element, group: FiniteGroup | ContinuousGroup, rng: np.random.Generator,
                     sigma: float) -> Element:
-    t = None if g.translation is None else g.translation + sigma * rng.standard_normal(g.translation.shape) \
-        * (1.0 + float(np.abs(g.translation).max()))
-    if g.perm is not None and rng.random() < 0.5:  # one more transposition of two nodes
-        perm = np.array(g.perm)
-        i, j = rng.choice(len(perm), size=2, replace=False) if len(perm) > 1 else (0, 0)
-        perm[[i, j]] = perm[[j, i]]
+    t = _perturb_translation(g.translation, sigma, rng)
+    perm = _perturb_perm(g.perm, rng)
+    if perm is not g.perm:
         g = g.replace(perm=perm)
     if isinstance(group, FiniteGroup):
         if not group.generators or rng.random() < 0.5:
@@ -168,6 +215,18 @@ def perturb_element(g: Element, group: FiniteGroup | ContinuousGroup, rng: np.ra
     return Element("searched element", matrix=M, translation=t, perm=g.perm)
 
 
+def perturb_elements(gs: Sequence[Element], group: FiniteGroup | ContinuousGroup, rng: np.random.Generator,
+                     sigmas: np.ndarray) -> list[Element]:
+    """``perturb_element`` of every element, the continuous ones in one vectorized draw: g_i right-multiplied
+    by exp of a random skew matrix of scale ``sigmas[i]``, translations and node permutations moved as
+    ``perturb_element`` moves them."""
+    if isinstance(group, FiniteGroup) or any(g.matrix is None for g in gs):
+        return [perturb_element(g, group, rng, float(s)) for g, s in zip(gs, sigmas, strict=True)]
+    Ms = np.stack([np.asarray(g.matrix) for g in gs]) @ _expm_skew_many(group.dim, np.asarray(sigmas, np.float64), rng)
+    return [Element("searched element", matrix=M, translation=_perturb_translation(g.translation, float(s), rng),
+                    perm=_perturb_perm(g.perm, rng)) for g, s, M in zip(gs, sigmas, Ms, strict=True)]
+
+
 def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: float,
              atol: float | None, ys: list[torch.Tensor] | None = None) -> list[Trial]:
     """Measure every element on one set of inputs."""
@@ -175,10 +234,67 @@ def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: 
     return [Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)) for g in elements]
 
 
+def _maxabs_rows(T: torch.Tensor) -> torch.Tensor:
+    """max |entry| of every T[e] (NaN counts as inf), as a tensor of T.shape[0] entries."""
+    if T.numel() == 0:
+        return torch.zeros(T.shape[0], dtype=T.dtype, device=T.device)
+    m = T.abs().reshape(T.shape[0], -1).amax(dim=1)
+    return torch.where(torch.isnan(m), torch.full_like(m, float("inf")), m)
+
+
+def compare_stacked(probe: Probe, Y: Sequence[torch.Tensor], YG: Sequence[torch.Tensor], elements: Sequence[Element],
+                    *, rtol: float, atol: float | None) -> list[Measure]:
+    """``check.compare`` of every element e at once: output block k of f(x_e) is ``Y[k][e]`` (or ``Y[k]``, the
+    same f(x) for every element, when it has one axis fewer than ``YG[k]``) and of f(g_e.x_e) ``YG[k][e]``.
+    The same numbers (error max |f(g.x) - g.f(x)|, scale max of both sides' max |entry|) in a few batched
+    operations."""
+    E = len(elements)
+    errs, scales = [], []
+    for a, y, yg in zip(probe.out_actions, Y, YG, strict=True):
+        if y.ndim < yg.ndim:  # one f(x) for every element
+            target = apply_many(a, elements, y)
+            sy = _maxabs_rows(y.unsqueeze(0)).expand(E)
+        else:
+            target = apply_stacked(a, elements, y)
+            sy = _maxabs_rows(y)
+        errs.append(_maxabs_rows(yg - target))
+        scales.append(torch.maximum(sy, _maxabs_rows(yg)))
+    err_rows = torch.stack(errs, 1).tolist()
+    scale_rows = torch.stack(scales, 1).tolist()
+    return [_measure(e, sc, probe.eps, rtol=rtol, atol=atol) for e, sc in zip(err_rows, scale_rows, strict=True)]
+
+
 def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], elements: Sequence[Element], *,
                   rtol: float, atol: float | None) -> tuple[list[Trial], list[list[torch.Tensor]]]:
     """Measure every element on every set of inputs, stacking x and all g.x into few calls; also
     returns f(x) of every set."""
+    if not _stackable(sets):
+        return _evaluate_many_sets(probe, batcher, sets, elements, rtol=rtol, atol=atol)
+    E = len(elements)
+    blocks = []
+    for j, a in enumerate(probe.in_actions):
+        per_set = []
+        for xs in sets:
+            x = xs[j]
+            moved = apply_many(a, elements, x) if a.transforms or a.permutes else x.expand(E, *x.shape)
+            per_set += [x.unsqueeze(0), moved]
+        blocks.append(torch.cat(per_set))
+    outs = batcher.stacked(blocks)
+    step = 1 + E
+    trials: list[Trial] = []
+    ys_sets = []
+    for s, xs in enumerate(sets):
+        ys = [Y[s * step] for Y in outs]
+        measures = compare_stacked(probe, ys, [Y[s * step + 1:(s + 1) * step] for Y in outs], elements,
+                                   rtol=rtol, atol=atol)
+        trials += [Trial(list(xs), ys, g, m) for g, m in zip(elements, measures, strict=True)]
+        ys_sets.append(ys)
+    return trials, ys_sets
+
+
+def _evaluate_many_sets(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], elements: Sequence[Element], *,
+                        rtol: float, atol: float | None) -> tuple[list[Trial], list[list[torch.Tensor]]]:
+    """``evaluate_many`` for input sets that cannot be stacked (blocks of several shapes or not tensors)."""
     stack: list[list[Any]] = []
     for xs in sets:
         stack.append(list(xs))
@@ -195,6 +311,23 @@ def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], ele
     return trials, [outs[s * step] for s in range(len(sets))]
 
 
+def _round_stacked(probe: Probe, batcher: Batcher, best: Sequence[Trial], group: FiniteGroup | ContinuousGroup,
+                   rng: np.random.Generator, gen: torch.Generator, sig_x: np.ndarray, sig_g: np.ndarray, *,
+                   rtol: float, atol: float | None) -> list[Trial]:
+    """One search round with every candidate in one stacked call: x_i and g_i.x_i of all W candidates."""
+    W = len(best)
+    X = perturb_stacked([torch.stack([t.xs[j] for t in best]) for j in range(len(probe.in_actions))],
+                        probe.in_actions, gen, sig_x)
+    gs = perturb_elements([t.g for t in best], group, rng, sig_g)
+    GX = [apply_stacked(a, gs, B) if a.transforms or a.permutes else B for a, B in zip(probe.in_actions, X,
+                                                                                      strict=True)]
+    outs = batcher.stacked([torch.cat([B, GB]) for B, GB in zip(X, GX, strict=True)])
+    Y, YG = [O[:W] for O in outs], [O[W:] for O in outs]
+    measures = compare_stacked(probe, Y, YG, gs, rtol=rtol, atol=atol)
+    return [Trial([B[i] for B in X], [O[i] for O in Y], g, m) for i, (g, m) in enumerate(zip(gs, measures,
+                                                                                             strict=True))]
+
+
 def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[Trial], rounds: int, *,
            rtol: float, atol: float | None, seed: int, stop_above: float = 1.0,
            batcher: Batcher | None = None) -> list[Trial]:
@@ -204,24 +337,28 @@ def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[T
     rng = np.random.default_rng([seed, 1])
     gen = torch.Generator().manual_seed(seed + 1)
     best = list(start)
-    sig_x = [0.3] * len(best)
-    sig_g = [0.3] * len(best)
+    sig_x = np.full(len(best), 0.3)
+    sig_g = np.full(len(best), 0.3)
+    stacked = batcher is not None and len(best) > 0 and _stackable([t.xs for t in best])
     for _ in range(rounds):
-        cands = []
-        for i, t in enumerate(best):
-            cands.append((perturb_inputs(t.xs, probe.in_actions, gen, sig_x[i]), perturb_element(t.g, group, rng,
-                                                                                                    sig_g[i])))
-        if batcher is not None:
-            gs = [g for _, g in cands]
-            moved = transform_pairs(probe, [xs for xs, _ in cands], gs)
-            outs = batcher.many([z for (xs, _), gx in zip(cands, moved, strict=True) for z in (xs, gx)])
-            measures = compare_pairs(probe, outs[0::2], outs[1::2], gs, rtol=rtol, atol=atol)
-            trials = [Trial(xs, outs[2 * i], g, m) for i, ((xs, g), m) in enumerate(zip(cands, measures, strict=True))]
+        if stacked:
+            assert batcher is not None
+            trials = _round_stacked(probe, batcher, best, group, rng, gen, sig_x, sig_g, rtol=rtol, atol=atol)
         else:
-            trials = []
-            for xs, g in cands:
-                ys = probe(xs)
-                trials.append(Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)))
+            cands = [(perturb_inputs(t.xs, probe.in_actions, gen, float(sig_x[i])),
+                      perturb_element(t.g, group, rng, float(sig_g[i]))) for i, t in enumerate(best)]
+            if batcher is not None:
+                gs = [g for _, g in cands]
+                moved = transform_pairs(probe, [xs for xs, _ in cands], gs)
+                outs = batcher.many([z for (xs, _), gx in zip(cands, moved, strict=True) for z in (xs, gx)])
+                measures = compare_pairs(probe, outs[0::2], outs[1::2], gs, rtol=rtol, atol=atol)
+                trials = [Trial(xs, outs[2 * i], g, m) for i, ((xs, g), m) in enumerate(zip(cands, measures,
+                                                                                           strict=True))]
+            else:
+                trials = []
+                for xs, g in cands:
+                    ys = probe(xs)
+                    trials.append(Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)))
         for i, cand in enumerate(trials):
             if cand.ratio > best[i].ratio:
                 best[i] = cand
