@@ -196,21 +196,32 @@ def _blocks(Rs: np.ndarray, degrees: set[int]) -> dict[int, np.ndarray]:
 
 
 def _angles_many(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`matrix_to_angles` of every rotation of a (E, 3, 3) stack."""
+    """:func:`matrix_to_angles` of every rotation of a (E, 3, 3) stack (the first row of
+    (Y(alpha) X(beta))^T R is cos(alpha) R[0] - sin(alpha) R[2], which gives gamma)."""
     y = P[:, :, 1] / np.maximum(np.linalg.norm(P[:, :, 1], axis=1, keepdims=True), 1e-12)
     y = np.clip(y, -1.0, 1.0)
     beta, alpha = np.arccos(y[:, 1]), np.arctan2(y[:, 0], y[:, 2])
-    ca, sa, cb, sb = np.cos(alpha), np.sin(alpha), np.cos(beta), np.sin(beta)
-    one, zero = np.ones_like(alpha), np.zeros_like(alpha)
-    Ya = np.stack([np.stack([ca, zero, sa], -1), np.stack([zero, one, zero], -1), np.stack([-sa, zero, ca], -1)], -2)
-    Xb = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, cb, -sb], -1), np.stack([zero, sb, cb], -1)], -2)
-    rest = np.swapaxes(Ya @ Xb, -1, -2) @ P
-    return alpha, beta, np.arctan2(rest[:, 0, 2], rest[:, 0, 0])
+    ca, sa = np.cos(alpha), np.sin(alpha)
+    return alpha, beta, np.arctan2(ca * P[:, 0, 2] - sa * P[:, 2, 2], ca * P[:, 0, 0] - sa * P[:, 2, 0])
+
+
+@functools.cache
+def _spectral_parts(l: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The eigenvalues w_k of i J_axis and the real matrices [Re P_k; Im P_k] of its spectral projectors
+    P_k = v_k v_k^H, stacked as (2 (2l+1), (2l+1)^2): exp(t J) = sum_k Re(exp(-i t w_k) P_k)
+    = sum_k cos(t w_k) Re P_k + sin(t w_k) Im P_k."""
+    w, V = _spectral(l, axis)
+    P = V.T[:, :, None] * V.conj().T[:, None, :]  # P[k] = v_k v_k^H
+    n = 2 * l + 1
+    return w, np.concatenate([P.real.reshape(n, n * n), P.imag.reshape(n, n * n)])
 
 
 def _expm_many(l: int, axis: int, t: np.ndarray) -> np.ndarray:
-    w, V = _spectral(l, axis)
-    return ((V[None] * np.exp(-1j * t[:, None, None] * w[None, None, :])) @ V.conj().T).real
+    """exp(t_e J_axis) for every t_e, (E, 2l+1, 2l+1), from the spectral decomposition (one real product)."""
+    w, parts = _spectral_parts(l, axis)
+    tw = t[:, None] * w[None, :]
+    n = 2 * l + 1
+    return (np.concatenate([np.cos(tw), np.sin(tw)], axis=1) @ parts).reshape(len(t), n, n)
 
 
 @functools.lru_cache(maxsize=4096)
