@@ -86,6 +86,9 @@ class Linear(Action):
     rep: AnyRep
     name: str = ""
     _cache: dict[int, tuple[Element, np.ndarray]] = field(default_factory=dict, repr=False)
+    _tensors: dict[tuple[int, torch.dtype, torch.device], tuple[Element, torch.Tensor]] = field(
+        default_factory=dict, repr=False)
+    _stacks: dict[tuple[Any, ...], tuple[Sequence[Element], torch.Tensor]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.dim = self.rep.dim
@@ -126,12 +129,37 @@ class Linear(Action):
                 return Ms
         return np.stack([self.matrix(g) for g in elements])
 
+    def tensors(self, elements: Sequence[Element], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """``matrices(elements)`` as one (E, dim, dim) tensor, remembered for the last few sequences of
+        elements (the gate applies the same elements to every input set and to the outputs)."""
+        key = (*map(id, elements), dtype, device)
+        hit = self._stacks.get(key)
+        if hit is not None:  # the entry holds the elements, so their ids cannot be reused meanwhile
+            return hit[1]
+        if len(self._stacks) >= 8:
+            del self._stacks[next(iter(self._stacks))]
+        Ms = torch.as_tensor(self.matrices(elements), dtype=dtype, device=device)
+        self._stacks[key] = (list(elements), Ms)
+        return Ms
+
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.dim:
             raise ShapeError(f"block {self.name} has dimension {self.dim}, but the tensor's last axis has "
                              f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
-        M = torch.tensor(self.matrix(g), dtype=x.dtype, device=x.device)
-        return x @ M.T
+        return x @ self.tensor(g, x.dtype, x.device).T
+
+    def tensor(self, g: Element, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """``matrix(g)`` as a tensor, remembered per element, dtype and device (an element is applied to
+        inputs and outputs, and again at every step of the minimization)."""
+        key = (id(g), dtype, device)
+        hit = self._tensors.get(key)
+        if hit is not None and hit[0] is g:
+            return hit[1]
+        if len(self._tensors) > _CACHE_SIZE:
+            self._tensors.clear()
+        M = torch.tensor(self.matrix(g), dtype=dtype, device=device)
+        self._tensors[key] = (g, M)
+        return M
 
 
 @dataclass(eq=False)
@@ -184,7 +212,7 @@ def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch
     if not isinstance(a, Linear) or not elements:
         return torch.stack([a.apply(g, x) for g in elements])
     _check_dim(a, x.shape)
-    Ms = torch.as_tensor(a.matrices(elements), dtype=x.dtype, device=x.device)
+    Ms = a.tensors(elements, x.dtype, x.device)
     y = torch.matmul(x.reshape(1, -1, x.shape[-1]), Ms.transpose(1, 2)).reshape(len(elements), *x.shape)
     T = _translations(elements, x) if isinstance(a, Points) else None
     if T is not None:
@@ -200,7 +228,7 @@ def apply_stacked(a: Action, elements: Sequence[Element], X: torch.Tensor) -> to
     if not isinstance(a, Linear):
         return torch.stack([a.apply(g, x) for g, x in zip(elements, X.unbind(0), strict=True)])
     _check_dim(a, X.shape[1:])
-    Ms = torch.as_tensor(a.matrices(elements), dtype=X.dtype, device=X.device)
+    Ms = a.tensors(elements, X.dtype, X.device)
     Y = torch.matmul(X.reshape(len(elements), -1, X.shape[-1]), Ms.transpose(1, 2)).reshape(X.shape)
     T = _translations(elements, X) if isinstance(a, Points) else None
     if T is not None:
