@@ -213,7 +213,9 @@ def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch
         return torch.stack([a.apply(g, x) for g in elements])
     _check_dim(a, x.shape)
     Ms = a.tensors(elements, x.dtype, x.device)
-    y = torch.matmul(x.reshape(1, -1, x.shape[-1]), Ms.transpose(1, 2)).reshape(len(elements), *x.shape)
+    E, d = len(elements), x.shape[-1]
+    # one matrix product: x (rows, d) times [M_1^T ... M_E^T] (d, E d)
+    y = (x.reshape(-1, d) @ Ms.permute(2, 0, 1).reshape(d, E * d)).reshape(*x.shape[:-1], E, d).movedim(-2, 0)
     T = _translations(elements, x) if isinstance(a, Points) else None
     if T is not None:
         y = y + T.reshape(len(elements), *[1] * (x.ndim - 1), -1)

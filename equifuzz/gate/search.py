@@ -28,6 +28,7 @@ before the search starts or within its first rounds, where the rule does not app
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,12 +38,12 @@ import torch
 
 from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from .actions import Action, Element, Points, apply_many, apply_stacked
+from .actions import Action, Element, Linear, Points, apply_many, apply_stacked
 from .batch import Batcher
-from .check import Measure, Probe, _measure, compare_many, compare_pairs, measure, transform_pairs
+from .check import ATOL_EPS, Measure, Probe, compare_many, compare_pairs, measure, transform_pairs
 
 __all__ = ["Trial", "translation_scale", "initial_elements", "draw_inputs", "evaluate", "evaluate_many", "search",
-           "out_of_reach", "ALL_ELEMENTS_UP_TO", "MIN_ROUNDS", "GROWTH_FLOOR", "SAFETY"]
+           "out_of_reach", "compare_stacked", "measures", "ALL_ELEMENTS_UP_TO", "MIN_ROUNDS", "GROWTH_FLOOR", "SAFETY"]
 
 ALL_ELEMENTS_UP_TO = 64
 #: the early exit (module docstring): rounds always run, assumed growth per round, margin
@@ -256,27 +257,50 @@ def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: 
     return [Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)) for g in elements]
 
 
+def measures(errors: Sequence[Sequence[float]], scales: Sequence[Sequence[float]], eps: float, *, rtol: float,
+             atol: float | None) -> list[Measure]:
+    """``check._measure`` of every row (one element's errors and scales per output block): the same
+    arithmetic, with ``math.isfinite`` on plain floats."""
+    out = []
+    for err, sc in zip(errors, scales, strict=True):
+        finite = [v for v in sc if math.isfinite(v)]
+        atol_ = float(atol) if atol is not None else ATOL_EPS * eps * max(finite, default=0.0)
+        tols = tuple(atol_ + rtol * (v if math.isfinite(v) else 0.0) for v in sc)
+        out.append(Measure(tuple(err), tols, tuple(sc), atol_, rtol))
+    return out
+
+
 def compare_stacked(probe: Probe, Y: Sequence[torch.Tensor], YG: Sequence[torch.Tensor], elements: Sequence[Element],
                     *, rtol: float, atol: float | None) -> list[Measure]:
-    """``check.compare`` of every element e at once: output block k of f(x_e) is ``Y[k][e]`` (or ``Y[k]``, the
-    same f(x) for every element, when it has one axis fewer than ``YG[k]``) and of f(g_e.x_e) ``YG[k][e]``.
-    The same numbers (error max |f(g.x) - g.f(x)|, scale max of both sides' max |entry|, NaN counting as
-    inf) in a few batched operations."""
-    E = len(elements)
+    """``check.compare`` of every element e at once: output block k of f(x_e) is ``Y[k][e]`` and of f(g_e.x_e)
+    ``YG[k][e]``; or, with S input sets and ``YG[k]`` of shape (S, E, ...), ``Y[k]`` of shape (S, ...) is
+    f(x_s) of set s and every element acts on it (measures in order set by set). The same numbers (error
+    max |f(g.x) - g.f(x)|, scale max of both sides' max |entry|, NaN counting as inf) in a few batched
+    operations."""
     rows = []
     for a, y, yg in zip(probe.out_actions, Y, YG, strict=True):
+        lead = yg.shape[:yg.ndim - y.ndim + 1]  # (E,) or (S, E)
+        n = lead.numel()
         if yg.numel() == 0:
-            rows.append(torch.zeros(2, E, dtype=torch.float64, device=yg.device))
+            rows.append(torch.zeros(2, n, dtype=torch.float64, device=yg.device))
             continue
-        if y.ndim < yg.ndim:  # one f(x) for every element
-            target = apply_many(a, elements, y)
-            y = y.unsqueeze(0).expand_as(yg)
+        if len(lead) == 2:  # every element on f(x_s) of every set s
+            target = _linear_many(a, elements, y) if isinstance(a, Linear) \
+                else torch.stack([apply_many(a, elements, ys) for ys in y.unbind(0)])
+            sy = y.abs().reshape(lead[0], 1, -1).amax(dim=2).expand(lead).reshape(n)
         else:
             target = apply_stacked(a, elements, y)
-        m = torch.stack([yg - target, y, yg]).abs().reshape(3, E, -1).amax(dim=2)
-        rows.append(torch.stack([m[0], torch.maximum(m[1], m[2])]))
-    R = torch.nan_to_num(torch.stack(rows, 2), nan=float("inf"), posinf=float("inf")).tolist()  # (2, E, K)
-    return [_measure(e, sc, probe.eps, rtol=rtol, atol=atol) for e, sc in zip(R[0], R[1], strict=True)]
+            sy = y.abs().reshape(n, -1).amax(dim=1)
+        err = (yg - target).abs_().reshape(n, -1).amax(dim=1)
+        rows.append(torch.stack([err, torch.maximum(sy, yg.abs().reshape(n, -1).amax(dim=1))]))
+    R = torch.nan_to_num(torch.stack(rows, 2), nan=float("inf"), posinf=float("inf")).tolist()  # (2, rows, K)
+    return measures(R[0], R[1], probe.eps, rtol=rtol, atol=atol)
+
+
+def _linear_many(a: Linear, elements: Sequence[Element], Y: torch.Tensor) -> torch.Tensor:
+    """Every element acting on every set's block: (S, ...) -> (S, E, ...), one matrix product."""
+    S, E = Y.shape[0], len(elements)
+    return apply_many(a, elements, Y).movedim(0, 1) if E else Y.new_zeros((S, 0, *Y.shape[1:]))
 
 
 def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], elements: Sequence[Element], *,
@@ -286,6 +310,7 @@ def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], ele
     if not _stackable(sets):
         return _evaluate_many_sets(probe, batcher, sets, elements, rtol=rtol, atol=atol)
     E = len(elements)
+    S = len(sets)
     blocks = []
     for j, a in enumerate(probe.in_actions):
         per_set = []
@@ -294,16 +319,11 @@ def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], ele
             moved = apply_many(a, elements, x) if a.transforms or a.permutes else x.expand(E, *x.shape)
             per_set += [x.unsqueeze(0), moved]
         blocks.append(torch.cat(per_set))
-    outs = batcher.stacked(blocks)
-    step = 1 + E
-    trials: list[Trial] = []
-    ys_sets = []
-    for s, xs in enumerate(sets):
-        ys = [Y[s * step] for Y in outs]
-        measures = compare_stacked(probe, ys, [Y[s * step + 1:(s + 1) * step] for Y in outs], elements,
-                                   rtol=rtol, atol=atol)
-        trials += [Trial(list(xs), ys, g, m) for g, m in zip(elements, measures, strict=True)]
-        ys_sets.append(ys)
+    outs = [O.unflatten(0, (S, 1 + E)) for O in batcher.stacked(blocks)]
+    ys_sets = [[O[s, 0] for O in outs] for s in range(S)]
+    found = compare_stacked(probe, [O[:, 0] for O in outs], [O[:, 1:] for O in outs], elements, rtol=rtol, atol=atol)
+    trials = [Trial(list(xs), ys_sets[s], g, found[s * E + e]) for s, xs in enumerate(sets)
+              for e, g in enumerate(elements)]
     return trials, ys_sets
 
 
