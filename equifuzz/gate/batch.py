@@ -3,10 +3,12 @@ independently.
 
 With ``batch_dim=b`` the caller claims f(x)[i] depends on x[i] alone along axis b of every input and
 output block. The gate then stacks the input sets it wants evaluated (x and g.x for every element g)
-along that axis, calls f on chunks of the stack, and splits the outputs back. A chunk holds at most
-``rows_per_call`` entries, sized from the bytes one entry takes in and out (times ``ACTIVATION_FACTOR``
-for the activations in between) against a memory budget (``CPU_BUDGET_BYTES``, or a quarter of the
-free memory of a CUDA device); a chunk that runs out of memory is halved and retried.
+along that axis, calls f on chunks of the stack, and splits the outputs back: :meth:`Batcher.many` takes a
+list of input sets, :meth:`Batcher.stacked` the sets already stacked on a new leading axis (and returns
+the outputs stacked the same way). A chunk holds at most ``rows_per_call`` entries, sized from the bytes
+one entry takes in and out (times ``ACTIVATION_FACTOR`` for the activations in between) against a memory
+budget (``CPU_BUDGET_BYTES``, or a quarter of the free memory of a CUDA device); a chunk that runs out of
+memory is halved and retried.
 
 The claim is checked (:meth:`Batcher.check_independence`): f on one input set alone must agree, within
 the gate's tolerance, with the same entries evaluated inside the stack. A module whose batch entries

@@ -341,8 +341,8 @@ def _evaluate_many_sets(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]
     trials: list[Trial] = []
     for s, xs in enumerate(sets):
         ys = outs[s * step]
-        measures = compare_many(probe, ys, outs[s * step + 1:(s + 1) * step], elements, rtol=rtol, atol=atol)
-        trials += [Trial(list(xs), ys, g, m) for g, m in zip(elements, measures, strict=True)]
+        found = compare_many(probe, ys, outs[s * step + 1:(s + 1) * step], elements, rtol=rtol, atol=atol)
+        trials += [Trial(list(xs), ys, g, m) for g, m in zip(elements, found, strict=True)]
     return trials, [outs[s * step] for s in range(len(sets))]
 
 
