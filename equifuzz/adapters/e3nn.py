@@ -151,37 +151,76 @@ class IrrepsRepresentation(ContinuousRepresentation):
 
 
 def wigner_D_many(irreps_: Any, Rs: np.ndarray) -> np.ndarray:
-    """:func:`wigner_D` of every matrix of a (E, 3, 3) stack, vectorized over the stack."""
+    """:func:`wigner_D` of every matrix of a (E, 3, 3) stack, vectorized over the stack.
+
+    The blocks of each degree depend on the matrices only, so they are remembered for the last
+    ``_BLOCKS_KEPT`` stacks (the gate asks for the same stack on its input and its output irreps), and
+    the Euler angles are computed only when a degree l >= 2 needs them."""
     Rs = np.asarray(Rs, dtype=np.float64).reshape(-1, 3, 3)
-    d = np.sign(np.linalg.det(Rs))
-    P = d[:, None, None] * Rs
-    y = P[:, :, 1] / np.maximum(np.linalg.norm(P[:, :, 1], axis=1, keepdims=True), 1e-12)
-    y = np.clip(y, -1.0, 1.0)
-    beta, alpha = np.arccos(y[:, 1]), np.arctan2(y[:, 0], y[:, 2])
-    ca, sa, cb, sb = np.cos(alpha), np.sin(alpha), np.cos(beta), np.sin(beta)
-    one, zero = np.ones_like(alpha), np.zeros_like(alpha)
-    Ya = np.stack([np.stack([ca, zero, sa], -1), np.stack([zero, one, zero], -1), np.stack([-sa, zero, ca], -1)], -2)
-    Xb = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, cb, -sb], -1), np.stack([zero, sb, cb], -1)], -2)
-    rest = np.swapaxes(Ya @ Xb, -1, -2) @ P
-    gamma = np.arctan2(rest[:, 0, 2], rest[:, 0, 0])
     parsed = _parsed(str(irreps_))
+    blocks = _blocks(Rs, {l for _, l, _ in parsed})
+    d = blocks[-1][:, 0, 0]
     dim = sum(mul * (2 * l + 1) for mul, l, _ in parsed)
     D = np.zeros((len(Rs), dim, dim))
-    per_l: dict[int, np.ndarray] = {0: np.ones((len(Rs), 1, 1)), 1: P}
     i = 0
     for mul, l, p in parsed:
-        if l not in per_l:
-            per_l[l] = _expm_many(l, 1, alpha) @ _expm_many(l, 0, beta) @ _expm_many(l, 1, gamma)
-        block = per_l[l] * np.where(d < 0, p, 1)[:, None, None]
+        block = blocks[l] if p == 1 else blocks[l] * np.where(d < 0, -1.0, 1.0)[:, None, None]
         for _ in range(mul):
             D[:, i:i + 2 * l + 1, i:i + 2 * l + 1] = block
             i += 2 * l + 1
     return D
 
 
-def _expm_many(l: int, axis: int, t: np.ndarray) -> np.ndarray:
+#: how many stacks of matrices ``wigner_D_many`` remembers the blocks of
+_BLOCKS_KEPT = 8
+_BLOCKS: dict[bytes, dict[int, np.ndarray]] = {}
+
+
+def _blocks(Rs: np.ndarray, degrees: set[int]) -> dict[int, np.ndarray]:
+    """The rotation part of the blocks of every degree in ``degrees`` for the stack ``Rs`` (key -1: the
+    determinants' signs, as (E, 1, 1)); degree 0 is 1 and degree 1 is d R (e3nn's bases)."""
+    key = Rs.tobytes()
+    hit = _BLOCKS.get(key)
+    if hit is None:
+        if len(_BLOCKS) >= _BLOCKS_KEPT:
+            del _BLOCKS[next(iter(_BLOCKS))]
+        d = np.sign(np.linalg.det(Rs))
+        hit = _BLOCKS[key] = {-1: d[:, None, None], 0: np.ones((len(Rs), 1, 1)), 1: d[:, None, None] * Rs}
+    missing = sorted(l for l in degrees if l not in hit)
+    if missing:
+        alpha, beta, gamma = _angles_many(hit[1])
+        for l in missing:
+            hit[l] = _expm_many(l, 1, alpha) @ _expm_many(l, 0, beta) @ _expm_many(l, 1, gamma)
+    return hit
+
+
+def _angles_many(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`matrix_to_angles` of every rotation of a (E, 3, 3) stack (the first row of
+    (Y(alpha) X(beta))^T R is cos(alpha) R[0] - sin(alpha) R[2], which gives gamma)."""
+    y = P[:, :, 1] / np.maximum(np.linalg.norm(P[:, :, 1], axis=1, keepdims=True), 1e-12)
+    y = np.clip(y, -1.0, 1.0)
+    beta, alpha = np.arccos(y[:, 1]), np.arctan2(y[:, 0], y[:, 2])
+    ca, sa = np.cos(alpha), np.sin(alpha)
+    return alpha, beta, np.arctan2(ca * P[:, 0, 2] - sa * P[:, 2, 2], ca * P[:, 0, 0] - sa * P[:, 2, 0])
+
+
+@functools.cache
+def _spectral_parts(l: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The eigenvalues w_k of i J_axis and the real matrices [Re P_k; Im P_k] of its spectral projectors
+    P_k = v_k v_k^H, stacked as (2 (2l+1), (2l+1)^2): exp(t J) = sum_k Re(exp(-i t w_k) P_k)
+    = sum_k cos(t w_k) Re P_k + sin(t w_k) Im P_k."""
     w, V = _spectral(l, axis)
-    return ((V[None] * np.exp(-1j * t[:, None, None] * w[None, None, :])) @ V.conj().T).real
+    P = V.T[:, :, None] * V.conj().T[:, None, :]  # P[k] = v_k v_k^H
+    n = 2 * l + 1
+    return w, np.concatenate([P.real.reshape(n, n * n), P.imag.reshape(n, n * n)])
+
+
+def _expm_many(l: int, axis: int, t: np.ndarray) -> np.ndarray:
+    """exp(t_e J_axis) for every t_e, (E, 2l+1, 2l+1), from the spectral decomposition (one real product)."""
+    w, parts = _spectral_parts(l, axis)
+    tw = t[:, None] * w[None, :]
+    n = 2 * l + 1
+    return (np.concatenate([np.cos(tw), np.sin(tw)], axis=1) @ parts).reshape(len(t), n, n)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -22,11 +22,13 @@ from ..groups import ContinuousGroup, FiniteGroup, same_group
 from ..reps import ContinuousRepresentation, Representation, defining
 from ..search.probe import Action
 
-__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "as_action", "as_actions",
-           "irreps_representation", "cartesian_points"]
+__all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "apply_stacked", "as_action",
+           "as_actions", "irreps_representation", "cartesian_points"]
 
 AnyGroup = FiniteGroup | ContinuousGroup
 AnyRep = Representation | ContinuousRepresentation
+#: matrices a Linear action remembers (per element object) before it forgets the older ones
+_CACHE_SIZE = 1024
 
 
 @dataclass(eq=False)
@@ -36,6 +38,9 @@ class Linear(Action):
     rep: AnyRep
     name: str = ""
     _cache: dict[int, tuple[Element, np.ndarray]] = field(default_factory=dict, repr=False)
+    _tensors: dict[tuple[int, torch.dtype, torch.device], tuple[Element, torch.Tensor]] = field(
+        default_factory=dict, repr=False)
+    _stacks: dict[tuple[Any, ...], tuple[Sequence[Element], torch.Tensor]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.dim = self.rep.dim
@@ -45,6 +50,8 @@ class Linear(Action):
         hit = self._cache.get(id(g))
         if hit is not None and hit[0] is g:  # the cache holds g, so its id cannot be reused meanwhile
             return hit[1]
+        if len(self._cache) > _CACHE_SIZE:  # the elements of earlier calls are not met again
+            self._cache.clear()
         if isinstance(self.rep, Representation):
             if g.index is None:
                 raise GroupMismatchError(f"{self.name} is a representation of a finite group; "
@@ -61,19 +68,50 @@ class Linear(Action):
     def matrices(self, elements: Sequence[Element]) -> np.ndarray:
         """The matrices of many elements, (E, dim, dim); a representation with ``many(matrices)`` (the
         e3nn adapter's) computes the ones not met before in one vectorized call."""
+        cache = self._cache
+        if len(cache) > _CACHE_SIZE:  # the elements of earlier calls are not met again
+            cache.clear()
+        todo = list({id(g): g for g in elements if not (id(g) in cache and cache[id(g)][0] is g)}.values())
         many = getattr(self.rep, "many", None)
-        todo = [g for g in elements if not (id(g) in self._cache and self._cache[id(g)][0] is g)]
         if many is not None and len(todo) > 1 and all(g.matrix is not None for g in todo):
-            for g, M in zip(todo, many(np.stack([g.matrix for g in todo])), strict=True):  # type: ignore[misc]
-                self._cache[id(g)] = (g, M)
+            Ms = np.asarray(many(np.stack([g.matrix for g in todo])), dtype=np.float64)  # type: ignore[misc]
+            for g, M in zip(todo, Ms, strict=True):
+                cache[id(g)] = (g, M)
+            if len(todo) == len(elements):
+                return Ms
         return np.stack([self.matrix(g) for g in elements])
+
+    def tensors(self, elements: Sequence[Element], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """``matrices(elements)`` as one (E, dim, dim) tensor, remembered for the last few sequences of
+        elements (the gate applies the same elements to every input set and to the outputs)."""
+        key = (*map(id, elements), dtype, device)
+        hit = self._stacks.get(key)
+        if hit is not None:  # the entry holds the elements, so their ids cannot be reused meanwhile
+            return hit[1]
+        if len(self._stacks) >= 8:
+            del self._stacks[next(iter(self._stacks))]
+        Ms = torch.as_tensor(self.matrices(elements), dtype=dtype, device=device)
+        self._stacks[key] = (list(elements), Ms)
+        return Ms
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.dim:
             raise ShapeError(f"block {self.name} has dimension {self.dim}, but the tensor's last axis has "
                              f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
-        M = torch.tensor(self.matrix(g), dtype=x.dtype, device=x.device)
-        return x @ M.T
+        return x @ self.tensor(g, x.dtype, x.device).T
+
+    def tensor(self, g: Element, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """``matrix(g)`` as a tensor, remembered per element, dtype and device (an element is applied to
+        inputs and outputs, and again at every step of the minimization)."""
+        key = (id(g), dtype, device)
+        hit = self._tensors.get(key)
+        if hit is not None and hit[0] is g:
+            return hit[1]
+        if len(self._tensors) > _CACHE_SIZE:
+            self._tensors.clear()
+        M = torch.tensor(self.matrix(g), dtype=dtype, device=device)
+        self._tensors[key] = (g, M)
+        return M
 
 
 @dataclass(eq=False)
@@ -107,21 +145,51 @@ class Fixed(Action):
         return x
 
 
+def _check_dim(a: Linear, shape: Sequence[int]) -> None:
+    if shape[-1] != a.dim:
+        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
+                         f"{shape[-1]} entries (shape {tuple(shape)})")
+
+
+def _translations(elements: Sequence[Element], x: torch.Tensor) -> torch.Tensor | None:
+    """The elements' translations as an (E, d) tensor (zero where an element has none), or None if none has."""
+    if not any(g.translation is not None for g in elements):
+        return None
+    T = np.stack([np.zeros(x.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
+                  for g in elements])
+    return torch.as_tensor(T, dtype=x.dtype, device=x.device)
+
+
 def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch.Tensor:
     """Every element acting on the block ``x``, stacked on a new leading axis (one matrix product for a
     linear action instead of one per element)."""
     if not isinstance(a, Linear) or not elements:
         return torch.stack([a.apply(g, x) for g in elements])
-    if x.shape[-1] != a.dim:
-        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
-                         f"{x.shape[-1]} entries (shape {tuple(x.shape)})")
-    Ms = torch.as_tensor(a.matrices(elements), dtype=x.dtype, device=x.device)
-    y = (x.reshape(1, -1, x.shape[-1]) @ Ms.transpose(1, 2)).reshape(len(elements), *x.shape)
-    if isinstance(a, Points) and any(g.translation is not None for g in elements):
-        T = np.stack([np.zeros(x.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
-                      for g in elements])
-        y = y + torch.as_tensor(T, dtype=x.dtype, device=x.device).reshape(len(elements), *[1] * (x.ndim - 1), -1)
+    _check_dim(a, x.shape)
+    Ms = a.tensors(elements, x.dtype, x.device)
+    E, d = len(elements), x.shape[-1]
+    # one matrix product: x (rows, d) times [M_1^T ... M_E^T] (d, E d)
+    y = (x.reshape(-1, d) @ Ms.permute(2, 0, 1).reshape(d, E * d)).reshape(*x.shape[:-1], E, d).movedim(-2, 0)
+    T = _translations(elements, x) if isinstance(a, Points) else None
+    if T is not None:
+        y = y + T.reshape(len(elements), *[1] * (x.ndim - 1), -1)
     return y
+
+
+def apply_stacked(a: Action, elements: Sequence[Element], X: torch.Tensor) -> torch.Tensor:
+    """Element e acting on ``X[e]``, for every e, on a stacked block X of shape (E, ...): one batched
+    product for a linear action."""
+    if len(elements) != X.shape[0]:
+        raise ShapeError(f"{len(elements)} elements for a stack of {X.shape[0]} blocks")
+    if not isinstance(a, Linear):
+        return torch.stack([a.apply(g, x) for g, x in zip(elements, X.unbind(0), strict=True)])
+    _check_dim(a, X.shape[1:])
+    Ms = a.tensors(elements, X.dtype, X.device)
+    Y = torch.matmul(X.reshape(len(elements), -1, X.shape[-1]), Ms.transpose(1, 2)).reshape(X.shape)
+    T = _translations(elements, X) if isinstance(a, Points) else None
+    if T is not None:
+        Y = Y + T.reshape(len(elements), *[1] * (X.ndim - 2), -1)
+    return Y
 
 
 def apply_pairs(a: Action, elements: Sequence[Element], xs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -129,17 +197,8 @@ def apply_pairs(a: Action, elements: Sequence[Element], xs: Sequence[torch.Tenso
     one shape)."""
     if not isinstance(a, Linear) or len(elements) < 2 or len({tuple(x.shape) for x in xs}) != 1:
         return [a.apply(g, x) for g, x in zip(elements, xs, strict=True)]
-    X = torch.stack(list(xs))
-    if X.shape[-1] != a.dim:
-        raise ShapeError(f"block {a.name} has dimension {a.dim}, but the tensor's last axis has "
-                         f"{X.shape[-1]} entries (shape {tuple(xs[0].shape)})")
-    Ms = torch.as_tensor(a.matrices(elements), dtype=X.dtype, device=X.device)
-    Y = (X.reshape(len(elements), -1, X.shape[-1]) @ Ms.transpose(1, 2)).reshape(X.shape)
-    if isinstance(a, Points) and any(g.translation is not None for g in elements):
-        T = np.stack([np.zeros(X.shape[-1]) if g.translation is None else np.asarray(g.translation, np.float64)
-                      for g in elements])
-        Y = Y + torch.as_tensor(T, dtype=X.dtype, device=X.device).reshape(len(elements), *[1] * (X.ndim - 2), -1)
-    return list(Y.unbind(0))
+    _check_dim(a, xs[0].shape)
+    return list(apply_stacked(a, elements, torch.stack(list(xs))).unbind(0))
 
 
 def irreps_representation(group: ContinuousGroup, irreps: Any, name: str | None = None) -> ContinuousRepresentation:

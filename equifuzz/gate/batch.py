@@ -3,10 +3,12 @@ independently.
 
 With ``batch_dim=b`` the caller claims f(x)[i] depends on x[i] alone along axis b of every input and
 output block. The gate then stacks the input sets it wants evaluated (x and g.x for every element g)
-along that axis, calls f on chunks of the stack, and splits the outputs back. A chunk holds at most
-``rows_per_call`` entries, sized from the bytes one entry takes in and out (times ``ACTIVATION_FACTOR``
-for the activations in between) against a memory budget (``CPU_BUDGET_BYTES``, or a quarter of the
-free memory of a CUDA device); a chunk that runs out of memory is halved and retried.
+along that axis, calls f on chunks of the stack, and splits the outputs back: :meth:`Batcher.many` takes a
+list of input sets, :meth:`Batcher.stacked` the sets already stacked on a new leading axis (and returns
+the outputs stacked the same way). A chunk holds at most ``rows_per_call`` entries, sized from the bytes
+one entry takes in and out (times ``ACTIVATION_FACTOR`` for the activations in between) against a memory
+budget (``CPU_BUDGET_BYTES``, or a quarter of the free memory of a CUDA device); a chunk that runs out of
+memory is halved and retried.
 
 The claim is checked (:meth:`Batcher.check_independence`): f on one input set alone must agree, within
 the gate's tolerance, with the same entries evaluated inside the stack. A module whose batch entries
@@ -119,6 +121,55 @@ class Batcher:
                     torch.cuda.empty_cache()
                 continue
             i += len(chunk)
+        return out
+
+    def stacked(self, blocks: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """f on S input sets given stacked: ``blocks[j]`` holds block j of every set on a new leading axis
+        (S, ...). Returns every output block stacked the same way (S, ...), in as few calls as the memory
+        budget allows: the same numbers as :meth:`many` on the S sets, without splitting and joining
+        them one set at a time."""
+        n_sets = int(blocks[0].shape[0]) if blocks and isinstance(blocks[0], torch.Tensor) else 0
+        if n_sets == 0:
+            raise ShapeError("batched evaluation needs at least one stacked input set")
+        first = [X[0] for X in blocks]
+        rows = self._rows(first)
+        for j, X in enumerate(blocks):
+            if X.shape[0] != n_sets:
+                raise ShapeError(f"batch_dim={self.dim}: stacked input block {j} holds {X.shape[0]} sets, not {n_sets}")
+        parts: list[list[torch.Tensor]] = []
+        i = 0
+        while i < n_sets:
+            per = max(1, self._budget_rows([first], rows) // max(rows, 1))
+            chunk = [X[i:i + per] for X in blocks]
+            try:
+                parts.append(self._call_stacked(chunk, rows))
+            except Exception as exc:
+                if not _oom(exc) or chunk[0].shape[0] == 1:
+                    raise
+                self.rows_per_call = max(rows, (chunk[0].shape[0] // 2) * rows)
+                if self.probe.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                continue
+            i += chunk[0].shape[0]
+        return parts[0] if len(parts) == 1 else [torch.cat(ys, dim=0) for ys in zip(*parts, strict=True)]
+
+    def _call_stacked(self, chunk: Sequence[torch.Tensor], rows: int) -> list[torch.Tensor]:
+        n_sets = int(chunk[0].shape[0])
+        joined = []
+        for X in chunk:  # the sets one after the other along the batch axis (as torch.cat of the sets)
+            b = self.dim % (X.ndim - 1)
+            joined.append(X.movedim(0, b).reshape(*X.shape[1:b + 1], n_sets * X.shape[b + 1], *X.shape[b + 2:]))
+        self.calls += 1
+        ys = self.probe(joined)
+        total = n_sets * rows
+        out = []
+        for k, y in enumerate(ys):
+            if y.ndim < 1 or not -y.ndim <= self.dim < y.ndim or y.shape[self.dim] != total:
+                raise ShapeError(f"batch_dim={self.dim}: output {k} has shape {tuple(y.shape)} for {total} stacked "
+                                 f"batch entries; it must keep the batch axis {self.dim} (one entry per input entry), "
+                                 "else leave batch_dim unset")
+            b = self.dim % y.ndim
+            out.append(y.unflatten(b, (n_sets, rows)).movedim(b, 0))
         return out
 
     def check_independence(self, xs: Sequence[Any], alone: Sequence[torch.Tensor],

@@ -12,6 +12,7 @@ anywhere is an infinite error (it never passes); an infinite scale adds nothing 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,9 +95,9 @@ def max_abs_many(t: torch.Tensor) -> list[float]:
 def measure_blocks(errors: Sequence[float], scales: Sequence[float], eps: float, *, rtol: float,
                    atol: float | None) -> Measure:
     """The measure of per-block errors and output scales under the tolerance rule of the module docstring."""
-    finite = [s for s in scales if np.isfinite(s)]
+    finite = [s for s in scales if math.isfinite(s)]
     atol_ = float(atol) if atol is not None else ATOL_EPS * eps * max(finite, default=0.0)
-    tols = tuple(atol_ + rtol * (s if np.isfinite(s) else 0.0) for s in scales)
+    tols = tuple(atol_ + rtol * (s if math.isfinite(s) else 0.0) for s in scales)
     return Measure(tuple(errors), tols, tuple(scales), atol_, rtol)
 
 

@@ -144,3 +144,13 @@ def test_wigner_D_many_is_wigner_D_for_each_matrix():
     assert many.shape == (12, ir.dim, ir.dim)
     assert max(np.abs(many[i] - efe.wigner_D(ir, R)).max() for i, R in enumerate(Rs)) < 1e-14
     assert isinstance(efe.irreps(ir), efe.IrrepsRepresentation)
+
+
+def test_wigner_D_many_remembers_blocks_per_stack_and_degree_without_mixing_them():
+    cover = efe.O3.covering()
+    Rs = np.concatenate([np.stack([np.asarray(m) for m in cover.labels]), efe.O3.sample(8, 9)])  # gimbal cases too
+    for spec in ("4x1o", "2x0e + 1x1e", "1x0e + 1x2e + 1x3o", "2x2o + 1x1o", "4x1o"):  # later ones hit the cache
+        ir = o3.Irreps(spec)
+        for stack in (Rs, Rs[::-1].copy(), Rs):
+            many = efe.wigner_D_many(ir, stack)
+            assert max(np.abs(many[i] - efe.wigner_D(ir, R)).max() for i, R in enumerate(stack)) < 1e-14
