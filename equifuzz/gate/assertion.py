@@ -225,7 +225,10 @@ def assert_equivariant(
                                                           batch_dim)
         report = None
         if not holds and not rounding:
-            worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks)
+            many = None if batcher is None else (
+                lambda xs, gs: evaluate_many(probe, batcher, [xs], gs, rtol=rtol_, atol=atol_)[0])
+            worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks,
+                                        measure_elements=many)
             out = Path(report_dir or os.environ.get("EQUIFUZZ_REPORTS") or "reports")
             report = str(write_gate_report(fn, probe, worst, group=group, out=out, seed=seed, profile=name, log=log,
                                            atol_given=atol, tried=trials,

@@ -11,7 +11,7 @@ single rows are dropped. Values: inputs rounded to integers, else to one or two 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -51,15 +51,23 @@ def _finite(m: Measure) -> bool:
 
 
 def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Trial, *, rtol: float,
-                   atol: float | None, max_checks: int = 48) -> tuple[Trial, list[str]]:
+                   atol: float | None, max_checks: int = 48,
+                   measure_elements: Callable[[list[Any], list[Element]], list[Trial]] | None = None
+                   ) -> tuple[Trial, list[str]]:
     """The smallest failing trial found within ``max_checks`` evaluations, and what each step did.
 
     A step is kept only when the failure stays what it was: above tolerance, and finite when the failure
     found was finite (rounding inputs can put two points on one spot, where a model with 1/r terms
-    returns inf or NaN: a different failure, not a smaller one)."""
+    returns inf or NaN: a different failure, not a smaller one). ``measure_elements(xs, elements)``, when
+    given, measures many elements on one input set at once (the gate's batched evaluation): the simpler
+    elements are then tried in one such evaluation, which counts as one check, and the first failing one
+    in their order is kept."""
     log: list[str] = []
     checks = 0
     finite = _finite(trial.m)
+
+    def keeps(t: Trial) -> bool:
+        return t.ratio > 1.0 and (_finite(t.m) or not finite)
 
     def attempt(xs: list[Any], g: Element) -> Trial | None:
         nonlocal checks
@@ -71,15 +79,25 @@ def minimize_trial(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Tr
             t = Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol))
         except Exception:  # a smaller input the function cannot take is simply not kept
             return None
-        return t if t.ratio > 1.0 and (_finite(t.m) or not finite) else None
+        return t if keeps(t) else None
 
-    for g in _simple_elements(group, trial.g):
-        t = attempt(trial.xs, g)
-        if t is not None:
-            if g.label != trial.g.label:
-                log.append(f"element {trial.g.label} -> {g.label}")
-            trial = t
-            break
+    simpler = None
+    if measure_elements is not None and max_checks > 0:
+        checks += 1
+        try:
+            simpler = next((t for t in measure_elements(trial.xs, list(_simple_elements(group, trial.g))) if keeps(t)),
+                           None)
+        except Exception:  # the batched evaluation failed: nothing simpler is kept
+            simpler = None
+    else:
+        for g in _simple_elements(group, trial.g):
+            simpler = attempt(trial.xs, g)
+            if simpler is not None:
+                break
+    if simpler is not None:
+        if simpler.g.label != trial.g.label:
+            log.append(f"element {trial.g.label} -> {simpler.g.label}")
+        trial = simpler
     if trial.g.translation is not None:
         t = attempt(trial.xs, trial.g.replace(translation=None))
         if t is not None:
