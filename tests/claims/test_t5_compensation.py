@@ -112,3 +112,23 @@ def test_symmetrization_never_increases_the_risk(pair, data):
     r_sf = ef.risk(Sf, target_net, sampler, n, seed=seed)  # the same samples
     target(r_sf.value - r_f.value, label="R(S f) - R(f)")
     assert r_sf.value <= r_f.value * (1 + 1e-12) + 1e-300, (r_sf, r_f)
+
+
+def test_constant_neurons_cancelling_to_round_off_leave_no_output_bias():
+    """Two constant neurons (w = 0, b = 2) swapped by the generator, with channels v and rho_out(s) v = -v
+    up to round-off (rho_out a float change of basis of sign + trivial): layer-wise equivariant within
+    tolerance, computing a constant of round-off size. Their merge must not leave that residue as an
+    output bias (a relative check reads it as a whole bias that the group moves)."""
+    G = ef.groups.cyclic(2)
+    sign = ef.reps.sign(G)
+    Q = np.array([[1.1895723806911562, 0.2747018445099055], [0.06398249548388397, -0.9919728118235479]])
+    rho_out = ef.reps.change_basis(ef.reps.direct_sum(sign, ef.reps.trivial(G)), Q)
+    s = G.generators[0]
+    v = 0.3 * Q[:, 0]  # the sign eigenvector
+    net = ef.ReLUNet([[0.0], [0.0]], [2.0, 2.0], np.stack([v, rho_out(s) @ v], 1), [0.0, 0.0])
+    assert np.any(rho_out(s) @ v + v != 0)  # the cancellation is not exact in float64
+    assert ef.check_layerwise(net, sign, rho_out).holds
+    C = ef.compensate(net, sign, rho_out)
+    verdict = ef.check_layerwise(C, sign, rho_out)
+    assert verdict.holds, str(verdict)
+    assert ef.equivalent(C, ef.symmetrize(net, sign, rho_out)).holds
