@@ -2,8 +2,8 @@
 
 The function under test is called through :class:`equifuzz.search.probe.Probe`; the error of every
 output block and its tolerance are those of :mod:`equifuzz.oracles.error` (one rule for every check):
-``compare_many`` and ``compare_pairs`` compute the same numbers as ``compare`` for one element, in
-batched products.
+``compare_many``, ``compare_pairs`` and ``compare_stacked`` compute the same numbers as ``compare`` for
+one element, in batched products.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import torch
 from ..elements import Element
 from ..oracles.error import ATOL_EPS, RTOL_POWER, Measure, default_tolerances, max_abs, max_abs_many, measure_blocks
 from ..search.probe import Probe, check_shapes, compare, measure, transform_inputs
-from .actions import apply_many, apply_pairs
+from .actions import Linear, apply_many, apply_pairs, apply_stacked
 
-__all__ = ["Probe", "Measure", "measure", "compare", "compare_many", "compare_pairs", "difference", "transform_inputs",
+__all__ = ["Probe", "Measure", "measure", "compare", "compare_many", "compare_pairs", "compare_stacked", "difference",
+           "transform_inputs",
            "transform_pairs", "default_tolerances", "RTOL_POWER", "ATOL_EPS"]
 
 
@@ -71,6 +72,45 @@ def compare_pairs(probe: Probe, yss: Sequence[Sequence[torch.Tensor]], ygss: Seq
         for e in range(len(elements)):
             errors[e][k], scales[e][k] = err[e], max(sy[e], syg[e])
     return [measure_blocks(errors[e], scales[e], probe.eps, rtol=rtol, atol=atol) for e in range(len(elements))]
+
+
+def _measures(errors: Sequence[Sequence[float]], scales: Sequence[Sequence[float]], eps: float, *, rtol: float,
+             atol: float | None) -> list[Measure]:
+    """The measure of every row (one element's errors and scales per output block)."""
+    return [measure_blocks(err, sc, eps, rtol=rtol, atol=atol) for err, sc in zip(errors, scales, strict=True)]
+
+
+def compare_stacked(probe: Probe, Y: Sequence[torch.Tensor], YG: Sequence[torch.Tensor], elements: Sequence[Element],
+                    *, rtol: float, atol: float | None) -> list[Measure]:
+    """``check.compare`` of every element e at once: output block k of f(x_e) is ``Y[k][e]`` and of f(g_e.x_e)
+    ``YG[k][e]``; or, with S input sets and ``YG[k]`` of shape (S, E, ...), ``Y[k]`` of shape (S, ...) is
+    f(x_s) of set s and every element acts on it (measures in order set by set). The same numbers (error
+    max |f(g.x) - g.f(x)|, scale max of both sides' max |entry|, NaN counting as inf) in a few batched
+    operations."""
+    rows = []
+    for a, y, yg in zip(probe.out_actions, Y, YG, strict=True):
+        lead = yg.shape[:yg.ndim - y.ndim + 1]  # (E,) or (S, E)
+        n = lead.numel()
+        if yg.numel() == 0:
+            rows.append(torch.zeros(2, n, dtype=torch.float64, device=yg.device))
+            continue
+        if len(lead) == 2:  # every element on f(x_s) of every set s
+            target = _linear_many(a, elements, y) if isinstance(a, Linear) \
+                else torch.stack([apply_many(a, elements, ys) for ys in y.unbind(0)])
+            sy = y.abs().reshape(lead[0], 1, -1).amax(dim=2).expand(lead).reshape(n)
+        else:
+            target = apply_stacked(a, elements, y)
+            sy = y.abs().reshape(n, -1).amax(dim=1)
+        err = (yg - target).abs_().reshape(n, -1).amax(dim=1)
+        rows.append(torch.stack([err, torch.maximum(sy, yg.abs().reshape(n, -1).amax(dim=1))]))
+    R = torch.nan_to_num(torch.stack(rows, 2), nan=float("inf"), posinf=float("inf")).tolist()  # (2, rows, K)
+    return _measures(R[0], R[1], probe.eps, rtol=rtol, atol=atol)
+
+
+def _linear_many(a: Linear, elements: Sequence[Element], Y: torch.Tensor) -> torch.Tensor:
+    """Every element acting on every set's block: (S, ...) -> (S, E, ...), one matrix product."""
+    S, E = Y.shape[0], len(elements)
+    return apply_many(a, elements, Y).movedim(0, 1) if E else Y.new_zeros((S, 0, *Y.shape[1:]))
 
 
 def difference(probe: Probe, ys: Sequence[torch.Tensor], zs: Sequence[torch.Tensor], *, rtol: float,

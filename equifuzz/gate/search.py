@@ -34,13 +34,13 @@ import torch
 from ..elements import Element
 from ..errors import ShapeError
 from ..groups import ContinuousGroup, FiniteGroup
-from ..oracles.error import Measure, Trial, measure_blocks
-from .actions import Action, Linear, apply_many, apply_stacked
+from ..oracles.error import Trial
+from .actions import Action, apply_many, apply_stacked
 from .batch import Batcher
-from .check import Probe, compare_many, compare_pairs, measure, transform_pairs
+from .check import Probe, compare_many, compare_pairs, compare_stacked, measure, transform_pairs
 
 __all__ = ["Trial", "translation_scale", "draw_inputs", "evaluate", "evaluate_many", "search",
-           "out_of_reach", "compare_stacked", "measures", "MIN_ROUNDS", "GROWTH_FLOOR", "SAFETY"]
+           "out_of_reach", "MIN_ROUNDS", "GROWTH_FLOOR", "SAFETY"]
 
 #: the early exit (module docstring): rounds always run, assumed growth per round, margin
 MIN_ROUNDS = 3
@@ -204,45 +204,6 @@ def evaluate(probe: Probe, xs: list[Any], elements: Sequence[Element], *, rtol: 
     return [Trial(xs, ys, g, measure(probe, xs, ys, g, rtol=rtol, atol=atol)) for g in elements]
 
 
-def measures(errors: Sequence[Sequence[float]], scales: Sequence[Sequence[float]], eps: float, *, rtol: float,
-             atol: float | None) -> list[Measure]:
-    """The measure of every row (one element's errors and scales per output block)."""
-    return [measure_blocks(err, sc, eps, rtol=rtol, atol=atol) for err, sc in zip(errors, scales, strict=True)]
-
-
-def compare_stacked(probe: Probe, Y: Sequence[torch.Tensor], YG: Sequence[torch.Tensor], elements: Sequence[Element],
-                    *, rtol: float, atol: float | None) -> list[Measure]:
-    """``check.compare`` of every element e at once: output block k of f(x_e) is ``Y[k][e]`` and of f(g_e.x_e)
-    ``YG[k][e]``; or, with S input sets and ``YG[k]`` of shape (S, E, ...), ``Y[k]`` of shape (S, ...) is
-    f(x_s) of set s and every element acts on it (measures in order set by set). The same numbers (error
-    max |f(g.x) - g.f(x)|, scale max of both sides' max |entry|, NaN counting as inf) in a few batched
-    operations."""
-    rows = []
-    for a, y, yg in zip(probe.out_actions, Y, YG, strict=True):
-        lead = yg.shape[:yg.ndim - y.ndim + 1]  # (E,) or (S, E)
-        n = lead.numel()
-        if yg.numel() == 0:
-            rows.append(torch.zeros(2, n, dtype=torch.float64, device=yg.device))
-            continue
-        if len(lead) == 2:  # every element on f(x_s) of every set s
-            target = _linear_many(a, elements, y) if isinstance(a, Linear) \
-                else torch.stack([apply_many(a, elements, ys) for ys in y.unbind(0)])
-            sy = y.abs().reshape(lead[0], 1, -1).amax(dim=2).expand(lead).reshape(n)
-        else:
-            target = apply_stacked(a, elements, y)
-            sy = y.abs().reshape(n, -1).amax(dim=1)
-        err = (yg - target).abs_().reshape(n, -1).amax(dim=1)
-        rows.append(torch.stack([err, torch.maximum(sy, yg.abs().reshape(n, -1).amax(dim=1))]))
-    R = torch.nan_to_num(torch.stack(rows, 2), nan=float("inf"), posinf=float("inf")).tolist()  # (2, rows, K)
-    return measures(R[0], R[1], probe.eps, rtol=rtol, atol=atol)
-
-
-def _linear_many(a: Linear, elements: Sequence[Element], Y: torch.Tensor) -> torch.Tensor:
-    """Every element acting on every set's block: (S, ...) -> (S, E, ...), one matrix product."""
-    S, E = Y.shape[0], len(elements)
-    return apply_many(a, elements, Y).movedim(0, 1) if E else Y.new_zeros((S, 0, *Y.shape[1:]))
-
-
 def evaluate_many(probe: Probe, batcher: Batcher, sets: Sequence[list[Any]], elements: Sequence[Element], *,
                   rtol: float, atol: float | None) -> tuple[list[Trial], list[list[torch.Tensor]]]:
     """Measure every element on every set of inputs, stacking x and all g.x into few calls; also
@@ -298,8 +259,8 @@ def _round_stacked(probe: Probe, batcher: Batcher, best: Sequence[Trial], group:
                                                                                       strict=True)]
     outs = batcher.stacked([torch.cat([B, GB]) for B, GB in zip(X, GX, strict=True)])
     Y, YG = [O[:W] for O in outs], [O[W:] for O in outs]
-    measures = compare_stacked(probe, Y, YG, gs, rtol=rtol, atol=atol)
-    return [Trial([B[i] for B in X], [O[i] for O in Y], g, m) for i, (g, m) in enumerate(zip(gs, measures,
+    found = compare_stacked(probe, Y, YG, gs, rtol=rtol, atol=atol)
+    return [Trial([B[i] for B in X], [O[i] for O in Y], g, m) for i, (g, m) in enumerate(zip(gs, found,
                                                                                              strict=True))]
 
 

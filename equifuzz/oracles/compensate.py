@@ -163,8 +163,8 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
         # constant neurons whose channels cancel to ``tol`` of their own sizes add nothing (the rule for
         # merged channels below): a residue of round-off is no constant a relative check may read
         folded = W2[:, const] @ b1[const]
-        mass = float(np.sum(np.linalg.norm(W2[:, const], axis=0) * np.abs(b1[const])))
-        if np.linalg.norm(folded) > (tol + 64 * np.finfo(np.float64).eps) * mass:
+        sizes = float(np.sum(np.linalg.norm(W2[:, const], axis=0) * np.abs(b1[const])))
+        if np.linalg.norm(folded) > (tol + 64 * np.finfo(np.float64).eps) * sizes:
             b2 = b2 + folded
     idx = np.flatnonzero(live)
     U, wn, X = _keys(W1[idx], b1[idx])

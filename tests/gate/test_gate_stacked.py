@@ -13,14 +13,13 @@ import torch
 import equifuzz as ef
 from equifuzz.gate.actions import Element, Points, apply_many, apply_pairs, apply_stacked, as_actions
 from equifuzz.gate.batch import Batcher
-from equifuzz.gate.check import Probe, compare
+from equifuzz.gate.check import Probe, compare, compare_stacked
 from equifuzz.gate.search import (
     GROWTH_FLOOR,
     MIN_ROUNDS,
     SAFETY,
     Trial,
     _expm_skew_many,
-    compare_stacked,
     out_of_reach,
     perturb_elements,
     search,
