@@ -213,9 +213,10 @@ def assert_equivariant(
         trials.sort(key=lambda t: -t.ratio)
         tried = len(trials)
         if trials[0].ratio <= 1.0 and budget.search_rounds:
+            searched: dict[str, int] = {}
             found = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_, atol=atol_,
-                           seed=seed, batcher=batcher)
-            tried += budget.search_rounds * budget.search_width
+                           seed=seed, batcher=batcher, stats=searched)
+            tried += searched["tried"]  # the rounds run (the search may stop early)
             trials = sorted(found + trials, key=lambda t: -t.ratio)
         worst = trials[0]
         holds = worst.ratio <= 1.0

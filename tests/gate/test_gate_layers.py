@@ -143,3 +143,18 @@ def test_batched_minimization_keeps_the_first_simple_element_in_fewer_calls(tmp_
     first = f"covering element {cover.word_str(cover.generators[0])}"
     assert all(v.element.startswith(first + ",") for v in verdicts.values()), [v.element for v in verdicts.values()]
     assert verdicts[0].n_evaluations < verdicts[None].n_evaluations
+
+
+def test_the_verdict_counts_the_pairs_actually_measured():
+    """The identity on vectors is exactly O(3)-equivariant in float64 (every error is exactly 0), so the
+    search stops after its minimum rounds (search.out_of_reach); the verdict counts those rounds, not
+    the budget's."""
+    from equifuzz.gate.search import MIN_ROUNDS
+    from equifuzz.profiles import PROFILES
+
+    budget = PROFILES["ci"].gate
+    vec = ef.reps.defining(O3)
+    v = ef.assert_equivariant(lambda x: x.clone(), O3, vec, vec, profile="ci", dtype=torch.float64)
+    first = 2 * (covering(O3).order - 1 + budget.n_words)  # two input sets x the elements tried first
+    assert v.ratio == 0.0 and MIN_ROUNDS < budget.search_rounds
+    assert v.n_elements == first + MIN_ROUNDS * budget.search_width
