@@ -14,7 +14,7 @@ import equifuzz as ef
 from equifuzz import cli
 from equifuzz.elements import ALL_ELEMENTS_UP_TO, covering, elements_to_try
 from equifuzz.gate import NodeWise
-from equifuzz.oracles.error import ATOL_EPS, equivariance_error
+from equifuzz.oracles.error import ATOL_EPS, equivariance_error, max_abs_many
 
 O3 = ef.groups.o3()
 
@@ -66,6 +66,16 @@ def test_nan_never_passes():
     bad = [torch.tensor([1.0, float("nan"), 1.0])]
     m = equivariance_error(bad, fx, fx, eps=2.0 ** -52, rtol=1e-3, atol=1e6)
     assert m.errors[0] == float("inf") and m.ratio == float("inf")
+    stacked = torch.stack([torch.ones(3), bad[0], torch.zeros(3)])  # the batched reduction, row by row
+    assert max_abs_many(stacked) == [1.0, float("inf"), 0.0]
+
+
+def test_a_zero_tolerance_fails_any_nonzero_error():
+    """rtol = atol = 0 asks for exact equality: an error of one ulp has an infinite ratio, none has 0."""
+    fx = [torch.zeros(2, dtype=torch.float64)]
+    off = [torch.tensor([0.0, 2.0 ** -1074], dtype=torch.float64)]
+    assert equivariance_error(off, fx, fx, eps=2.0 ** -52, rtol=0.0, atol=0.0).ratio == float("inf")
+    assert equivariance_error(fx, fx, fx, eps=2.0 ** -52, rtol=0.0, atol=0.0).ratio == 0.0
 
 
 class NormScaled(torch.nn.Module):
