@@ -15,7 +15,7 @@ import numpy as np
 from ..canonical import asinh_offset, output_exponent, unit_rows_log
 from ..exact import scaled
 from ..nets import ReLUNet, cluster_rows
-from ..reps import Representation
+from ..reps import Representation, fixed_basis
 from ..validation import check_bool, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, check_equivariant, rational_matrix
 from .identity import check_conditioning, well_conditioned
@@ -160,12 +160,7 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
     const = ~live & (b1 > 0)
     keep_const = const if not S.output_bias else np.zeros_like(const)
     if S.output_bias:
-        # constant neurons whose channels cancel to ``tol`` of their own sizes add nothing (the rule for
-        # merged channels below): a residue of round-off is no constant a relative check may read
-        folded = W2[:, const] @ b1[const]
-        sizes = float(np.sum(np.linalg.norm(W2[:, const], axis=0) * np.abs(b1[const])))
-        if np.linalg.norm(folded) > (tol + 64 * np.finfo(np.float64).eps) * sizes:
-            b2 = b2 + folded
+        b2 = b2 + W2[:, const] @ b1[const]
     idx = np.flatnonzero(live)
     U, wn, X = _keys(W1[idx], b1[idx])
     C = W2[:, idx].T * wn[:, None]  # merged channel per normalized neuron: sum |w| v
@@ -213,6 +208,12 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
     b1m = np.array(rows_b1 + list(b1[ci]))
     W2m = np.concatenate([np.array(cols_W2).reshape(-1, p).T, W2[:, ci]], axis=1) if (cols_W2 or ci.size) \
         else np.zeros((p, 0))
+    if S.output_bias:
+        # b2 (the symmetrized bias plus the folded constant neurons) is fixed by rho_out in exact
+        # arithmetic; what lies outside Fix(rho_out) is round-off, e.g. of channels v and rho_out(g) v = -v
+        # that cancel. Left there, a residue of 1e-16 would be a constant that the group moves.
+        B = fixed_basis(rho_out)
+        b2 = B @ (B.T @ b2)
     return ReLUNet(W1m, b1m if S.hidden_bias else None, W2m, b2 if S.output_bias else None)
 
 
