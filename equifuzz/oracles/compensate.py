@@ -212,8 +212,10 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
         # b2 (the symmetrized bias plus the folded constant neurons) is fixed by rho_out in exact
         # arithmetic; what lies outside Fix(rho_out) is round-off, e.g. of channels v and rho_out(g) v = -v
         # that cancel. Left there, a residue of 1e-16 would be a constant that the group moves.
-        B = fixed_basis(rho_out)
-        b2 = B @ (B.T @ b2)
+        # A bias that is exactly fixed already stays as it is (the exact semantics can certify it).
+        if any(np.any(rho_out(g) @ b2 != b2) for g in rho_in.group.generators):
+            B = fixed_basis(rho_out)
+            b2 = B @ (B.T @ b2)
     return ReLUNet(W1m, b1m if S.hidden_bias else None, W2m, b2 if S.output_bias else None)
 
 
