@@ -170,7 +170,7 @@ def apply_many(a: Action, elements: Sequence[Element], x: torch.Tensor) -> torch
     E, d = len(elements), x.shape[-1]
     # one matrix product: x (rows, d) times [M_1^T ... M_E^T] (d, E d)
     y = (x.reshape(-1, d) @ Ms.permute(2, 0, 1).reshape(d, E * d)).reshape(*x.shape[:-1], E, d).movedim(-2, 0)
-    T = _translations(elements, x) if isinstance(a, Points) else None
+    T = _translations(elements, x) if a.translates else None
     if T is not None:
         y = y + T.reshape(len(elements), *[1] * (x.ndim - 1), -1)
     return y
@@ -186,7 +186,7 @@ def apply_stacked(a: Action, elements: Sequence[Element], X: torch.Tensor) -> to
     _check_dim(a, X.shape[1:])
     Ms = a.tensors(elements, X.dtype, X.device)
     Y = torch.matmul(X.reshape(len(elements), -1, X.shape[-1]), Ms.transpose(1, 2)).reshape(X.shape)
-    T = _translations(elements, X) if isinstance(a, Points) else None
+    T = _translations(elements, X) if a.translates else None
     if T is not None:
         Y = Y + T.reshape(len(elements), *[1] * (X.ndim - 2), -1)
     return Y
