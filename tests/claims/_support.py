@@ -36,11 +36,14 @@ def sampled_gap(net: ef.ReLUNet, rho_in: ef.reps.Representation, rho_out: ef.rep
 
     The denominator is magnitude(g x) + ||rho_out(g)||_inf magnitude(x): round-off (of the evaluation,
     and of the representation matrices themselves) stays around 1e-14 of it; a real violation of
-    relative size eps shows as about eps.
+    relative size eps shows as about eps. The matrices' own round-off moves every coordinate of g x by
+    about eps ||x||_inf, whatever the size of that coordinate, so magnitude(x) is taken with every |x_j|
+    at ||x||_inf (else an input whose only live coordinate is tiny, x = (0.64, 1e-12), reads the 1e-18
+    off-diagonal of a float rho(e) as a relative gap of 1e-7).
     """
     f = net.to_float()
     FX = f(X)
-    mx = magnitude(f, X)
+    mx = magnitude(f, np.broadcast_to(np.abs(X).max(axis=1, keepdims=True, initial=0.0), X.shape))
     best, where = 0.0, (None, None)
     for g in rho_in.group.elements:
         A, B = rho_in(g), rho_out(g)
