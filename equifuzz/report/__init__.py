@@ -5,6 +5,10 @@
 - :func:`write_report` writes ``reports/<claim>-<hash>/`` with report.md, report.json (schema in
   :mod:`equifuzz.report.schema`), repro.py, example.py and figure.png, atomically.
 - :func:`replay` rebuilds a report's case and runs the oracles again (``equifuzz replay``).
+- Gate reports (any torch module or callable): :mod:`equifuzz.report.gate_minimize` shrinks a failing
+  (inputs, element) pair, :mod:`equifuzz.report.gate_case` writes ``reports/gate-<hash>/`` and replays
+  it; ``fingerprint`` names a function by its state, ``persist`` saves it so that a report replays
+  anywhere. They load torch, so they are imported by module, not from this package.
 """
 
 from .case import (
