@@ -121,7 +121,8 @@ def _mixed(entry: Entry) -> st.SearchStrategy[tuple[dict[str, Any], list[str]]]:
 @pytest.mark.parametrize("name", ENTRY_NAMES)
 # every public function is called, some of them slow by nature (realizability, the gate) and some of them
 # strategies drawn inside the test: the speed and nesting health checks do not describe this test's inputs
-@settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.nested_given])
 @given(data=st.data())
 def test_mixed_arguments(name, data):
     entry = _entry(name)
