@@ -2,7 +2,7 @@
 
     python benchmarks/adversarial_table.py            # every family, 60 s per oracle call at most
     python benchmarks/adversarial_table.py --quick    # fewer cases per family
-    python benchmarks/adversarial_table.py --json out.json --wrong wrong.txt
+    python benchmarks/adversarial_table.py --json out.json   # also the numbers and every wrong answer as JSON
 
 Each case is a network with rho_in, rho_out and its truths: equivariant (T1), layer-wise (T2, up to
 positive scaling), equivalent to other networks, realizable at some widths, and the hidden
