@@ -20,10 +20,21 @@ import numpy as np
 
 from .exact import Scaled, common, primitive_rows, scaled
 
-__all__ = ["FloatForm", "ExactForm", "float_form", "normalized", "output_exponent", "exact_form", "unit_rows",
-           "unit_rows_log", "asinh_offset", "orient", "SIGN_EPS"]
+__all__ = ["FloatForm", "ExactForm", "Exponents", "float_form", "exponents", "output_exponent", "exact_form",
+           "unit_rows", "unit_rows_log", "asinh_offset", "orient", "norms", "norms_exp", "norm", "cluster_sums",
+           "roundoff_threshold", "ROUNDOFF", "SIGN_EPS"]
 
 SIGN_EPS = 1e-9  # a component of a unit normal below this does not fix the orientation
+EPS = float(np.finfo(np.float64).eps)
+ROUNDOFF = 64 * EPS  # per unit of summed size and per term: what float64 sums of that size can leave
+
+
+def roundoff_threshold(own: float, network: float, tol: float, cond: float = 1.0, terms: int = 1) -> float:
+    """The one round-off rule (stated in :mod:`equifuzz.oracles.identity`): a datum's defect is negligible
+    when it is at most ``tol`` times the datum's ``own`` size plus the round-off ROUNDOFF * ``cond`` *
+    ``terms`` that a float construction can leave relative to the ``network``'s own scale for that datum
+    (the summed per-neuron sizes that feed it), never relative to the datum's own size alone."""
+    return tol * own + ROUNDOFF * cond * terms * network
 
 
 def orient(U: np.ndarray, eps: float = SIGN_EPS) -> np.ndarray:
@@ -69,10 +80,26 @@ def asinh_offset(b: np.ndarray, log_wnorm: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Exponents:
+    """The powers of two that float data are expressed in: kink ``channel`` data (channels, mass), the
+    ``linear`` part and the ``constant``, each chosen so that the largest term of that datum is near 1."""
+
+    channel: int = 0
+    linear: int = 0
+    constant: int = 0
+
+
+@dataclass(frozen=True)
 class FloatForm:
     """Per-neuron float64 canonical data; hyperplanes are NOT merged or dropped here (the comparison does
     it with its own tolerance). ``direction`` rows are unit (n, beta) / ||(n, beta)|| oriented like n;
-    ``keys`` rows [n, asinh(beta)] compare normals absolutely and offsets relative to max(1, |beta|)."""
+    ``keys`` rows [n, asinh(beta)] compare normals absolutely and offsets relative to max(1, |beta|).
+
+    Scale-free data: row i's channel is ``unit_channels[i] * 2**channel_exp[i]`` (and its mass
+    ``unit_mass[i] * 2**channel_exp[i]``), exactly, whatever the magnitudes; ``channels`` and ``mass`` are
+    the same in units of 2**exponents.channel (rows below 2^-1074 of the largest flush to 0 there),
+    ``linear``/``linear_mass`` in units of 2**exponents.linear, ``constant``/``constant_mass`` in units of
+    2**exponents.constant."""
 
     normals: np.ndarray  # (k, d) unit normals, first clearly non-zero entry positive
     offsets: np.ndarray  # (k,) beta = b / ||w|| (may be huge)
@@ -85,67 +112,142 @@ class FloatForm:
     linear_mass: float  # sum_i ||w_i|| ||v_i||: the round-off scale of the linear part
     constant_mass: float  # sum_i ||v_i|| |b_i| + ||b2||: the round-off scale of the constant
     neuron: np.ndarray  # (k,) index of the neuron each row comes from
+    unit_channels: np.ndarray | None = None  # (k, p) channels over 2**channel_exp
+    unit_mass: np.ndarray | None = None  # (k,)
+    channel_exp: np.ndarray | None = None  # (k,) int
+    exponents: Exponents = Exponents()
 
 
-def normalized(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, out_shift: int = 0
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The same function with every neuron's (w, b) scaled by a power of two to max-entry in [1, 2) (its v
-    by the inverse), then every output multiplied by 2^-out_shift: exact, except for parts below 2^-1074
-    of the largest."""
-    amax = np.max(np.abs(np.concatenate([W1, b1[:, None]], axis=1)), axis=1) if W1.size else np.zeros(W1.shape[0])
+def norms_exp(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean row norms of X as ``m * 2**e`` (m in [0.5, sqrt(cols)], 0 for a zero row; e integers):
+    no overflow or underflow for any float64, subnormals and 1e308 alike."""
+    X = np.asarray(X, dtype=np.float64)
+    X = X.reshape(X.shape[0], int(np.prod(X.shape[1:])))
+    amax = np.max(np.abs(X), axis=1) if X.shape[1] else np.zeros(X.shape[0])
     _, ex = np.frexp(np.where(amax > 0, amax, 1.0))
-    ex = ex - 1
-    return (np.ldexp(W1, -ex[:, None]), np.ldexp(b1, -ex), np.ldexp(W2, ex[None, :] - out_shift),
-            np.ldexp(b2, -out_shift))
+    Xs = np.ldexp(X, -ex[:, None])  # exact: one power of two per row
+    return np.sqrt(np.einsum("ij,ij->i", Xs, Xs)), ex.astype(np.int64)
+
+
+def norms(X: np.ndarray) -> np.ndarray:
+    """Euclidean row norms without intermediate overflow or underflow (inf only for a norm beyond 1.8e308)."""
+    m, e = norms_exp(X)
+    with np.errstate(over="ignore"):
+        return np.ldexp(m, e)
+
+
+def norm(x: np.ndarray) -> float:
+    """The Euclidean norm of all entries of x, without intermediate overflow or underflow."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(norms(x.reshape(1, -1))[0]) if x.size else 0.0
+
+
+def _top_exponent(e: np.ndarray, m: np.ndarray) -> int | None:
+    live = m > 0
+    return int(e[live].max()) if np.any(live) else None
+
+
+def _terms(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per neuron: live mask, ||w|| as (wm, ew), v over 2**ev with ||v|| = vm 2**ev, and b as mb 2**eb."""
+    live = np.any(W1 != 0, axis=1)
+    wm, ew = norms_exp(W1)
+    vm, ev = norms_exp(W2.T)
+    Vu = np.ldexp(W2.T, -ev[:, None])
+    mb, eb = np.frexp(b1)
+    return live, wm, ew, vm, ev, Vu, mb, eb.astype(np.int64)
+
+
+def exponents(*params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Exponents:
+    """Shared :class:`Exponents` for networks that are compared (the identity is homogeneous in each):
+    the largest per-neuron size ||w_i|| ||v_i||, and the largest constant term ||v_i|| |b_i| or |b2|."""
+    ch: list[int] = []
+    co: list[int] = []
+    for W1, b1, W2, b2 in params:
+        W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in (W1, b1, W2, b2))
+        if W1.shape[0]:
+            live, wm, ew, vm, ev, _, mb, eb = _terms(W1, b1, W2)
+            t = _top_exponent((ew + ev)[live], (wm * vm)[live])
+            if t is not None:
+                ch.append(t + 2)
+            t = _top_exponent(ev + eb, vm * np.abs(mb))
+            if t is not None:
+                co.append(t + 2)
+        if b2.size and np.any(b2 != 0):
+            co.append(int(np.frexp(np.max(np.abs(b2)))[1]) + 1)
+    c = max(ch) if ch else 0
+    return Exponents(c, c, max(co) if co else c)
 
 
 def output_exponent(*params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> int:
-    """The power of two that brings the largest per-neuron size ||w_i||_max |v_i| (and |b2|) of the given
-    networks near 1: the shared ``out_shift`` of :func:`normalized` for networks that are compared."""
-    best = -np.inf
-    for W1, b1, W2, b2 in params:
-        amax = np.max(np.abs(np.concatenate([W1, b1[:, None]], axis=1)), axis=1) if W1.size else np.zeros(0)
-        _, ex = np.frexp(np.where(amax > 0, amax, 1.0))
-        vmax = np.max(np.abs(W2), axis=0) if W2.size else np.zeros(0)
-        _, ev = np.frexp(np.where(vmax > 0, vmax, 0.0))
-        cand = (ex + ev)[vmax > 0]
-        if cand.size:
-            best = max(best, float(cand.max()))
-        if b2.size and np.any(b2 != 0):
-            best = max(best, float(np.frexp(np.max(np.abs(b2)))[1]))
-    return int(best) if np.isfinite(best) else 0
+    """The power of two that brings the largest per-neuron size ||w_i|| ||v_i|| of the given networks near 1
+    (the channel exponent of :func:`exponents`; with no live neuron, that of the constant)."""
+    e = exponents(*params)
+    return e.channel if any(np.any(np.asarray(p[0]) != 0) and np.any(np.asarray(p[2]) != 0) for p in params) \
+        else e.constant
 
 
-def float_form(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, out_shift: int | None = None
-               ) -> FloatForm:
-    """One row per live neuron (w != 0), normalized per neuron; outputs scaled by 2^-out_shift (default:
-    this network's own :func:`output_exponent`)."""
+def cluster_sums(rows: np.ndarray, mass: np.ndarray, exps: np.ndarray, labels: np.ndarray, k: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per label c: the sum of ``rows * 2**exps`` and of ``mass * 2**exps`` over the rows labelled c, as
+    (sums, masses) over 2**E[c], E[c] the largest exponent of a row of non-zero mass in c. Scale-free: rows
+    below 2^-1074 of their cluster's largest are dropped, never the cluster (no underflow or overflow)."""
+    exps = np.asarray(exps, dtype=np.int64)
+    low = np.iinfo(np.int64).min
+    E = np.full(k, low, dtype=np.int64)
+    np.maximum.at(E, labels, np.where(mass > 0, exps, low))
+    E = np.where(E == low, 0, E)
+    rel = np.minimum(exps - E[labels], 0) if labels.size else np.zeros(0, dtype=np.int64)
+    D = np.zeros((k, rows.shape[1]))
+    M = np.zeros(k)
+    with np.errstate(under="ignore"):
+        np.add.at(D, labels, np.ldexp(rows, rel[:, None]))
+        np.add.at(M, labels, np.ldexp(mass, rel))
+    return D, M, E
+
+
+def float_form(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray,
+               out_shift: int | Exponents | None = None) -> FloatForm:
+    """One row per live neuron (w != 0), normalized per neuron, scale-free (see :class:`FloatForm`);
+    ``out_shift`` the :class:`Exponents` to express the data in (default: this network's own; an int sets
+    all three)."""
+    W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in (W1, b1, W2, b2))
     if out_shift is None:
-        out_shift = output_exponent((W1, b1, W2, b2))
-    W1, b1, W2, b2 = normalized(W1, b1, W2, b2, out_shift)
-    live = np.any(W1 != 0, axis=1)
+        ex = exponents((W1, b1, W2, b2))
+    elif isinstance(out_shift, Exponents):
+        ex = out_shift
+    else:
+        ex = Exponents(int(out_shift), int(out_shift), int(out_shift))
+    m, d = W1.shape
+    p = W2.shape[0]
+    live, wm, ew, vm, ev, Vu, mb, eb = _terms(W1, b1, W2)
     idx = np.flatnonzero(live)
-    U, logw = unit_rows_log(W1[idx])
-    wn = np.exp(logw)
+    wm_, ew_ = wm[idx], ew[idx]
+    Wm = np.ldexp(W1[idx], -ew_[:, None])  # exact; rows of norm wm_ in [0.5, sqrt(d)]
+    U = Wm / wm_[:, None]
+    logw = np.log(wm_) + ew_ * np.log(2.0)
     WB, _ = unit_rows(np.concatenate([W1[idx], b1[idx, None]], axis=1))
     s = orient(U)
     U, WB = U * s[:, None], WB * s[:, None]
-    with np.errstate(over="ignore", divide="ignore"):
-        beta = s * b1[idx] / wn
-    keys = np.concatenate([U, (s * asinh_offset(b1[idx], logw))[:, None]], axis=1)
-    V = W2[:, idx].T
-    vn = np.linalg.norm(V, axis=1)
     with np.errstate(over="ignore", under="ignore"):
-        C = V * wn[:, None]
-        mass = vn * wn
-        L = 0.5 * (W2[:, idx] @ W1[idx])
-        const_live = 0.5 * (W2[:, idx] @ b1[idx])
+        beta = np.ldexp(s * b1[idx] / wm_, -ew_)  # inf only for a hyperplane beyond 1e308 of the origin
+    keys = np.concatenate([U, (s * asinh_offset(b1[idx], logw))[:, None]], axis=1)
+    cexp = ew_ + ev[idx]
+    unit_C = Vu[idx] * wm_[:, None]
+    unit_M = vm[idx] * wm_
+    with np.errstate(under="ignore", over="ignore"):
+        C = np.ldexp(unit_C, (cexp - ex.channel)[:, None])
+        mass = np.ldexp(unit_M, cexp - ex.channel)
+        lin_f = np.ldexp(Vu[idx], (cexp - ex.linear)[:, None])  # v_i 2^(ew_i - linear), times w_i 2^-ew_i
+        L = 0.5 * (lin_f.T @ Wm) if idx.size else np.zeros((p, d))
+        lin_mass = float(np.ldexp(unit_M, cexp - ex.linear).sum())
+        cterm = np.ldexp(Vu * mb[:, None], (ev + eb - ex.constant)[:, None])  # v_i b_i, per neuron
+        cmass = np.ldexp(vm * np.abs(mb), ev + eb - ex.constant)
         dead = ~live
-        e = b2 + const_live + W2[:, dead] @ np.maximum(b1[dead], 0.0)
-        lin_mass = float(mass.sum())
-        const_mass = float((vn * np.abs(b1[idx])).sum() + (np.linalg.norm(W2[:, dead], axis=0)
-                                                           * np.maximum(b1[dead], 0.0)).sum() + np.linalg.norm(b2))
-    return FloatForm(U, beta + 0.0, WB, keys, C, mass, L, e, lin_mass, const_mass, idx)
+        pos = dead & (b1 > 0)
+        e = np.ldexp(b2, -ex.constant) + 0.5 * cterm[idx].sum(axis=0) + cterm[pos].sum(axis=0)
+        const_mass = float(cmass[idx].sum() + cmass[pos].sum() + norm(np.ldexp(b2, -ex.constant)))
+    return FloatForm(U, beta + 0.0, WB, keys, C, mass, L.reshape(p, d), np.asarray(e, dtype=np.float64).reshape(p),
+                     lin_mass, const_mass, idx, unit_C, unit_M, cexp, ex)
 
 
 @dataclass(frozen=True)

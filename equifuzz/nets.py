@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .canonical import float_form, output_exponent
+from .canonical import cluster_sums, float_form, norms, norms_exp, roundoff_threshold
 from .errors import InvalidArgument, NonFiniteError, ShapeError
 from .validation import check_array, check_fraction_entries, check_type, describe
 
@@ -143,10 +143,13 @@ class ReLUNet:
     @property
     def scale(self) -> float:
         """A weight scale for relative tolerances: max over neurons of ||w_i|| ||v_i|| (+ biases)."""
-        W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in (self.W1, self.b1, self.W2, self.b2))
-        wn = np.sqrt((W1 ** 2).sum(1) + b1 ** 2)
-        vn = np.sqrt((W2 ** 2).sum(0))
-        s = float(np.max(wn * vn)) if self.width else 0.0
+        W1, b1, W2, b2 = self.float_params()
+        # norms and their products over powers of two: no intermediate overflow or underflow (inf only when
+        # the scale itself exceeds float64)
+        wm, ew = norms_exp(np.concatenate([W1, b1[:, None]], axis=1))
+        vm, ev = norms_exp(W2.T)
+        with np.errstate(over="ignore", under="ignore"):
+            s = float(np.max(np.ldexp(wm * vm, ew + ev))) if self.width else 0.0
         return max(s, float(np.max(np.abs(b2))) if self.p else 0.0, 1e-300)
 
     def neurons(self) -> list[tuple[np.ndarray, Any, np.ndarray]]:
@@ -434,27 +437,25 @@ def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:
     """Per-neuron float canonical form: neurons with w != 0 are kinks; hyperplanes whose keys
     [n, asinh(beta)] are within ``tol`` are one; a hyperplane is dropped when its channel cancels to ``tol``
     of the summed sizes ||w_i|| ||v_i|| of its own neurons."""
-    params = net.float_params()
-    shift = output_exponent(params)  # decide on outputs scaled near 1; report in the network's own units
-    F = float_form(*params, out_shift=shift)
+    F = float_form(*net.float_params())  # scale-free data; reported in the network's own units
     labels = cluster_unoriented(F.keys, tol)
     k = int(labels.max()) + 1 if labels.size else 0
     first = np.full(k, -1)
     first[labels[::-1]] = np.arange(labels.size)[::-1]
     normals, offsets = F.normals[first], F.offsets[first]
-    channels = np.zeros((k, net.p))
-    mass = np.zeros(k)
-    np.add.at(channels, labels, F.channels)
-    np.add.at(mass, labels, F.mass)
-    keep = np.linalg.norm(channels, axis=1) > (tol + 64 * np.finfo(np.float64).eps) * mass
+    channels, mass, E = cluster_sums(F.unit_channels, F.unit_mass, F.channel_exp, labels, k)
+    # the round-off rule (equifuzz.oracles.identity): a merged channel against the mass of its own neurons
+    keep = norms(channels) > roundoff_threshold(mass, mass, tol) if k else np.zeros(0, dtype=bool)
     order = np.lexsort(np.concatenate([normals, offsets[:, None]], axis=1).T[::-1]) if k else np.zeros(0, int)
     order = order[keep[order]]
     neuron_h = np.full(net.width, -1, dtype=np.int64)
     remap = np.full(k, -1, dtype=np.int64)
     remap[order] = np.arange(order.size)
     neuron_h[F.neuron] = remap[labels]
-    return CanonicalForm(normals[order], offsets[order] + 0.0, np.ldexp(channels[order], shift),
-                         np.ldexp(F.linear, shift), np.ldexp(F.constant, shift), "unit", tol, neuron_h)
+    ex = F.exponents
+    with np.errstate(over="ignore", under="ignore"):
+        return CanonicalForm(normals[order], offsets[order] + 0.0, np.ldexp(channels[order], E[order][:, None]),
+                             np.ldexp(F.linear, ex.linear), np.ldexp(F.constant, ex.constant), "unit", tol, neuron_h)
 
 
 def _canonical_exact(net: ReLUNet) -> CanonicalForm:

@@ -23,14 +23,23 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import ExactForm, FloatForm, asinh_offset, orient
+from ..canonical import (
+    ROUNDOFF,
+    ExactForm,
+    FloatForm,
+    asinh_offset,
+    cluster_sums,
+    norm,
+    norms,
+    orient,
+    roundoff_threshold,
+)
 from ..exact import Scaled, primitive_rows
 from ..nets import cluster_unoriented
 
-__all__ = ["Defect", "compare_exact", "compare_float", "ROUNDOFF"]
+__all__ = ["Defect", "compare_exact", "compare_float", "fmt_pow2", "ROUNDOFF"]
 
 EPS = float(np.finfo(np.float64).eps)
-ROUNDOFF = 64 * EPS  # per unit of summed size: the floor below which float sums cannot be trusted
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,8 @@ class Defect:
 
     For a kink, ``normal``/``offset`` give the hyperplane {n . x + beta = 0} in x coordinates (unit n).
     ``size`` is the defect's norm, ``scale`` what it is measured against (``relative`` = size / scale),
-    ``threshold`` the size it exceeds (0 for an exact comparison).
+    ``threshold`` the size it exceeds (0 for an exact comparison), all three in units of 2**``exponent``
+    (so that values beyond float64's range, 1e-400 or 1e400, are represented and compared exactly).
     """
 
     kind: str
@@ -48,19 +58,37 @@ class Defect:
     threshold: float = 0.0
     normal: np.ndarray | None = None
     offset: float = 0.0
-    matrix: np.ndarray | None = field(default=None, repr=False)  # linear defect L_f A - B L_g
+    matrix: np.ndarray | None = field(default=None, repr=False)  # linear defect L_f A - B L_g (direction)
+    exponent: int = 0
 
     @property
     def relative(self) -> float:
         return self.size / self.scale if self.scale > 0 else (np.inf if self.size > 0 else 0.0)
 
     def describe(self) -> str:
+        size, thr = fmt_pow2(self.size, self.exponent), fmt_pow2(self.threshold, self.exponent)
         if self.kind == "kink":
             n = np.array2string(np.asarray(self.normal, float), precision=6, separator=", ")
             return (f"kink on the hyperplane n = {n}, beta = {self.offset:.6g}: channel defect "
-                    f"{self.size:.3g} = {self.relative:.3g} of the neurons on it (threshold {self.threshold:.3g})")
+                    f"{size} = {self.relative:.3g} of the neurons on it (threshold {thr})")
         what = "linear parts" if self.kind == "linear" else "constants"
-        return f"{what} differ by {self.size:.3g} = {self.relative:.3g} relative (threshold {self.threshold:.3g})"
+        return f"{what} differ by {size} = {self.relative:.3g} relative (threshold {thr})"
+
+
+def fmt_pow2(x: float, exponent: int = 0) -> str:
+    """x * 2**exponent in %.3g style, also beyond float64's range (1.5e+400, 2e-500)."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:.3g}"
+    m, e = math.frexp(abs(x))
+    e += exponent
+    if -1000 < e < 1000:
+        return f"{math.ldexp(x, exponent):.3g}"
+    lg = math.log10(m) + e * math.log10(2.0)
+    k = math.floor(lg)
+    mant = 10 ** (lg - k)
+    if mant >= 9.995:
+        mant, k = mant / 10, k + 1
+    return f"{'-' if x < 0 else ''}{mant:.3g}e{k:+d}"
 
 
 def compare_exact(F: ExactForm, G: ExactForm, A: Scaled | None, B: Scaled | None) -> list[Defect]:
@@ -103,31 +131,43 @@ def compare_exact(F: ExactForm, G: ExactForm, A: Scaled | None, B: Scaled | None
         Mq = [a - b for a, b in zip(LAq, BLq, strict=True)]
         top = max(abs(x) for x in Mq)
         M = np.array([float(x / top) for x in Mq]).reshape(LA.shape)  # direction only (no underflow)
-        defects.append(Defect("linear", _qnorm(Mq), _qnorm(LAq) + _qnorm(BLq), matrix=M))
+        (dn, ln, rn), ex = _qnorms(Mq, LAq, BLq)
+        defects.append(Defect("linear", dn, ln + rn, matrix=M, exponent=ex))
     ea, eb = F.constant_scale, sB * G.constant_scale
     BE = NB.dot(G.constant)
     if np.any(F.constant * ea.numerator * eb.denominator != BE * eb.numerator * ea.denominator):
         Eq = [Fraction(int(x)) * ea for x in F.constant]
         BEq = [Fraction(int(y)) * eb for y in BE]
-        defects.append(Defect("constant", _qnorm([a - b for a, b in zip(Eq, BEq, strict=True)]),
-                              _qnorm(Eq) + _qnorm(BEq)))
+        (dn, ln, rn), ex = _qnorms([a - b for a, b in zip(Eq, BEq, strict=True)], Eq, BEq)
+        defects.append(Defect("constant", dn, ln + rn, exponent=ex))
     defects.sort(key=lambda x: -x.relative)
     return defects
 
 
-def _qnorm(v: list[Fraction]) -> float:
-    """Euclidean norm of exact values, accurate for any magnitude (no underflow to 0 of a non-zero)."""
-    s = sum((x * x for x in v), Fraction(0))
-    if s == 0:
-        return 0.0
-    return math.exp(0.5 * (math.log(s.numerator) - math.log(s.denominator)))
+def _qnorms(*vectors: list[Fraction]) -> tuple[list[float], int]:
+    """Euclidean norms of exact vectors as floats times one power of two 2**e (the largest norm in [1, 2)):
+    correctly rounded, never overflowing or underflowing whatever the magnitudes (1e-400 or 1e400)."""
+    sq = [sum((x * x for x in v), Fraction(0)) for v in vectors]
+    top = max(sq)
+    if top == 0:
+        return [0.0] * len(sq), 0
+    e = (top.numerator.bit_length() - top.denominator.bit_length()) // 2  # 4**e <= top < 4**(e + 1), about
+    out = []
+    for s in sq:
+        q = s / 4 ** e if e >= 0 else s * 4 ** (-e)
+        out.append(math.sqrt(float(q)) if q > 0 else 0.0)  # q <= 16: no overflow; tiny q may round to 0
+    return out, e
 
 
 def _kink_defect(key: tuple[int, ...], d: int, lhs: list[Fraction], rhs: list[Fraction]) -> Defect:
-    n = np.array([float(v) for v in key[:d]])
+    top = max((abs(v) for v in key[:d]), default=1) or 1
+    n = np.array([float(Fraction(v, top)) for v in key[:d]])  # in [-1, 1]: no overflow for huge integer keys
     nn = float(np.linalg.norm(n))
-    return Defect("kink", _qnorm([a - b for a, b in zip(lhs, rhs, strict=True)]), _qnorm(lhs) + _qnorm(rhs),
-                  normal=n / nn, offset=float(key[d]) / nn)
+    (dn, ln, rn), ex = _qnorms([a - b for a, b in zip(lhs, rhs, strict=True)], lhs, rhs)
+    with np.errstate(over="ignore"):
+        off = float(Fraction(key[d], top)) / nn if abs(Fraction(key[d], top)) < 1e300 else math.copysign(
+            math.inf, key[d])
+    return Defect("kink", dn, ln + rn, normal=n / nn, offset=off, exponent=ex)
 
 
 def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarray | None, tol: float,
@@ -135,16 +175,20 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     """Tolerance decision of f(A x) = B g(x) (see the module docstring): the defects above threshold, and
     the largest relative residual of any datum. ``tol`` already includes the conditioning ``cond`` =
     cond(A) cond(B); the round-off floor grows with it too. The largest residual is reported in units of
-    ``tol``: a datum exactly at its threshold (tolerance plus round-off floor) reads as ``tol``."""
+    ``tol``: a datum exactly at its threshold (tolerance plus round-off floor) reads as ``tol``.
+
+    Scale-free: each hyperplane's channels are summed in the power of two of its own largest neuron, the
+    linear part and constant in the shared :class:`~equifuzz.canonical.Exponents` of F and G, so that no
+    size underflows or overflows for any float64 weights."""
     d, p = F.linear.shape[1], F.linear.shape[0]
-    A_ = np.eye(d) if A is None else A
-    B_ = np.eye(p) if B is None else B
+    A_ = np.eye(d) if A is None else np.asarray(A, dtype=np.float64)
+    B_ = np.eye(p) if B is None else np.asarray(B, dtype=np.float64)
     nB = float(np.linalg.norm(B_, 2)) if p else 1.0
     nA = float(np.linalg.norm(A_, 2)) if d else 1.0
-    thr = tol + ROUNDOFF * cond
+    thr = roundoff_threshold(1.0, 1.0, tol, cond)  # per unit of the mass on a hyperplane
     # hyperplanes of f(A .): (u, beta) -> (A^T u, beta); channel ||w|| v -> ||A^T u|| ||w|| v
     AU = F.normals @ A_
-    mu = np.linalg.norm(AU, axis=1)
+    mu = norms(AU) if AU.size else np.zeros(AU.shape[0])
     safe = np.where(mu > 0, mu, 1.0)
     U2 = AU / safe[:, None]
     sg = orient(U2) if U2.size else np.ones(0)  # U2 rows are unit vectors
@@ -154,40 +198,59 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     nf = img.shape[0]
     labels = cluster_unoriented(X, tol + 8 * EPS * max(nA, 1.0) * _cond(A_))
     k = int(labels.max()) + 1 if labels.size else 0
-    D = np.zeros((k, p))
-    M = np.zeros(k)
-    np.add.at(D, labels[:nf], F.channels * mu[:, None])
-    np.add.at(D, labels[nf:], -(G.channels @ B_.T))
-    np.add.at(M, labels[:nf], F.mass * mu)
-    np.add.at(M, labels[nf:], G.mass * nB)
+    # every row's channel and mass over its own power of two, summed per hyperplane over the largest's
+    uch = np.concatenate([F.unit_channels * mu[:, None], -(G.unit_channels @ B_.T)]).reshape(-1, p)
+    umass = np.concatenate([F.unit_mass * mu, G.unit_mass * nB])
+    rexp = np.concatenate([F.channel_exp, G.channel_exp]).astype(np.int64)
+    D, M, E = cluster_sums(uch, umass, rexp, labels, k)
     defects: list[Defect] = []
-    size = np.linalg.norm(D, axis=1) if k else np.zeros(0)
+    size = norms(D) if k else np.zeros(0)
     # residuals in units of the tolerance: a datum at its threshold reads as ``tol`` (so error <= tol iff holds)
     unit = tol if tol > 0 else 1.0
     worst = float(np.max(size / np.where(M > 0, thr * M, np.inf), initial=0.0)) * unit
     for c in np.flatnonzero(size > thr * M):
         first = int(np.flatnonzero(labels == c)[0])
         if first < nf:
-            n_, b_ = U2[first] * sg[first], float(F.offsets[first] * sg[first] / mu[first])
+            with np.errstate(over="ignore"):
+                n_, b_ = U2[first] * sg[first], float(F.offsets[first] * sg[first] / mu[first])
         else:
             n_, b_ = G.normals[first - nf], float(G.offsets[first - nf])
-        defects.append(Defect("kink", float(size[c]), float(M[c]), float(thr * M[c]), normal=n_, offset=b_))
-    LA, BL = F.linear @ A_, B_ @ G.linear
+        defects.append(Defect("kink", float(size[c]), float(M[c]), float(thr * M[c]), normal=n_, offset=b_,
+                              exponent=int(E[c])))
+    lin_g, con_g = _in_exponents(G, F)
+    LA, BL = F.linear @ A_, B_ @ lin_g
     Ld = LA - BL
-    l_scale = float(np.linalg.norm(LA) + np.linalg.norm(BL))
-    l_floor = ROUNDOFF * cond * (F.linear_mass * nA + nB * G.linear_mass) * (d + p)
-    l_thr = tol * l_scale + l_floor
-    worst = max(worst, float(np.linalg.norm(Ld)) / l_thr * unit if l_thr > 0 else 0.0)
-    if np.linalg.norm(Ld) > tol * l_scale + l_floor:
-        defects.append(Defect("linear", float(np.linalg.norm(Ld)), l_scale, tol * l_scale + l_floor, matrix=Ld))
-    Ed = F.constant - B_ @ G.constant
-    e_scale = float(np.linalg.norm(F.constant) + np.linalg.norm(B_ @ G.constant))
-    e_floor = ROUNDOFF * cond * (F.constant_mass + nB * G.constant_mass) * (d + p)
-    e_thr = tol * e_scale + e_floor
-    worst = max(worst, float(np.linalg.norm(Ed)) / e_thr * unit if e_thr > 0 else 0.0)
-    if np.linalg.norm(Ed) > tol * e_scale + e_floor:
-        defects.append(Defect("constant", float(np.linalg.norm(Ed)), e_scale, tol * e_scale + e_floor))
+    l_size = norm(Ld)
+    l_scale = norm(LA) + norm(BL)
+    l_thr = roundoff_threshold(l_scale, F.linear_mass * nA + nB * _mass_in(G, F, "linear"), tol, cond, d + p)
+    worst = max(worst, l_size / l_thr * unit if l_thr > 0 else 0.0)
+    if l_size > l_thr:
+        defects.append(Defect("linear", l_size, l_scale, l_thr, matrix=Ld, exponent=F.exponents.linear))
+    BE = B_ @ con_g
+    Ed = F.constant - BE
+    e_size = norm(Ed)
+    e_scale = norm(F.constant) + norm(BE)
+    e_thr = roundoff_threshold(e_scale, F.constant_mass + nB * _mass_in(G, F, "constant"), tol, cond, d + p)
+    worst = max(worst, e_size / e_thr * unit if e_thr > 0 else 0.0)
+    if e_size > e_thr:
+        defects.append(Defect("constant", e_size, e_scale, e_thr, exponent=F.exponents.constant))
     defects.sort(key=lambda x: -(x.size / x.threshold if x.threshold > 0 else np.inf))
     return defects, worst
+
+
+def _in_exponents(G: FloatForm, F: FloatForm) -> tuple[np.ndarray, np.ndarray]:
+    """G's linear part and constant in F's powers of two (the same when both come from one ``exponents``)."""
+    with np.errstate(under="ignore", over="ignore"):
+        return (np.ldexp(G.linear, G.exponents.linear - F.exponents.linear),
+                np.ldexp(G.constant, G.exponents.constant - F.exponents.constant))
+
+
+def _mass_in(G: FloatForm, F: FloatForm, what: str) -> float:
+    m = G.linear_mass if what == "linear" else G.constant_mass
+    e = getattr(G.exponents, what) - getattr(F.exponents, what)
+    with np.errstate(under="ignore", over="ignore"):
+        return float(np.ldexp(m, e))
+
+
 def _cond(A: np.ndarray) -> float:
     return float(np.linalg.cond(A)) if A.size else 1.0

@@ -16,6 +16,25 @@ Semantics, one place (DESIGN.md, "Verdicts are certifying"):
 For float weights the verdict is: holds (exact) when the exact data agree; holds (tolerance) when they do
 not but every datum agrees to tolerance and no exact witness exceeds it; fails only with a witness whose
 exactly computed error exceeds the tolerance times its per-neuron scale; undecided otherwise.
+
+**The round-off rule** (one rule, applied by ``check_equivariant``, ``equivalent``, ``check_layerwise``,
+``realizability`` and ``compensate``; its arithmetic is :func:`equifuzz.canonical.roundoff_threshold`):
+a datum that is zero in the exact arithmetic of a float construction (an averaged output bias, a
+cancelled linear part, a merged channel) is judged against the round-off its construction can leave
+relative to the *network's* own scale for that datum, not against its own size. A defect D of a datum
+is negligible when
+
+    ||D|| <= tol * own + ROUNDOFF * cond * terms * network,      ROUNDOFF = 64 eps,
+
+with ``own`` the datum's size (the mass of the neurons on a hyperplane for a kink; ||L A|| + ||B L|| and
+||e|| + ||B e|| for the linear part and the constant), ``network`` the summed per-neuron sizes that feed
+it (kink: the same mass; linear part: sum_i ||w_i|| ||v_i||; constant: sum_i ||v_i|| |b_i| + ||b2||,
+for both sides of the identity), ``cond`` = cond(A) cond(B) and ``terms`` = d + p for the linear part and
+the constant (1 for a kink). The output bias of a layer-wise network is held to the constant's rule
+(:func:`bias_fixed`). Every size is computed scale-free (powers of two, :func:`equifuzz.canonical.norms`),
+from subnormal weights to 1e308. With no hidden biases the constant's network scale is ||b2|| itself:
+a float average of a non-fixed output bias then leaves a constant that the group moves, and f(0) shows
+it (exactly, and to any tolerance).
 """
 
 from __future__ import annotations
@@ -24,15 +43,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..canonical import exact_form, float_form, output_exponent
+from ..canonical import ROUNDOFF, exact_form, exponents, float_form, norm, roundoff_threshold
 from ..certificate import Witness
 from ..errors import RepresentationError
 from ..exact import Scaled, rational_or_none
 from ..nets import ReLUNet
-from .comparison import ROUNDOFF, Defect, compare_exact, compare_float
+from .comparison import Defect, compare_exact, compare_float
 from .witness import find_witness
 
-__all__ = ["Element", "ElementOutcome", "Decision", "decide", "check_conditioning", "well_conditioned", "SEMANTICS"]
+__all__ = ["Element", "ElementOutcome", "Decision", "decide", "check_conditioning", "well_conditioned", "SEMANTICS",
+           "bias_fixed", "roundoff_threshold", "ROUNDOFF"]
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -120,6 +140,24 @@ def _exact_matrix(M: np.ndarray | None) -> Scaled | None | bool:
 SEMANTICS = ("auto", "exact", "tolerance")
 
 
+def bias_fixed(params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], B: np.ndarray, tol: float,
+               cond: float = 1.0) -> bool:
+    """Whether B b2 = b2 under the round-off rule (module docstring): ||B b2 - b2|| within ``tol`` of
+    ||b2|| + ||B b2|| plus the round-off of the network's constant scale, as the equivariance oracle judges
+    the constant of the same network (scale-free: computed in the constant's own power of two)."""
+    W1, b1, W2, b2 = params
+    F = float_form(W1, b1, W2, b2)
+    e = F.exponents.constant
+    with np.errstate(under="ignore"):
+        b2s = np.ldexp(np.asarray(b2, dtype=np.float64), -e)
+    B = np.asarray(B, dtype=np.float64)
+    Bb = B @ b2s
+    nB = float(np.linalg.norm(B, 2)) if B.size else 1.0
+    d, p = W1.shape[1], B.shape[0]
+    thr = roundoff_threshold(norm(b2s) + norm(Bb), F.constant_mass * (1.0 + nB), tol, cond, d + p)
+    return norm(Bb - b2s) <= thr
+
+
 def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, semantics: str = "auto",
            seed: int = 0) -> Decision:
     """Decide f(A x) = B g(x) for every element (see the module docstring for the semantics).
@@ -129,7 +167,7 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
     """
     exact_weights = f.exact or g.exact or semantics == "exact"
     fp, gp = f.to_float().float_params(), g.to_float().float_params()
-    shift = output_exponent(fp, gp)  # one output scale for both sides: the identity is homogeneous in it
+    shift = exponents(fp, gp)  # one output scale per datum for both sides: the identity is homogeneous in it
     FF = float_form(*fp, out_shift=shift)
     GF = FF if g is f else float_form(*gp, out_shift=shift)
     FE = GE = None

@@ -24,7 +24,7 @@ from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
 from ..validation import check_bool, check_choice, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
-from .identity import check_conditioning, well_conditioned
+from .identity import bias_fixed, check_conditioning, well_conditioned
 from .verdict import Verdict
 
 __all__ = ["Orbit", "LayerwiseVerdict", "check_layerwise", "neuron_rows", "act_on_neurons"]
@@ -252,17 +252,16 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), neuron=i, removed=removed,  # type: ignore[arg-type]
                                     failure="multiplicity", reason=why)
         sigma[g] = img
-    # output bias fixed by rho_out, relative to its own size
-    b2 = np.asarray(net.b2, dtype=np.float64)
+    # output bias fixed by rho_out: exactly, or under the round-off rule of the equivariance oracle (against
+    # the network's constant scale, not the bias's own size: an averaged bias is round-off of that scale)
     for g in G.generators:
         if exact:
             Bq = rational_matrix(rho_out(g))
             moved = Bq @ net.b2 - net.b2  # type: ignore[operator]
             b2_moves = any(x != 0 for x in moved)
         else:
-            Bb2 = rho_out(g) @ b2
-            b2_moves = bool(np.linalg.norm(Bb2 - b2) > tol_ * (np.linalg.norm(b2) + np.linalg.norm(Bb2))
-                            + 64 * np.finfo(np.float64).eps * np.linalg.norm(b2))
+            cond = float(np.linalg.cond(rho_in.dual()(g))) * float(np.linalg.cond(rho_out(g)))
+            b2_moves = not bias_fixed(net.float_params(), rho_out(g), tol_, cond)
         if b2_moves:
             why = f"output bias b2 = {_fmt(net.b2)} is not fixed by rho_out({G.word_str(g)})"
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), removed=removed,  # type: ignore[arg-type]
