@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from .canonical import cluster_sums, float_form, norms, norms_exp, roundoff_threshold
+from .canonical import cluster_sums, exponents, float_form, norms, norms_exp, roundoff_threshold
 from .errors import InvalidArgument, NonFiniteError, ShapeError
 from .validation import check_array, check_fraction_entries, check_type, describe
 
 __all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
-           "HYPERPLANE_TOL"]
+           "balanced", "unbalanced", "extreme_weights", "HYPERPLANE_TOL"]
 
 HYPERPLANE_TOL = 1e-8  # two normalized hyperplanes (u, beta) closer than this (relative) are one
 
@@ -431,6 +431,52 @@ def cluster_unoriented(X: np.ndarray, tol: float) -> np.ndarray:
     roots = np.array([sets.find(i) for i in range(k)])
     _, out = np.unique(roots[labels], return_inverse=True)
     return out.ravel()
+
+
+def balanced(net: ReLUNet) -> tuple[ReLUNet, int]:
+    """(n, s): ``n`` computes 2^-s f, with every live neuron's (w, b) scaled by a power of two to largest entry
+    in [1, 2) (its v by the inverse) and s the power of two that brings the largest per-neuron size near 1.
+    Exact (powers of two), except for parts below 2^-1074 of the largest; float weights only. Oracles that
+    build networks from f's weights work on ``n`` and return :func:`unbalanced` results, so that no weight
+    product overflows or underflows for weights from subnormals to 1e308."""
+    W1, b1, W2, b2 = net.float_params()
+    s = exponents((W1, b1, W2, b2)).channel if net.width and np.any(W2 != 0) else 0
+    amax = np.max(np.abs(np.concatenate([W1, b1[:, None]], axis=1)), axis=1) if net.width else np.zeros(0)
+    _, ex = np.frexp(np.where(amax > 0, amax, 1.0))
+    ex = ex - 1
+    with np.errstate(under="ignore", over="ignore"):
+        n = ReLUNet(np.ldexp(W1, -ex[:, None]), np.ldexp(b1, -ex) if net.hidden_bias else None,
+                    np.ldexp(W2, ex[None, :] - s), np.ldexp(b2, -s) if net.output_bias else None)
+    return n, int(s)
+
+
+def extreme_weights(net: ReLUNet) -> bool:
+    """Whether some float weight lies outside 2^-256 .. 2^256, where products of a few weights can leave
+    float64's range (then oracles that build networks work on :func:`balanced`)."""
+    if net.exact:
+        return False
+    for a in net.float_params():
+        nz = a[a != 0]
+        if nz.size and np.max(np.abs(np.frexp(nz)[1])) > 256:
+            return True
+    return False
+
+
+def unbalanced(net: ReLUNet, s: int) -> ReLUNet:
+    """A network computing 2^s times ``net``'s function (the inverse of :func:`balanced`): v and b2 times 2^s
+    when |s| is moderate; beyond that the power is split between (w, b) and v, so that neither leaves
+    float64's range when the function's own values do not."""
+    if s == 0:
+        return net
+    if net.exact:
+        q = Fraction(2) ** s
+        return ReLUNet(net.W1, net.b1 if net.hidden_bias else None, net.W2 * q, net.b2 * q if net.output_bias
+                       else None, exact=True)
+    a = s // 2 if abs(s) > 500 else 0
+    W1, b1, W2, b2 = net.float_params()
+    with np.errstate(under="ignore", over="ignore"):
+        return ReLUNet(np.ldexp(W1, a), np.ldexp(b1, a) if net.hidden_bias else None, np.ldexp(W2, s - a),
+                       np.ldexp(b2, s) if net.output_bias else None)
 
 
 def _canonical_float(net: ReLUNet, tol: float) -> CanonicalForm:

@@ -12,9 +12,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import asinh_offset, output_exponent, unit_rows_log
+from ..canonical import asinh_offset, norm, norms, output_exponent, roundoff_threshold, unit_rows_log
 from ..exact import scaled
-from ..nets import ReLUNet, cluster_rows
+from ..nets import ReLUNet, balanced, cluster_rows, extreme_weights, unbalanced
 from ..reps import Representation, fixed_basis
 from ..validation import check_bool, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, check_equivariant, rational_matrix
@@ -68,7 +68,8 @@ def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) ->
     b2s = np.einsum("hpq,q->p", Binv, b2) / n
     # the average is the projection onto Fix(rho_out); when it cancels to round-off of |b2| it is zero,
     # not a non-fixed constant of size 1e-17 that relative checks would read as a whole bias
-    if np.linalg.norm(b2s) <= 64 * np.finfo(np.float64).eps * float(np.abs(Binv).max()) * np.linalg.norm(b2):
+    # (the round-off rule of equifuzz.oracles.identity, with the construction's own scale: the bias averaged)
+    if norm(b2s) <= roundoff_threshold(0.0, float(np.abs(Binv).max()) * norm(b2), 0.0):
         b2s = np.zeros_like(b2s)
     return ReLUNet(W1s, b1s if net.hidden_bias else None, W2s, b2s if net.output_bias else None)
 
@@ -102,6 +103,11 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
             check_conditioning(float(cond), tol, "the generators")
         if exact_ok:
             net = net.to_exact()
+    if merge and extreme_weights(net):
+        # merge f's neurons scaled by powers of two (the same function over 2^s), then scale back: no weight
+        # product of the merge overflows or underflows
+        nb, s = balanced(net)
+        return unbalanced(compensate(nb, rho_in, rho_out, merge=True, tol=tol), s)
     S = symmetrize(net, rho_in, rho_out)
     if not merge:
         return S
@@ -148,7 +154,8 @@ def _rational(*reps: Representation) -> bool:
 def _keys(W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-neuron normalized (w, b): unit w, ||w||, and the clustering keys [unit w, asinh(b / ||w||)]."""
     U, logw = unit_rows_log(W)
-    return U, np.exp(logw), np.concatenate([U, asinh_offset(b, logw)[:, None]], axis=1)
+    with np.errstate(over="ignore", under="ignore"):
+        return U, norms(W), np.concatenate([U, asinh_offset(b, logw)[:, None]], axis=1)
 
 
 def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float) -> ReLUNet:
@@ -169,7 +176,7 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
     Csum = np.zeros((k, p))
     mass = np.zeros(k)
     np.add.at(Csum, labels, C)
-    np.add.at(mass, labels, np.linalg.norm(C, axis=1))
+    np.add.at(mass, labels, norms(C))
     first = np.full(k, -1)
     first[labels[::-1]] = np.arange(labels.size)[::-1]
     # orbits of normalized neurons: build each orbit from one representative so that the weights
@@ -192,7 +199,7 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
         owner = {int(lab[j]): j for j in range(k)}
         seen_cls = set()
         # a merged neuron whose channel cancels to ``tol`` of its own summands carries no kink
-        carries = np.linalg.norm(Csum[c]) > (tol + 64 * np.finfo(np.float64).eps) * mass[c]
+        carries = norm(Csum[c]) > roundoff_threshold(mass[c], mass[c], tol)  # the round-off rule
         for g in G.elements:
             cls = owner.get(int(lab[k + g]))
             if cls is None or cls in seen_cls:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import BudgetExceededError, ShapeError
 from ..groups import Subgroup
-from ..nets import ReLUNet, cluster_rows
+from ..nets import ReLUNet, balanced, cluster_rows, extreme_weights, unbalanced
 from ..reps import Representation, subgroup_from_elements
 from ..validation import check_choice, check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
@@ -191,6 +191,20 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
         return RealizabilityVerdict(False, int(width), False, None, None, naive, None, equivariance=ev, tolerance=tol,
                                     budget=budget, reason="f is not equivariant (T1), so no layer-wise equivariant "
                                                           "network computes it")
+    if not f.exact and extreme_weights(f):
+        # decide on f's neurons scaled by powers of two (the same function over 2^s): no weight product of the
+        # search overflows or underflows; the witness is scaled back
+        fb, s = balanced(f)
+        v = _realizability(fb, rho_in, rho_out, int(width), ev, tol, budget, method, subgroup_budget)
+        return v if v.witness is None else dataclasses.replace(v, witness=unbalanced(v.witness, s))
+    return _realizability(f, rho_in, rho_out, int(width), ev, tol, budget, method, subgroup_budget)
+
+
+def _realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, width: int,
+                   ev: EquivarianceVerdict, tol: float, budget: int, method: str, subgroup_budget: int | None
+                   ) -> RealizabilityVerdict:
+    G = rho_in.group
+    naive = G.order * f.width
     net = f.to_float()
     try:
         orbits, _, _ = hyperplane_orbits(net, rho_in, tol)
