@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..canonical import asinh_offset, unit_rows_log
+from ..canonical import asinh_offset, norms, unit_rows_log
 from ..errors import ShapeError
 from ..exact import primitive_rows, rational_or_none, scaled
 from ..groups import Subgroup
@@ -131,12 +131,13 @@ def _image_rows(net: ReLUNet, idx: np.ndarray, A_dual: np.ndarray, B: np.ndarray
 def normalize_rows(rows: np.ndarray, d: int) -> np.ndarray:
     """(w, b, v) -> (w/|w|, b/|w|, |w| v); constant neurons (w = 0) -> (0, 1, b v)."""
     w = rows[:, :d]
-    n = np.linalg.norm(w, axis=1)
+    n = norms(w)  # no underflow of ||w|| for tiny w (a power-of-two prescale)
     s = np.where(n > 0, n, rows[:, d])
     s = np.where(s > 0, s, 1.0)
     out = rows.copy()
-    out[:, : d + 1] /= s[:, None]
-    out[:, d + 1:] *= s[:, None]
+    with np.errstate(over="ignore", under="ignore"):
+        out[:, : d + 1] /= s[:, None]
+        out[:, d + 1:] *= s[:, None]
     return out
 
 
