@@ -23,7 +23,7 @@ from ..groups import ContinuousGroup, o3, so3
 from ..reps import ContinuousRepresentation
 
 __all__ = ["O3", "SO3", "irreps", "IrrepsRepresentation", "wigner_D", "wigner_D_many", "so3_generators",
-           "blocks"]
+           "blocks", "maps_entries_independently", "ENTRYWISE_MODULES"]
 
 O3 = o3()
 SO3 = so3()
@@ -243,3 +243,29 @@ def blocks(module: Any, group: ContinuousGroup = O3) -> tuple[Any, Any]:
     if not hasattr(module, "irreps_out"):
         raise RepresentationError(f"{type(module).__name__} has no irreps_out: pass rho_out yourself")
     return rho_in, irreps(module.irreps_out, group)
+
+
+#: e3nn's modules that map every entry of their leading axes on its own (``...`` in their signatures):
+#: every module of ``e3nn.o3`` and ``e3nn.nn`` that holds no statistic over the batch and draws nothing
+#: at random (not BatchNorm, not Dropout). Read by the gate to batch them without an experiment.
+ENTRYWISE_MODULES = (
+    ("o3", "Linear"), ("o3", "TensorProduct"), ("o3", "FullyConnectedTensorProduct"), ("o3", "FullTensorProduct"),
+    ("o3", "ElementwiseTensorProduct"), ("o3", "TensorSquare"), ("o3", "SphericalHarmonics"), ("o3", "Norm"),
+    ("nn", "Gate"), ("nn", "Activation"), ("nn", "NormActivation"), ("nn", "Extract"), ("nn", "ExtractIr"),
+    ("nn", "Identity"), ("nn", "FullyConnectedNet"), ("nn", "S2Activation"), ("nn", "SO3Activation"),
+)
+
+
+def maps_entries_independently(module: Any) -> bool:
+    """Whether ``module`` is, exactly (not a subclass, which may change ``forward``), one of e3nn's
+    :data:`ENTRYWISE_MODULES`: f(x)[i] depends on x[i] alone along every leading axis."""
+    import importlib
+
+    for sub, name in ENTRYWISE_MODULES:
+        try:
+            cls = getattr(importlib.import_module(f"e3nn.{sub}"), name, None)
+        except ImportError:
+            return False
+        if cls is not None and type(module) is cls:
+            return True
+    return False

@@ -37,9 +37,10 @@ from ..search import no_tf32
 from ..validation import check_callable, check_group, check_int, check_tolerance, check_type, describe
 from .actions import as_actions
 from .batch import Batcher
+from .batching import AUTO, first_evaluation
 from .check import Probe, compare, default_tolerances, measure, transform_inputs
 from .nodes import node_count, permutes, with_node_permutations
-from .search import Trial, draw_inputs, evaluate, evaluate_many, search, translation_scale
+from .search import Trial, draw_inputs, evaluate_many, search, translation_scale
 
 __all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
 
@@ -82,6 +83,9 @@ class GateVerdict(Verdict):
     float64_ratio: float | None = None
     float64_failure: str | None = None
     report: str | None = None
+    #: the axis the input sets were stacked along (None: every set evaluated on its own), and why
+    batch_dim: int | None = None
+    batching: str = ""
 
     def __str__(self) -> str:
         head = "equivariant" if self.holds else "NOT equivariant"
@@ -94,6 +98,7 @@ class GateVerdict(Verdict):
              f"{self.tolerance:.3e} = atol {self.atol:.2e} + rtol {self.rtol:.2e} x scale {self.scale:.3g}; "
              f"{self.n_elements} (element, input set) pairs, {self.n_evaluations} evaluations; {self.dtype} on "
              f"{self.device}; seed {self.seed}, profile {self.profile}]")
+        s += f"\n  {self.batching}" if self.batching else ""
         return s + f"\n  worst element: {self.element}"
 
 
@@ -132,7 +137,7 @@ def assert_equivariant(
     dtype: torch.dtype | None = None,
     seed: int = 0,
     report_dir: str | os.PathLike[str] | None = None,
-    batch_dim: int | None = None,
+    batch_dim: int | str | None = AUTO,
 ) -> GateVerdict:
     """Check fn(g.x) = g.fn(x) for every block; return the verdict or raise ``EquivarianceError``.
 
@@ -147,10 +152,14 @@ def assert_equivariant(
     (default: the inputs' dtype, else float64). The report goes to ``report_dir`` (default
     ``$EQUIFUZZ_REPORTS``, else ``reports/``). ``batch_dim``: the axis along which the function maps
     every input and output block entry by entry; the gate then stacks many (element, input) pairs into
-    few calls (``batch``) after checking that claim on the first input set.
+    few calls (``batch``) after checking that claim on the first input set (a false claim raises
+    ``BatchIndependenceError``). The default ``"auto"`` finds out whether entries along the leading axis
+    are independent and batches only then (``batching``); ``None`` never batches. The verdict's
+    ``batch_dim`` and ``batching`` say how it was evaluated, and why not batched.
     """
-    if batch_dim is not None and (isinstance(batch_dim, bool) or not isinstance(batch_dim, int)):
-        raise ShapeError(f"batch_dim must be an int (the batch axis of every block) or None, got {batch_dim!r}")
+    if batch_dim is not None and batch_dim != AUTO and (isinstance(batch_dim, bool) or not isinstance(batch_dim, int)):
+        raise ShapeError(f"batch_dim must be an int (the batch axis of every block), 'auto' (the default: the gate "
+                         f"finds out) or None (never batch), got {batch_dim!r}")
     check_callable("fn", fn)
     check_group("group", group, continuous_ok=True)
     if profile is not None and (not isinstance(profile, str) or profile not in BUDGETS):
@@ -201,29 +210,25 @@ def assert_equivariant(
         elements = elements_to_try(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
         if permutes(in_actions) or permutes(out_actions):
             elements = with_node_permutations(group, elements, node_count(in_actions, sets[0]), budget.n_words, rng)
-        trials: list[Trial] = []
-        batcher = None
-        if batch_dim is None:
-            for xs in sets:
-                trials += evaluate(probe, xs, elements, rtol=rtol_, atol=atol_)
-        else:
-            batcher = Batcher(probe, batch_dim)
-            trials, ys_sets = evaluate_many(probe, batcher, sets, elements, rtol=rtol_, atol=atol_)
-            batcher.check_independence(sets[0], probe(sets[0]), ys_sets[0], rtol=rtol_, atol=atol_)
-        trials.sort(key=lambda t: -t.ratio)
-        tried = len(trials)
-        if trials[0].ratio <= 1.0 and budget.search_rounds:
-            searched: dict[str, int] = {}
-            found = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_, atol=atol_,
-                           seed=seed, batcher=batcher, stats=searched)
-            tried += searched["tried"]  # the rounds run (the search may stop early)
-            trials = sorted(found + trials, key=lambda t: -t.ratio)
+        batching = first_evaluation(fn, probe, sets, elements, batch_dim, rtol=rtol_, atol=atol_)  # gate/batching.py
+        for _ in range(2):  # again, unbatched, only when a batched failure does not reproduce with single calls
+            batcher, trials = batching.batcher, sorted(batching.trials, key=lambda t: -t.ratio)
+            tried = len(trials)
+            if trials[0].ratio <= 1.0 and budget.search_rounds:
+                searched: dict[str, int] = {}
+                found = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_,
+                               atol=atol_, seed=seed, batcher=batcher, stats=searched)
+                tried += searched["tried"]  # the rounds run (the search may stop early)
+                trials = sorted(found + trials, key=lambda t: -t.ratio)
+            if trials[0].ratio <= 1.0 or batching.confirms(probe, trials[0], rtol=rtol_, atol=atol_):
+                break
+            batching = batching.restart_unbatched(probe, sets, elements, rtol=rtol_, atol=atol_)
         worst = trials[0]
         holds = worst.ratio <= 1.0
         rounding, ratio64, failure64 = False, None, None
         if not holds and dt != torch.float64:
             rounding, ratio64, failure64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol,
-                                                          batch_dim)
+                                                          batching.dim)
         report = None
         if not holds and not rounding:
             many = None if batcher is None else (
@@ -240,6 +245,7 @@ def assert_equivariant(
         out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
         worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried, probe.calls,
         block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
+        batch_dim=batching.dim, batching=batching.note,
     )
     if rounding:
         warnings.warn(RoundingWarning(f"{function_name(fn)}: {verdict}"), stacklevel=2)

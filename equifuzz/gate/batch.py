@@ -49,10 +49,19 @@ def _oom(exc: BaseException) -> bool:
 class Batcher:
     """Evaluates f on many input sets at once by stacking them along ``batch_dim`` (module docstring)."""
 
-    def __init__(self, probe: Probe, batch_dim: int, rows_per_call: int | None = None) -> None:
+    def __init__(self, probe: Probe, batch_dim: int, rows_per_call: int | None = None, *,
+                 declared: bool = True) -> None:
         self.probe, self.dim = probe, int(batch_dim)
         self.rows_per_call = rows_per_call
+        self.declared = declared  # batch_dim given by the caller (else the gate's own trial, gate/batching.py)
         self.calls = 0
+
+    def _lost_axis(self, k: int, y: torch.Tensor, total: int) -> str:
+        if not self.declared:
+            return (f"output {k} has shape {tuple(y.shape)} for {total} entries stacked along axis {self.dim}: it "
+                    f"does not keep one entry per input entry along axis {self.dim}")
+        return (f"batch_dim={self.dim}: output {k} has shape {tuple(y.shape)} for {total} stacked batch entries; it "
+                f"must keep the batch axis {self.dim} (one entry per input entry), else leave batch_dim unset")
 
     def _rows(self, xs: Sequence[Any]) -> int:
         sizes = set()
@@ -91,9 +100,7 @@ class Batcher:
         out: list[list[torch.Tensor]] = [[] for _ in chunk]
         for k, y in enumerate(ys):
             if y.ndim < 1 or not -y.ndim <= self.dim < y.ndim or y.shape[self.dim] != total:
-                raise ShapeError(f"batch_dim={self.dim}: output {k} has shape {tuple(y.shape)} for {total} stacked "
-                                 f"batch entries; it must keep the batch axis {self.dim} (one entry per input entry), "
-                                 "else leave batch_dim unset")
+                raise ShapeError(self._lost_axis(k, y, total))
             for i, part in enumerate(y.split(sizes, dim=self.dim)):
                 out[i].append(part)
         return out
@@ -165,9 +172,7 @@ class Batcher:
         out = []
         for k, y in enumerate(ys):
             if y.ndim < 1 or not -y.ndim <= self.dim < y.ndim or y.shape[self.dim] != total:
-                raise ShapeError(f"batch_dim={self.dim}: output {k} has shape {tuple(y.shape)} for {total} stacked "
-                                 f"batch entries; it must keep the batch axis {self.dim} (one entry per input entry), "
-                                 "else leave batch_dim unset")
+                raise ShapeError(self._lost_axis(k, y, total))
             b = self.dim % y.ndim
             out.append(y.unflatten(b, (n_sets, rows)).movedim(b, 0))
         return out

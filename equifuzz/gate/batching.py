@@ -1,0 +1,225 @@
+"""Whether the gate batches: the decision when ``batch_dim`` is not given, and the first evaluation.
+
+``assert_equivariant(batch_dim="auto")`` (the default) stacks the input sets along their leading axis
+(axis 0, :class:`batch.Batcher`) when the function maps the entries of that axis independently, and
+otherwise evaluates every input set on its own; ``batch_dim=b`` declares the axis (the claim is checked
+and a false one raises :class:`batch.BatchIndependenceError`), ``batch_dim=None`` never batches. The
+verdict says which, and why not (:attr:`Batching.note`). The automatic decision, cheapest first:
+
+1. Shapes (no call). Every input block of every set must be a tensor with a leading axis besides the
+   axes its action works on, of one size across the blocks, and the sets must be joinable along it.
+   Not batched otherwise: a leading axis of nodes (``NodeWise`` on a 2-axis tensor, an N x N
+   ``Adjacency``) is not a batch of independent entries for a message-passing model, and an edge list
+   (2, E) numbers the nodes of one graph.
+2. Layers that couple or randomize entries (no call). A BatchNorm (torch's or e3nn's) in training mode
+   normalizes with statistics over the batch; a dropout layer (torch's or e3nn's, p > 0) in training
+   mode draws random masks, and a random function can agree with itself by luck, so it is named, not
+   probed. Neither is batched.
+3. e3nn's own modules (:func:`equifuzz.adapters.e3nn.maps_entries_independently`: Linear, the tensor
+   products, SphericalHarmonics, Norm, Gate, ...; not BatchNorm or Dropout) map every entry of their
+   leading axes on its own: batched without an experiment.
+4. Otherwise an experiment: the first evaluation is made stacked (x and g.x of every input set and
+   element, in as few calls as the memory budget allows), and f of one input set is evaluated alone: the
+   set whose x sits furthest from the start of its stacked call (the last set), so that neither a
+   statistic over the batch nor a term that depends on the position along the axis can agree by
+   construction. Its outputs alone and inside the stack must agree within the gate's tolerance. Entries
+   that interact (a mean or a normalization over the batch, messages between nodes on the leading axis,
+   a position along it, randomness) make them differ: every input set is then evaluated on its own,
+   reusing the output computed alone. A stacked call that raises, or whose outputs lose the leading
+   axis (an energy summed over the rows), is not batched either. The experiment costs one call when
+   batching holds (the stacked call is the evaluation itself), and the stacked call when it does not;
+   :attr:`GateVerdict.n_evaluations` counts both.
+5. A failure found batched is re-measured with single calls before it is reported (:meth:`confirms`);
+   if it does not reproduce, the gate starts over unbatched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..elements import Element
+from ..errors import ShapeError
+from ..oracles.error import Trial
+from .batch import Batcher
+from .check import Probe, difference, measure
+from .nodes import Adjacency, EdgeIndex, NodeWise
+from .search import evaluate, evaluate_many
+
+__all__ = ["AUTO", "Batching", "first_evaluation", "unbatchable_shapes", "coupling_layers"]
+
+#: the default of ``assert_equivariant(batch_dim=)``: decide by the rules of this module
+AUTO = "auto"
+
+
+@dataclass
+class Batching:
+    """How the gate evaluates: along axis ``dim`` in stacked calls (``batcher``), or one set at a time
+    (``dim`` None); whether the caller declared it, and the one-line account the verdict carries."""
+
+    dim: int | None
+    note: str
+    declared: bool = False
+    batcher: Batcher | None = None
+    trials: list[Trial] = field(default_factory=list)
+
+    @property
+    def batched(self) -> bool:
+        return self.dim is not None
+
+    def confirms(self, probe: Probe, trial: Trial, *, rtol: float, atol: float | None) -> bool:
+        """Whether a failing ``trial`` found by automatic batching fails with single calls too (2 calls);
+        a declared or unbatched evaluation needs no confirmation."""
+        if self.declared or self.batcher is None:
+            return True
+        ys = probe(trial.xs)
+        return measure(probe, trial.xs, ys, trial.g, rtol=rtol, atol=atol).ratio > 1.0
+
+    def restart_unbatched(self, probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element], *,
+                          rtol: float, atol: float | None) -> Batching:
+        """Every set on its own, after a batched failure that single calls did not reproduce."""
+        note = (f"not batched: a failure found with the sets stacked along axis {self.dim} did not reproduce "
+                "with single calls, so the entries interact in a way the first comparison missed")
+        return _unbatched(probe, sets, elements, note, rtol=rtol, atol=atol)
+
+
+def _unbatched(probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element], note: str, *, rtol: float,
+               atol: float | None, known: dict[int, list[torch.Tensor]] | None = None) -> Batching:
+    trials: list[Trial] = []
+    for s, xs in enumerate(sets):
+        trials += evaluate(probe, xs, elements, rtol=rtol, atol=atol, ys=(known or {}).get(s))
+    return Batching(None, note, trials=trials)
+
+
+def _axis(axis: int, ndim: int) -> int | None:
+    return axis % ndim if -ndim <= axis < ndim else None
+
+
+def unbatchable_shapes(in_actions: Sequence[Any], sets: Sequence[Sequence[Any]]) -> str | None:
+    """Why the input sets cannot be stacked along a leading batch axis (rule 1), or None."""
+    sizes = set()
+    for j, a in enumerate(in_actions):
+        x = sets[0][j]
+        where = f"input block {j} ({a.name})"
+        if not isinstance(x, torch.Tensor):
+            return f"{where} is a {type(x).__name__}, not a tensor with a leading batch axis"
+        if x.ndim < 2:
+            return f"{where} has shape {tuple(x.shape)}: no leading batch axis besides its feature axis"
+        if isinstance(a, EdgeIndex) and x.ndim == 2:
+            return (f"{where} is an edge list of shape {tuple(x.shape)}: it numbers the nodes of one graph, so its "
+                    "leading axis is no batch")
+        if isinstance(a, NodeWise) and _axis(a.axis, x.ndim) == 0:
+            return (f"{where} has its nodes on the leading axis (shape {tuple(x.shape)}, node axis {a.axis}): the "
+                    "nodes of one graph are not independent entries for a model that passes messages between them")
+        if isinstance(a, Adjacency) and 0 in {_axis(ax, x.ndim) for ax in a.axes}:
+            return f"{where} is indexed by nodes on its leading axis (shape {tuple(x.shape)})"
+        sizes.add(int(x.shape[0]))
+        for xs in sets[1:]:
+            y = xs[j]
+            if not isinstance(y, torch.Tensor) or y.shape[1:] != x.shape[1:] or y.shape[0] != x.shape[0]:
+                shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+                return f"{where} has shape {tuple(x.shape)} in one input set and {shape} in another: not stackable"
+    if len(sizes) > 1:
+        return f"the input blocks have different leading sizes {sorted(sizes)}: no common batch axis"
+    return None
+
+
+def coupling_layers(fn: Any) -> str | None:
+    """The first layer of ``fn`` that couples or randomizes batch entries in its present mode (rule 2), as
+    a phrase naming it, or None."""
+    if not isinstance(fn, torch.nn.Module):
+        return None
+    for path, m in fn.named_modules():
+        if not m.training:
+            continue
+        kind = type(m).__name__
+        e3nn = type(m).__module__.startswith("e3nn.")
+        where = f"{kind} at {path or 'the top level'!r}"
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) or (e3nn and kind == "BatchNorm"):
+            return f"{where} is in training mode: it normalizes with statistics over the batch"
+        dropout = isinstance(m, torch.nn.modules.dropout._DropoutNd) or (e3nn and kind == "Dropout")
+        if dropout and float(getattr(m, "p", 1.0)) > 0.0:
+            return (f"{where} is in training mode: it draws random masks, so entries computed alone and in a "
+                    "stack cannot be compared (call module.eval() to gate the deterministic model)")
+    return None
+
+
+def _known(fn: Any) -> str | None:
+    """Rule 3: the e3nn module class that maps every entry of its leading axes on its own, or None."""
+    if not isinstance(fn, torch.nn.Module) or not type(fn).__module__.startswith("e3nn."):
+        return None
+    from ..adapters.e3nn import maps_entries_independently
+
+    return type(fn).__name__ if maps_entries_independently(fn) else None
+
+
+def _stacked_first(probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element], *, rtol: float,
+                   atol: float | None) -> tuple[Batcher, list[Trial], list[list[torch.Tensor]]]:
+    batcher = Batcher(probe, 0, declared=False)
+    trials, ys_sets = evaluate_many(probe, batcher, sets, elements, rtol=rtol, atol=atol)
+    return batcher, trials, ys_sets
+
+
+def first_evaluation(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element],
+                     batch_dim: int | str | None, *, rtol: float, atol: float | None) -> Batching:
+    """Decide how to evaluate (module docstring) and measure every element on every input set that way."""
+    if batch_dim is None:
+        return _unbatched(probe, sets, elements, "not batched (batch_dim=None)", rtol=rtol, atol=atol)
+    if batch_dim != AUTO:
+        assert isinstance(batch_dim, int)
+        batcher = Batcher(probe, batch_dim)
+        trials, ys_sets = evaluate_many(probe, batcher, sets, elements, rtol=rtol, atol=atol)
+        s = _offset_set(batcher, sets, len(elements)) or 0
+        m = batcher.check_independence(sets[s], probe(sets[s]), ys_sets[s], rtol=rtol, atol=atol)
+        return Batching(batch_dim, f"batched along axis {batch_dim} (batch_dim={batch_dim}; input set {s} alone "
+                                   f"agreed with its entries inside the stack: ratio {m.ratio:.2g} of the tolerance)",
+                        declared=True, batcher=batcher, trials=trials)
+    why = unbatchable_shapes(probe.in_actions, sets) or coupling_layers(fn)
+    if why is not None:
+        return _unbatched(probe, sets, elements, f"not batched: {why}", rtol=rtol, atol=atol)
+    known = _known(fn)
+    try:
+        batcher, trials, ys_sets = _stacked_first(probe, sets, elements, rtol=rtol, atol=atol)
+    except ShapeError as exc:  # an output without the leading axis, or sets that do not join
+        return _unbatched(probe, sets, elements, f"not batched: {exc}",
+                          rtol=rtol, atol=atol)
+    except Exception as exc:  # the function cannot take a stack; a genuine error recurs below, unbatched
+        return _unbatched(probe, sets, elements, f"not batched: the function raised on input sets stacked along "
+                          f"axis 0 ({type(exc).__name__}: {str(exc)[:200]})", rtol=rtol, atol=atol)
+    if known is not None:
+        return Batching(0, f"batched along axis 0 (e3nn's {known} maps every entry of its leading axes on its "
+                           "own)", batcher=batcher, trials=trials)
+    s = _offset_set(batcher, sets, len(elements))
+    if s is None:
+        return _unbatched(probe, sets, elements, "not batched: the memory budget holds one input set per call, "
+                          "so stacking saves nothing", rtol=rtol, atol=atol)
+    alone = probe(sets[s])
+    m = difference(probe, alone, ys_sets[s], rtol=rtol, atol=atol)
+    if m.ratio > 1.0:
+        k = m.block
+        return _unbatched(probe, sets, elements,
+                          f"not batched: entries along axis 0 interact (input set {s} alone and inside a stack of "
+                          f"the sets along axis 0 give outputs {k} differing by {m.errors[k]:.3e} > tolerance "
+                          f"{m.tolerances[k]:.3e}: a statistic or normalization over the axis, messages between "
+                          "its entries, a dependence on the position along it, or randomness)",
+                          rtol=rtol, atol=atol, known={s: alone})
+    return Batching(0, f"batched along axis 0 (input set {s} alone agreed with its entries inside the stack: "
+                       f"ratio {m.ratio:.2g} of the tolerance)", batcher=batcher, trials=trials)
+
+
+def _offset_set(batcher: Batcher, sets: Sequence[list[Any]], n_elements: int) -> int | None:
+    """The input set whose x sat furthest from the start of its stacked call (evaluate_many stacks x_s and
+    its n_elements transforms, set after set, in calls of ``per`` entries), or None if every x started a
+    call (one entry per call)."""
+    rows = int(sets[0][0].shape[0]) if isinstance(sets[0][0], torch.Tensor) else 0
+    per = max(1, (batcher.rows_per_call or rows) // max(rows, 1))
+    best, where = None, 0
+    for s in range(len(sets)):
+        offset = (s * (1 + n_elements)) % per
+        if offset > where or (best is None and offset > 0):
+            best, where = s, offset
+    return best
+
