@@ -40,10 +40,11 @@ it (exactly, and to any tolerance).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import ROUNDOFF, exact_form, exponents, float_form, norm, roundoff_threshold
+from ..canonical import ROUNDOFF, FloatForm, exact_form, exponents, float_form, norm, roundoff_threshold
 from ..certificate import Witness
 from ..errors import RepresentationError
 from ..exact import Scaled, rational_or_none
@@ -52,7 +53,7 @@ from .comparison import Defect, compare_exact, compare_float
 from .witness import find_witness
 
 __all__ = ["Element", "ElementOutcome", "Decision", "decide", "check_conditioning", "well_conditioned", "SEMANTICS",
-           "bias_fixed", "roundoff_threshold", "ROUNDOFF"]
+           "bias_fixed", "roundoff_allowance", "roundoff_threshold", "ROUNDOFF"]
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -158,6 +159,51 @@ def bias_fixed(params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], B:
     return norm(Bb - b2s) <= thr
 
 
+def roundoff_allowance(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarray | None,
+                       points: np.ndarray, coefficients: tuple[int, ...], cond: float) -> Fraction:
+    """An upper bound of what the round-off rule allows ||sum_k c_k (f(A x_k) - B g(x_k))|| to be: at each
+    point, every datum off by its round-off floor (constant, linear part times ||x_k||, and each kink's
+    channel times its distance |n . A x_k + beta| / 2), exactly as a Fraction (no overflow for any scale)."""
+    d, p = F.linear.shape[1], F.linear.shape[0]
+    A_ = np.eye(d) if A is None else np.asarray(A, dtype=np.float64)
+    B_ = np.eye(p) if B is None else np.asarray(B, dtype=np.float64)
+    nA = float(np.linalg.norm(A_, 2)) if d else 1.0
+    nB = float(np.linalg.norm(B_, 2)) if p else 1.0
+    ex = F.exponents
+    const = Fraction(F.constant_mass + nB * G.constant_mass) * Fraction(2) ** ex.constant
+    lin = Fraction(F.linear_mass * nA + nB * G.linear_mass) * Fraction(2) ** ex.linear
+    total = Fraction(0)
+    for x, c in zip(np.asarray(points, dtype=np.float64).reshape(len(coefficients), d), coefficients, strict=True):
+        if c == 0:
+            continue
+        ax = A_ @ x
+        with np.errstate(over="ignore", invalid="ignore"):
+            dist = np.concatenate([np.abs(F.normals @ ax + F.offsets), np.abs(G.normals @ x + G.offsets)])
+        mass = np.concatenate([F.unit_mass * nA, G.unit_mass * nB])
+        exps = np.concatenate([F.channel_exp, G.channel_exp]).astype(np.int64)
+        t = mass * dist / 2
+        live = mass > 0
+        if not np.all(np.isfinite(t[live])):
+            return Fraction(10) ** 400  # a hyperplane beyond float64's range: allow anything (never a false fail)
+        kinks = Fraction(0)
+        if np.any(live):
+            top = int(exps[live].max())
+            with np.errstate(under="ignore"):
+                kinks = Fraction(float(np.ldexp(t[live], exps[live] - top).sum()) * (1 + 1e-12)) * Fraction(2) ** top
+        xn = Fraction(norm(x)) * (1 + Fraction(1, 10 ** 12))
+        total += abs(c) * ((d + p) * (const + lin * xn) + kinks)
+    return Fraction(ROUNDOFF) * Fraction(cond) * total
+
+
+def _beyond_roundoff(w: Witness, F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarray | None,
+                     cond: float) -> bool:
+    """Whether the witness's exact error exceeds :func:`roundoff_allowance` for its own combination."""
+    allow = roundoff_allowance(F, G, A, B, w.points, w.coefficients, cond)
+    E2 = w.exact_error2 if getattr(w, "exact_error2", None) is not None else (
+        Fraction(w.error) ** 2 if np.isfinite(w.error) else None)
+    return E2 is None or E2 > allow * allow
+
+
 def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, semantics: str = "auto",
            seed: int = 0) -> Decision:
     """Decide f(A x) = B g(x) for every element (see the module docstring for the semantics).
@@ -237,9 +283,13 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
                           f"{fl_defects[0].describe()}; no evaluated point shows an error")))
             continue
         if ex_defects:
-            # float says "within tolerance" but the exact numbers differ: fail only on a verified witness
+            # float says "within tolerance" but the exact numbers differ: fail only on a verified witness whose
+            # exact error also exceeds what the round-off rule allows the same combination (else the oracles
+            # would contradict each other: layer-wise and compensate hold the datum to the rule)
             w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol_g, element=el.element, word=el.word,
                                    seed=seed)
+            if w is not None and not _beyond_roundoff(w, FF, GF, el.A, el.B, cond):
+                best, w = w, None
             if w is not None:
                 outcomes.append(ElementOutcome(
                     el, "fails", "exact", (), tuple(ex_defects), w, best, tol_g, residual=fl_worst,

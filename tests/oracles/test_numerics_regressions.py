@@ -232,3 +232,24 @@ def test_round_off_rule_is_relative_to_the_network_scale() -> None:
     F = float_form(np.array([[1.0, 0.0]]), np.array([1.0]), np.array([[1.0], [0.0]]), np.array([1e-17, 0.0]))
     # the constant's network scale ||v|| |b| + ||b2|| = 1 + 1e-17 (in units of 2**exponents.constant)
     assert math.ldexp(F.constant_mass, F.exponents.constant) == pytest.approx(1.0)
+
+
+def test_exact_witness_within_the_round_off_rule_does_not_fail_a_rational_representation() -> None:
+    # C4 is now an integer representation (exact semantics first); the float average of c ~ 1e6 leaves
+    # b2 ~ 1e-11, moved by the rotation. Where every neuron is off (x = 0) the exact error shows, but it is
+    # round-off of the network's constant scale (||v|| |b| ~ 1e5 per neuron): equivariant under the rule,
+    # in agreement with check_layerwise, realizability and compensate
+    rng = np.random.default_rng(5)
+    rot = ef.reps.rotation(ef.groups.cyclic(4))
+    W, b = rng.normal(size=(1, 2)), rng.normal(size=1)
+    V, c = rng.normal(size=(2, 1)) * 7.3e5, rng.normal(size=2) * 7.3e5
+    Ws = np.array([rot(h).T @ W[0] for h in range(4)])
+    Vs = np.column_stack([np.linalg.inv(rot(h)) @ V[:, 0] / 4 for h in range(4)])
+    b2 = np.mean([np.linalg.inv(rot(h)) @ c for h in range(4)], axis=0)
+    net = ef.ReLUNet(Ws, np.repeat(b, 4), Vs, b2)
+    assert np.any(rot(1) @ b2 != b2) and b[0] < 0  # exactly not fixed; all neurons off at 0
+    v = ef.check_equivariant(net, rot, rot)
+    assert v.holds is True and v.semantics == "tolerance", str(v)
+    assert ef.check_layerwise(net, rot, rot).holds is True
+    assert ef.realizability(net, rot, rot, width=4).realizable is True
+    assert ef.equivalent(ef.compensate(net, rot, rot), net).holds is True
