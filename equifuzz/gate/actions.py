@@ -35,6 +35,7 @@ _CACHE_SIZE = 1024
 class Linear(Action):
     """x -> x rho(g)^T on the last axis."""
 
+    records_matrix = True
     rep: AnyRep
     name: str = ""
     _cache: dict[int, tuple[Element, np.ndarray]] = field(default_factory=dict, repr=False)

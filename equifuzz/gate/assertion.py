@@ -39,6 +39,7 @@ from .actions import as_actions
 from .batch import Batcher
 from .batching import AUTO, first_evaluation
 from .check import Probe, compare, default_tolerances, measure, transform_inputs
+from .grid import on_grid
 from .nodes import node_count, permutes, with_node_permutations
 from .search import Trial, draw_inputs, evaluate_many, search, translation_scale
 
@@ -83,6 +84,8 @@ class GateVerdict(Verdict):
     float64_ratio: float | None = None
     float64_failure: str | None = None
     report: str | None = None
+    #: the subgroup actually gated when some elements cannot act exactly (images: rotations off the grid)
+    subgroup: str | None = None
     #: the axis the input sets were stacked along (None: every set evaluated on its own), and why
     batch_dim: int | None = None
     batching: str = ""
@@ -99,7 +102,7 @@ class GateVerdict(Verdict):
              f"{self.n_elements} (element, input set) pairs, {self.n_evaluations} evaluations; {self.dtype} on "
              f"{self.device}; seed {self.seed}, profile {self.profile}]")
         s += f"\n  {self.batching}" if self.batching else ""
-        return s + f"\n  worst element: {self.element}"
+        return s + f"\n  worst element: {self.element}" + ("" if self.subgroup is None else f"\n  {self.subgroup}")
 
 
 def _dtype_device(fn: Any, inputs: Sequence[Any] | None, dtype: torch.dtype | None,
@@ -191,6 +194,7 @@ def assert_equivariant(
                                   f"dimension {rho_in.dim}: {type(exc).__name__}: {exc}") from exc
     in_actions, in_tuple = as_actions(rho_in, group, "rho_in")
     out_actions, out_tuple = as_actions(rho_out, group, "rho_out")
+    group, in_actions, out_actions, subgroup = on_grid(group, in_actions, out_actions)  # images: exact elements only
     if inputs is not None and not in_tuple:
         if in_actions[0].transforms and isinstance(inputs, (tuple, list)):
             raise ShapeError(f"rho_in names one input block, so inputs must be one tensor, got a "
@@ -238,14 +242,15 @@ def assert_equivariant(
             out = Path(report_dir or os.environ.get("EQUIFUZZ_REPORTS") or "reports")
             report = str(write_gate_report(fn, probe, worst, group=group, out=out, seed=seed, profile=name, log=log,
                                            atol_given=atol, tried=trials,
-                                           notes=_notes(worst, str(dt).replace("torch.", ""), failure64)))
+                                           notes=_notes(worst, str(dt).replace("torch.", ""), failure64)
+                                           + ([subgroup] if subgroup else [])))
     m, k = worst.m, worst.m.block
     verdict = GateVerdict(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
         out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
         worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried, probe.calls,
         block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
-        batch_dim=batching.dim, batching=batching.note,
+        subgroup=subgroup, batch_dim=batching.dim, batching=batching.note,
     )
     if rounding:
         warnings.warn(RoundingWarning(f"{function_name(fn)}: {verdict}"), stacklevel=2)
@@ -312,6 +317,8 @@ def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], wor
            f"  input blocks: {blocks}\n")
     for note in _notes(worst, v.dtype, v.float64_failure):
         msg += f"  note: {note}\n"
+    if v.subgroup:
+        msg += f"  note: {v.subgroup}\n"
     if v.report:
         msg += f"  minimal report: {v.report}/report.md (replay: python {v.report}/repro.py)\n"
     return msg + f"  seed {v.seed}, profile {v.profile}"

@@ -48,6 +48,7 @@ class NodeWise(Action):
         self.dim = None if inner is None else inner.dim
         self.transforms = False if inner is None else inner.transforms
         self.translates = False if inner is None else inner.translates
+        self.records_matrix = inner is None or inner.records_matrix or not inner.transforms
         self.name = f"node-wise {'unresolved' if inner is None else inner.name}"
         self.permutes = True
 

@@ -60,16 +60,21 @@ def translation_scale(in_actions: Sequence[Action], sample: Sequence[Any]) -> tu
 def draw_inputs(in_actions: Sequence[Action], inputs: Sequence[Any] | None, n: int, seed: int,
                 device: torch.device) -> list[list[Any]]:
     """Two sets of inputs: unit Gaussians and row-wise rescaled ones (or the given inputs and a
-    perturbation of them). Transforming blocks are float64 on ``device``; others are passed as given."""
+    perturbation of them); two per kind of input an action draws (``Action.variants``, e.g. image
+    sizes). Transforming blocks are float64 on ``device``; others are passed as given."""
     gen = torch.Generator().manual_seed(seed)
     if inputs is None:
         fixed = [i for i, a in enumerate(in_actions) if not a.transforms]
         if fixed:
             raise ShapeError(f"input block(s) {fixed} do not transform, so the gate cannot draw them: pass "
                              "inputs=(...) with one tensor per input block")
-        base = [torch.randn(n, a.dim, generator=gen, dtype=torch.float64) for a in in_actions]  # type: ignore[arg-type]
-        row_scale = 10.0 ** (4 * torch.rand(n, 1, generator=gen, dtype=torch.float64) - 2)
-        return [[x.to(device) for x in base], [(x * row_scale).to(device) for x in base]]
+        sets: list[list[Any]] = []
+        for v in range(max(getattr(a, "variants", 1) for a in in_actions)):  # e.g. one pair of sets per image size
+            base = [a.draw(n, gen, v % getattr(a, "variants", 1)) for a in in_actions]
+            row_scale = 10.0 ** (4 * torch.rand(n, 1, generator=gen, dtype=torch.float64) - 2)
+            sets += [[x.to(device) for x in base],
+                     [(x * row_scale[:len(x)].reshape(len(x), *[1] * (x.ndim - 1))).to(device) for x in base]]
+        return sets
     if len(inputs) != len(in_actions):
         raise ShapeError(f"inputs has {len(inputs)} block(s) but rho_in names {len(in_actions)}")
     given: list[Any] = []

@@ -8,7 +8,10 @@ the function's fingerprint (class, parameters, buffers and attributes of a modul
 a callable), the inputs, the element's matrices and translation, the dtype and the tolerances. An
 existing folder is reused only when it holds this very failure (same digest, same errors); otherwise
 the name is extended. It holds ``report.md``, ``report.json``, ``case.pt``, ``repro.py``,
-``figure.png`` and, when it pickles, ``module.pt``.
+``figure.png`` and, when it pickles, ``module.pt``. A block whose action is not a matrix on the last
+axis (an image's ``Grid``, a user-written ``Action``) is recorded by the action's own description, and
+the actions and the failing element are pickled in ``actions.pt``: the replay applies that element
+through the very same ``apply``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,33 @@ def _recorded(actions: Sequence[Action], g: Element) -> list[dict[str, Any]]:
     return [a.record(g) for a in actions]
 
 
+@dataclass(eq=False)
+class _Replayed(Action):
+    """A block acted on by the pickled action itself at the recorded element, whatever the element passed."""
+
+    action: Action
+    g: Element
+
+    def __post_init__(self) -> None:
+        a = self.action
+        self.name, self.dim, self.transforms, self.permutes = a.name, a.dim, a.transforms, a.permutes
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        return self.action.apply(self.g, x)
+
+
+def _by_action(case: dict[str, Any]) -> bool:
+    """Whether some block is replayed by its pickled action (not by a recorded last-axis matrix)."""
+    return any(b.get("replay") == "action" for side in ("in_blocks", "out_blocks") for b in case[side])
+
+
+def _save_actions(probe: Probe, g: Element, path: Path) -> str | None:
+    """The actions and the element, pickled by value where their code is not installed (see ``persist``)."""
+    acts = [*probe.in_actions, *probe.out_actions]
+    inner = [getattr(a, n) for a in acts for n in ("inner", "action") if isinstance(getattr(a, n, None), Action)]
+    return save_function([{"in": probe.in_actions, "out": probe.out_actions, "element": g}, *acts, *inner], path)
+
+
 def _digest(case: dict[str, Any], fn_print: str) -> str:
     h = hashlib.sha256()
     h.update(json.dumps([case["function"], fn_print, case["element"], case["dtype"], case["rtol"], case["atol"],
@@ -85,6 +115,8 @@ def _digest(case: dict[str, Any], fn_print: str) -> str:
             for key in ("matrix", "translation"):
                 if b[key] is not None:
                     h.update(np.ascontiguousarray(b[key], dtype=np.float64).tobytes())
+    if _by_action(case):  # what the actions do, in their own words
+        h.update(json.dumps([b.get("action") for side in ("in_blocks", "out_blocks") for b in case[side]]).encode())
     h.update(fingerprint(case["inputs"]).encode())
     return h.hexdigest()
 
@@ -147,6 +179,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
         torch.save(case, tmp / "case.pt")
         why_not = save_function(fn, tmp / "module.pt")
         pickled = why_not is None
+        actions_not_pickled = _save_actions(probe, trial.g, tmp / "actions.pt") if _by_action(case) else None
         data: dict[str, Any] = {
             "format": CASE_FORMAT, "digest": digest, "function": case["function"], "group": case["group"],
             "element": trial.g.label, "element_matrix": trial.g.matrix, "element_index": trial.g.index,
@@ -160,8 +193,11 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
             "inputs": [{"block": j, "name": a.name, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None}
                        for j, (a, x) in enumerate(zip(probe.in_actions, trial.xs, strict=True))],
             "minimization": list(log), "notes": list(notes), "module_pickled": pickled,
-            "module_not_pickled_because": why_not,
-            "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else []),
+            "module_not_pickled_because": why_not, "actions_not_pickled_because": actions_not_pickled,
+            "actions": {side: [b.get("action") for b in case[f"{side}_blocks"]] for side in ("in", "out")}
+            if _by_action(case) else None,
+            "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else [])
+            + (["actions.pt"] if (tmp / "actions.pt").exists() else []),
         }
         if tried:
             write_gate_figure(tried, trial, tmp / "figure.png", title=f"{data['function']} under {data['group']}")
@@ -252,6 +288,9 @@ def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> st
         else:
             body = repr(x)[:200]
         lines += [f"- block {j} ({a.name}):", "", "```", body, "```", ""]
+    if data.get("actions"):  # blocks acted on by their own actions: what the element does to each
+        lines += ["## How the element acts", ""] + [f"- {side} block {j}: {d}" for side in ("in", "out")
+                                                   for j, d in enumerate(data["actions"][side]) if d] + [""]
     if data["notes"]:
         lines += ["## Diagnosis", ""] + [f"- {n}" for n in data["notes"]] + [""]
     lines += ["## Minimization", ""] + [f"- {s}" for s in data["minimization"]] + [""]
@@ -291,8 +330,18 @@ def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
             device = t.device
             break
     perm = None if case.get("perm") is None else np.asarray(case["perm"])
-    ins = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm) for b in case["in_blocks"]]
-    outs = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm) for b in case["out_blocks"]]
+    ins: list[Action] = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm)
+                         for b in case["in_blocks"]]
+    outs: list[Action] = [_Recorded(b["matrix"], b["translation"], b["name"], b.get("nodes"), perm)
+                          for b in case["out_blocks"]]
+    if _by_action(case):  # blocks acted on by their own actions (images, user-written ones): the pickled ones
+        try:
+            saved = torch.load(folder / "actions.pt", weights_only=False)[0]
+        except Exception as exc:
+            raise ReportError(f"{folder / 'actions.pt'} cannot be read ({type(exc).__name__}: {exc}): this report's "
+                              "actions did not pickle, so it cannot be replayed") from None
+        ins = [_Replayed(a, saved["element"]) for a in saved["in"]]
+        outs = [_Replayed(a, saved["element"]) for a in saved["out"]]
     probe = Probe(fn, dtype, device, ins, outs, case["out_tuple"])
     xs = [x.to(device=device, dtype=torch.float64) if a.transforms else x
           for a, x in zip(ins, case["inputs"], strict=True)]

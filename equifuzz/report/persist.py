@@ -37,6 +37,9 @@ def _defining_modules(fn: Any) -> set[str]:
                     names.add(v.__module__)
     elif isinstance(fn, types.MethodType):
         names |= _defining_modules(fn.__self__) | {fn.__func__.__module__}
+    elif isinstance(fn, (list, tuple)):  # several objects saved together (a report's actions)
+        for v in fn:
+            names |= _defining_modules(v)
     else:
         names.add(getattr(fn, "__module__", None) or type(fn).__module__)
     return {n for n in names if n}

@@ -26,7 +26,18 @@ __all__ = ["Action", "Probe", "transform_inputs", "measure", "compare", "check_s
 
 
 class Action(abc.ABC):
-    """The action of group elements on one block (a tensor whose last axis has ``dim`` entries)."""
+    """The action of group elements on one input or output block: the extension point of the gate.
+
+    A subclass needs only :meth:`apply` (g acting on a tensor, differentiably, on the tensor's device).
+    The gate also uses, when present: ``dim`` (the size of the last axis, checked on outputs; ``None``:
+    no check), ``transforms`` (False: the block is passed as given), ``permutes``/``translates`` (node
+    permutations, translations of points), :meth:`draw` (random inputs; the default draws (n, dim)
+    Gaussians; ``variants`` kinds of inputs, e.g. one per image size), :meth:`nodes` and
+    :meth:`describe`. A report records, per block, :meth:`record` (data: the element's matrix for the
+    built-in linear actions, whose ``records_matrix`` is True; otherwise the action's own description)
+    and the action object itself, pickled beside the case, so that a replay applies the recorded
+    element through the very same ``apply``.
+    """
 
     name: str = "block"
     dim: int | None = None
@@ -35,6 +46,10 @@ class Action(abc.ABC):
     permutes: bool = False
     #: moved by an element's translation (blocks of points)
     translates: bool = False
+    #: ``matrix(g)`` is exactly what ``apply`` does on the last axis, so a report may store the matrix alone
+    records_matrix: bool = False
+    #: how many kinds of inputs :meth:`draw` makes (``variant`` 0 .. variants-1; e.g. one per image size)
+    variants: int = 1
 
     def matrix(self, g: Element) -> np.ndarray:
         """The matrix g acts by on this block (linear actions only)."""
@@ -42,16 +57,32 @@ class Action(abc.ABC):
 
     @abc.abstractmethod
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        """g acting on the block x (on its last axis)."""
+        """g acting on the block x."""
+
+    def draw(self, n: int, gen: torch.Generator, variant: int = 0) -> torch.Tensor:
+        """``n`` random float64 inputs for this block (on the CPU; the gate moves them to the device)."""
+        if self.dim is None:
+            raise ShapeError(f"the gate cannot draw inputs for block {self.name}: its action declares no shape "
+                             "(no dim and no draw()); pass inputs=, or define draw(n, gen, variant) on the action")
+        return torch.randn(n, self.dim, generator=gen, dtype=torch.float64)
 
     def nodes(self) -> dict[str, Any] | None:
         """How node permutations act on this block, as data: None, or {"kind": "node-wise", "axis": a},
         {"kind": "edge index"}, {"kind": "adjacency", "axes": [a, b]}."""
         return None
 
+    def describe(self, g: Element) -> str:
+        """What g does to this block, in words (for reports)."""
+        return f"{type(self).__name__} {self.name} under {g.label}"
+
     def record(self, g: Element) -> dict[str, Any]:
-        """What g does to this block, as data a report stores (the matrix, translation and node action)."""
+        """What g does to this block, as data a report stores: the matrix and translation of a linear
+        action on the last axis (``records_matrix``), else the action's description (the replay then
+        calls the pickled action itself); and the node action."""
         moves = self.transforms
+        if moves and not self.records_matrix:
+            return {"name": self.name, "matrix": None, "translation": None, "nodes": self.nodes(),
+                    "replay": "action", "action": self.describe(g)}
         return {"name": self.name, "matrix": self.matrix(g) if moves else None,
                 "translation": g.translation if moves and self.translates else None, "nodes": self.nodes()}
 
