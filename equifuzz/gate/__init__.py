@@ -9,8 +9,8 @@ its error and tolerance :mod:`equifuzz.oracles.error`, the function under test i
 :class:`equifuzz.search.probe.Probe`, and a failure is shrunk, written and replayed by
 :mod:`equifuzz.report.gate_minimize` and :mod:`equifuzz.report.gate_case`. Its own modules: ``actions``
 (how an element acts on one block), ``nodes`` (node permutations), ``check`` (the batched measurement),
-``search`` (inputs and the targeted search), ``batch`` (many pairs in few calls), ``assertion`` (the
-assertion itself).
+``grid`` (images and volumes), ``search`` (inputs and the targeted search), ``batch`` (many pairs in
+few calls), ``assertion`` (the assertion itself).
 """
 
 from ..report.gate_case import replay
@@ -18,6 +18,7 @@ from .actions import Action, Element, Fixed, Linear, Points, irreps_representati
 from .assertion import BUDGETS, Budget, GateVerdict, RoundingWarning, assert_equivariant
 from .batch import BatchIndependenceError
 from .check import ATOL_EPS, RTOL_POWER
+from .grid import Grid
 from .nodes import Adjacency, EdgeIndex, NodeWise
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "NodeWise",
     "EdgeIndex",
     "Adjacency",
+    "Grid",
     "replay",
 ]
