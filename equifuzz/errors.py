@@ -17,6 +17,7 @@ __all__ = [
     "UnknownElementError",
     "GroupMismatchError",
     "EquivarianceError",
+    "VacuousCheckError",
     "DeviceError",
 ]
 
@@ -84,6 +85,16 @@ class GroupMismatchError(EquifuzzError, ValueError):
 
 class EquivarianceError(EquifuzzError, AssertionError):
     """Raised by :func:`equifuzz.assert_equivariant` when a module is not equivariant."""
+
+    def __init__(self, message: str, verdict: object = None) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+
+
+class VacuousCheckError(EquifuzzError, AssertionError):
+    """Raised by :func:`equifuzz.assert_equivariant` when the check could not have failed: an output block
+    is identically zero or constant, or does not change when the inputs that carry the action change. The
+    message names the block and how to declare it deliberate (``allow_constant=``)."""
 
     def __init__(self, message: str, verdict: object = None) -> None:
         super().__init__(message)

@@ -26,12 +26,12 @@ import numpy as np
 import torch
 
 from ..elements import elements_to_try
-from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError
+from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError, VacuousCheckError
 from ..groups import ContinuousGroup, FiniteGroup
 from ..oracles.verdict import Verdict
 from ..profiles import PROFILES, GateBudget, active_profile
 from ..report.gate_case import function_name, write_gate_report
-from ..report.gate_minimize import minimize_trial
+from ..report.gate_minimize import minimize, what_failed
 from ..reps import ContinuousRepresentation, Representation
 from ..search import no_tf32
 from ..validation import check_callable, check_group, check_int, check_tolerance, check_type, describe
@@ -39,9 +39,11 @@ from .actions import as_actions
 from .batch import Batcher
 from .batching import AUTO, first_evaluation
 from .check import Probe, compare, default_tolerances, measure, transform_inputs
+from .diagnosis import Diagnosis, diagnose
 from .grid import on_grid
-from .nodes import node_count, permutes, with_node_permutations
+from .nodes import name_blocks, node_count, permutes, with_node_permutations
 from .search import Trial, draw_inputs, evaluate_many, search, translation_scale
+from .vacuity import allowed_constant, responses, vacuous_message
 
 __all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
 
@@ -84,6 +86,8 @@ class GateVerdict(Verdict):
     float64_ratio: float | None = None
     float64_failure: str | None = None
     report: str | None = None
+    #: a failure's experiments (``gate.diagnosis``): rows, the cause they show, a suggested rtol or None
+    diagnosis: dict[str, Any] | None = None
     #: the subgroup actually gated when some elements cannot act exactly (images: rotations off the grid)
     subgroup: str | None = None
     #: the axis the input sets were stacked along (None: every set evaluated on its own), and why
@@ -141,6 +145,7 @@ def assert_equivariant(
     seed: int = 0,
     report_dir: str | os.PathLike[str] | None = None,
     batch_dim: int | str | None = AUTO,
+    allow_constant: bool | Sequence[int] = False,
 ) -> GateVerdict:
     """Check fn(g.x) = g.fn(x) for every block; return the verdict or raise ``EquivarianceError``.
 
@@ -159,6 +164,10 @@ def assert_equivariant(
     ``BatchIndependenceError``). The default ``"auto"`` finds out whether entries along the leading axis
     are independent and batches only then (``batching``); ``None`` never batches. The verdict's
     ``batch_dim`` and ``batching`` say how it was evaluated, and why not batched.
+    A pass is returned only when every output block responds to the inputs (``gate.vacuity``): a block
+    that is identically zero or constant raises ``VacuousCheckError`` unless ``allow_constant`` declares
+    it (``True``, or the indices of such output blocks). A failure is diagnosed by experiment
+    (``gate.diagnosis``: the table is in the message and the report) and shrunk keeping its class.
     """
     if batch_dim is not None and batch_dim != AUTO and (isinstance(batch_dim, bool) or not isinstance(batch_dim, int)):
         raise ShapeError(f"batch_dim must be an int (the batch axis of every block), 'auto' (the default: the gate "
@@ -195,6 +204,7 @@ def assert_equivariant(
     in_actions, in_tuple = as_actions(rho_in, group, "rho_in")
     out_actions, out_tuple = as_actions(rho_out, group, "rho_out")
     group, in_actions, out_actions, subgroup = on_grid(group, in_actions, out_actions)  # images: exact elements only
+    in_actions, out_actions = name_blocks(in_actions, "input"), name_blocks(out_actions, "output")
     if inputs is not None and not in_tuple:
         if in_actions[0].transforms and isinstance(inputs, (tuple, list)):
             raise ShapeError(f"rho_in names one input block, so inputs must be one tensor, got a "
@@ -229,42 +239,54 @@ def assert_equivariant(
             batching = batching.restart_unbatched(probe, sets, elements, rtol=rtol_, atol=atol_)
         worst = trials[0]
         holds = worst.ratio <= 1.0
-        rounding, ratio64, failure64 = False, None, None
+        rounding, ratio64, failure64, p64 = False, None, None, None
         if not holds and dt != torch.float64:
-            rounding, ratio64, failure64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol,
-                                                          batching.dim)
-        report = None
+            rounding, ratio64, failure64, p64 = _only_rounding(fn, probe, trials[:budget.search_width], rtol_, atol,
+                                                               batching.dim)
+        report, diagnosis, found = None, None, worst
+        if holds or rounding:  # a pass must have tested something: every output block responds to its inputs
+            _vacuity(fn, group, probe, sets, trials, allow_constant, rtol_, atol_, seed)
         if not holds and not rounding:
+            diagnosis = diagnose(probe, group, worst, rtol=rtol_, atol=atol_, dtype=str(dt).replace("torch.", ""),
+                                 ratio64=ratio64, failure64=failure64, probe64=p64, seed=seed,
+                                 translation=(translation_scale(in_actions, sets[0]) or (0, 1.0))[1])
             many = None if batcher is None else (
                 lambda xs, gs: evaluate_many(probe, batcher, [xs], gs, rtol=rtol_, atol=atol_)[0])
-            worst, log = minimize_trial(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks,
-                                        measure_elements=many)
+            shrunk = minimize(probe, group, worst, rtol=rtol_, atol=atol_, max_checks=budget.minimize_checks,
+                              measure_elements=many)
+            worst, log = shrunk.trial, shrunk.log
             out = Path(report_dir or os.environ.get("EQUIFUZZ_REPORTS") or "reports")
             report = str(write_gate_report(fn, probe, worst, group=group, out=out, seed=seed, profile=name, log=log,
-                                           atol_given=atol, tried=trials,
+                                           atol_given=atol, tried=trials, found=found, rows=shrunk.rows,
+                                           diagnosis=diagnosis.record(), diagnosis_table=diagnosis.table(),
+                                           what=what_failed(worst.g, in_actions),
                                            notes=_notes(worst, str(dt).replace("torch.", ""), failure64)
                                            + ([subgroup] if subgroup else [])))
     m, k = worst.m, worst.m.block
     verdict = GateVerdict(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
         out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
-        worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried, probe.calls,
+        worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried,
+        probe.calls + (p64.calls if p64 is not None else 0) + (diagnosis.calls if diagnosis is not None else 0),
         block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
         subgroup=subgroup, batch_dim=batching.dim, batching=batching.note,
+        diagnosis=None if diagnosis is None else diagnosis.record(),
     )
     if rounding:
         warnings.warn(RoundingWarning(f"{function_name(fn)}: {verdict}"), stacklevel=2)
     if not verdict.holds:
-        raise EquivarianceError(_message(fn, group, verdict, in_actions, worst), verdict)
+        raise EquivarianceError(_message(fn, group, verdict, in_actions, worst, diagnosis, found), verdict)
     return verdict
 
 
 def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float, atol: float | None,
-                   batch_dim: int | None = None) -> tuple[bool, float | None, str | None]:
+                   batch_dim: int | None = None) -> tuple[bool, float | None, str | None, Probe | None]:
     """Re-measure the failing trials with the function in float64, against the same tolerance: a
     failure that disappears there is rounding in the lower precision. Every floating input is cast
     (blocks that do not transform too). A function that cannot run in float64 leaves the question
-    unanswered: (False, None, what went wrong), and the failure stands."""
+    unanswered: (False, None, what went wrong, ...), and the failure stands. The last entry is the
+    float64 probe (its ``calls`` count toward the verdict's evaluations), or None."""
+    p64 = None
     try:
         p64 = Probe(_as64(fn), torch.float64, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple,
                     cast_all=True)
@@ -279,46 +301,65 @@ def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float, 
             ratios = [measure(p64, t.xs, p64(t.xs), t.g, rtol=rtol, atol=atol).ratio for t in failing]
         worst = max(ratios, default=0.0)
     except Exception as exc:  # the failure is reported as found; only the rounding question is open
-        return False, None, f"{type(exc).__name__}: {str(exc)[:300]}"
-    return worst <= 1.0, worst, None
+        return False, None, f"{type(exc).__name__}: {str(exc)[:300]}", p64
+    return worst <= 1.0, worst, None, p64
 
 
-def precision_note(error: float, scale: float, dtype: str) -> str | None:
-    """The diagnosis of a float64 failure whose relative size (error / output scale) lies between 1e-9
-    and 1e-6, i.e. at float32 round-off: something inside computes in float32."""
-    if dtype != "float64" or not scale > 0 or not 1e-9 <= error / scale <= 1e-6:
-        return None
-    rel = error / scale
-    return (f"the error is {rel:.2g} of the output scale: float32 round-off (eps 1.2e-7), not float64. The function "
-            "probably computes something in float32 inside (a .float() cast, a constant or buffer built in the "
-            "default dtype, torch.tensor(...) without dtype=). If that is accepted, pass "
-            f"rtol={10 ** np.ceil(np.log10(rel * 4)):.0e} (or atol=) to assert_equivariant.")
+def _outputs_at(probe: Probe, sets: Sequence[list[Any]], trials: Sequence[Trial]) -> list[list[torch.Tensor]]:
+    """f at every input set, read off the trials measured on it (computed when none was)."""
+    out = []
+    for xs in sets:
+        t = next((t for t in trials if len(t.xs) == len(xs) and all(a is b for a, b in zip(t.xs, xs, strict=True))),
+                 None)
+        out.append(list(t.ys) if t is not None else probe(xs))
+    return out
+
+
+def _vacuity(fn: Any, group: Any, probe: Probe, sets: Sequence[list[Any]], trials: Sequence[Trial],
+             allow: bool | Sequence[int], rtol: float, atol: float | None, seed: int) -> None:
+    """Raise ``VacuousCheckError`` when an output block not declared in ``allow`` does not respond to
+    its inputs (``gate.vacuity``)."""
+    if allow is not True and not isinstance(allow, (bool, list, tuple, set, frozenset, range)):
+        raise InvalidArgument(f"allow_constant must be True, False or a sequence of output block indices, got "
+                              f"{describe(allow)}")
+    allowed = allowed_constant(allow, len(probe.out_actions))
+    if len(allowed) == len(probe.out_actions):
+        return
+    found = responses(probe, sets, _outputs_at(probe, sets, trials), rtol=rtol, atol=atol, seed=seed)
+    bad = [r for r in found if r.vacuous and r.block not in allowed]
+    if bad:
+        raise VacuousCheckError(vacuous_message(function_name(fn), str(getattr(group, "name", group)), bad,
+                                                probe.in_actions, len(probe.out_actions)), bad)
 
 
 def _notes(worst: Trial, dtype: str, failure64: str | None) -> list[str]:
-    m, k = worst.m, worst.m.block
     notes = []
     if failure64 is not None:
         notes.append(f"the float64 re-check could not run ({failure64}): whether this {dtype} failure is only "
                      "rounding is unanswered")
-    note = precision_note(m.errors[k], m.scales[k], dtype)
-    if note is not None:
-        notes.append(note)
     return notes
 
 
-def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], worst: Trial) -> str:
+def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], worst: Trial,
+             diagnosis: Diagnosis | None = None, found: Trial | None = None) -> str:
     blocks = ", ".join(f"{j}: {a.name} {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
                        for j, (a, x) in enumerate(zip(in_actions, worst.xs, strict=True)))
     msg = (f"{function_name(fn)} is not equivariant under {getattr(group, 'name', group)}: output block "
-           f"{v.output_block} of {v.n_outputs} ({v.output_name}) at {v.element}\n"
+           f"{v.output_block} of {v.n_outputs} ({v.output_name}) fails at {what_failed(worst.g, in_actions)}: "
+           f"{v.element}\n"
            f"  max |f(g.x) - g.f(x)| = {v.error:.3e} > tolerance {v.tolerance:.3e} (atol {v.atol:.2e} + rtol "
            f"{v.rtol:.2e} x output scale {v.scale:.3g}; {v.dtype} on {v.device})\n"
            f"  input blocks: {blocks}\n")
+    if found is not None and found is not worst:
+        k = found.m.block
+        msg += (f"  as found (before minimization): output block {k}, error {found.m.errors[k]:.3e}, ratio "
+                f"{found.ratio:.3g}, at {what_failed(found.g, in_actions)}: {found.g.label}\n")
     for note in _notes(worst, v.dtype, v.float64_failure):
         msg += f"  note: {note}\n"
     if v.subgroup:
         msg += f"  note: {v.subgroup}\n"
+    if diagnosis is not None:
+        msg += "  diagnosis (experiments on the failure as found):\n" + diagnosis.text("    ") + "\n"
     if v.report:
         msg += f"  minimal report: {v.report}/report.md (replay: python {v.report}/repro.py)\n"
     return msg + f"  seed {v.seed}, profile {v.profile}"

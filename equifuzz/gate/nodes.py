@@ -18,6 +18,7 @@ separately; a failure is shrunk to the permutation or the group element alone wh
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from ..errors import ShapeError
 from ..search.probe import Action, node_permutation, permute_axis, relabel_indices
 from .actions import Fixed
 
-__all__ = ["NodeWise", "EdgeIndex", "Adjacency", "permutes", "node_count", "with_node_permutations"]
+__all__ = ["NodeWise", "EdgeIndex", "Adjacency", "permutes", "node_count", "with_node_permutations", "name_blocks"]
 
 
 @dataclass(eq=False)
@@ -40,6 +41,8 @@ class NodeWise(Action):
     spec: Any = None
     axis: int = -2
     inner: Action | None = None
+    #: which block this is ("input block 0", "output block 1"), for messages; set by the gate
+    where: str = ""
 
     def __post_init__(self) -> None:
         if self.inner is None and self.spec is None:
@@ -54,7 +57,7 @@ class NodeWise(Action):
 
     def resolve(self, as_action: Callable[[Any], Action]) -> NodeWise:
         """This block with ``spec`` turned into the action on the features (the gate does it)."""
-        return self if self.inner is not None else NodeWise(self.spec, self.axis, as_action(self.spec))
+        return self if self.inner is not None else NodeWise(self.spec, self.axis, as_action(self.spec), self.where)
 
     def matrix(self, g: Element) -> np.ndarray:
         assert self.inner is not None
@@ -64,7 +67,7 @@ class NodeWise(Action):
         assert self.inner is not None
         y = self.inner.apply(g, x) if self.inner.transforms else x
         p = node_permutation(g, y.device)
-        return y if p is None else permute_axis(y, p, self.axis, self.name)
+        return y if p is None else permute_axis(y, p, self.axis, _named(self))
 
     def nodes(self) -> dict[str, Any]:
         return {"kind": "node-wise", "axis": self.axis}
@@ -75,13 +78,14 @@ class EdgeIndex(Action):
     """Integer node indices (edge lists, neighbour lists): entry j becomes perm^-1[j]."""
 
     name: str = "edge index"
+    where: str = ""
 
     def __post_init__(self) -> None:
         self.dim, self.transforms, self.permutes = None, False, True
 
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         p = node_permutation(g, x.device)
-        return x if p is None else relabel_indices(x, p, self.name)
+        return x if p is None else relabel_indices(x, p, _named(self))
 
     def nodes(self) -> dict[str, Any]:
         return {"kind": "edge index"}
@@ -93,6 +97,7 @@ class Adjacency(Action):
 
     axes: tuple[int, int] = (-2, -1)
     name: str = "adjacency"
+    where: str = ""
 
     def __post_init__(self) -> None:
         self.dim, self.transforms, self.permutes = None, False, True
@@ -102,11 +107,23 @@ class Adjacency(Action):
         if p is None:
             return x
         for ax in self.axes:
-            x = permute_axis(x, p, ax, self.name)
+            x = permute_axis(x, p, ax, _named(self))
         return x
 
     def nodes(self) -> dict[str, Any]:
         return {"kind": "adjacency", "axes": list(self.axes)}
+
+
+def _named(a: NodeWise | EdgeIndex | Adjacency) -> str:
+    return f"{a.where} ({a.name})" if a.where else a.name
+
+
+def name_blocks(actions: Sequence[Action], side: str) -> list[Action]:
+    """The node-indexed blocks of one side as copies that name themselves ("input block 0 (node-wise
+    cartesian_points)") in their shape errors; ``side`` is "input" or "output". Copies, because one
+    block object may be given on both sides."""
+    return [dataclasses.replace(a, where=f"{side} block {j}") if isinstance(a, (NodeWise, EdgeIndex, Adjacency))
+            else a for j, a in enumerate(actions)]
 
 
 def permutes(actions: Sequence[Action]) -> bool:

@@ -5,7 +5,8 @@ element acts by, so a replay needs only the function: ``module.pt`` (the module 
 when it can be pickled, by value for code that is not installed: see ``persist``) or one the caller
 passes. The folder (``gate-<16 hex>``) is named by a SHA-256 of everything that determines the failure:
 the function's fingerprint (class, parameters, buffers and attributes of a module; code and closure of
-a callable), the inputs, the element's matrices and translation, the dtype and the tolerances. An
+a callable), the claim (the group and the name of every block's representation), the inputs, the
+element's matrices and translation, the dtype and the tolerances. An
 existing folder is reused only when it holds this very failure (same digest, same errors); otherwise
 the name is extended. It holds ``report.md``, ``report.json``, ``case.pt``, ``repro.py``,
 ``figure.png`` and, when it pickles, ``module.pt``. A block whose action is not a matrix on the last
@@ -109,7 +110,8 @@ def _save_actions(probe: Probe, g: Element, path: Path) -> str | None:
 def _digest(case: dict[str, Any], fn_print: str) -> str:
     h = hashlib.sha256()
     h.update(json.dumps([case["function"], fn_print, case["element"], case["dtype"], case["rtol"], case["atol"],
-                         case["out_tuple"], case.get("perm")]).encode())
+                         case["out_tuple"], case.get("perm"), case["group"],  # the claim: group and representations
+                         [[b["name"] for b in case[side]] for side in ("in_blocks", "out_blocks")]]).encode())
     for side in ("in_blocks", "out_blocks"):
         for b in case[side]:
             for key in ("matrix", "translation"):
@@ -150,12 +152,17 @@ def _fmt(a: Any) -> str:
 
 def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, group: Any, out: str | Path,
                       seed: int, profile: str, log: Sequence[str], atol_given: float | None,
-                      tried: Sequence[Trial] = (), notes: Sequence[str] = ()) -> Path:
+                      tried: Sequence[Trial] = (), notes: Sequence[str] = (), found: Trial | None = None,
+                      rows: Sequence[int] | None = None, diagnosis: dict[str, Any] | None = None,
+                      diagnosis_table: Sequence[str] = (), what: str = "") -> Path:
     """Write the report of a failing trial under ``out``; return its folder (the existing one when it
     holds this very failure).
 
     ``tried``: every (inputs, element) pair the gate measured, drawn in ``figure.png``; ``notes``:
-    diagnoses added to ``report.md`` and ``report.json``."""
+    remarks added to ``report.md`` and ``report.json``; ``found``: the failure as found before
+    minimization (``rows``: which of its input rows the minimized case keeps); ``diagnosis`` and
+    ``diagnosis_table``: the experiments on it (``gate.diagnosis``), as data and as Markdown lines;
+    ``what``: the failing element's parts in words."""
     m = trial.m
     case = {
         "format": CASE_FORMAT,
@@ -192,6 +199,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
                                                                 m.ratios, m.scales, strict=True))],
             "inputs": [{"block": j, "name": a.name, "shape": list(x.shape) if isinstance(x, torch.Tensor) else None}
                        for j, (a, x) in enumerate(zip(probe.in_actions, trial.xs, strict=True))],
+            "what_fails": what, "found": _as_found(found, probe, rows), "diagnosis": diagnosis,
             "minimization": list(log), "notes": list(notes), "module_pickled": pickled,
             "module_not_pickled_because": why_not, "actions_not_pickled_because": actions_not_pickled,
             "actions": {side: [b.get("action") for b in case[f"{side}_blocks"]] for side in ("in", "out")}
@@ -203,7 +211,7 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
             write_gate_figure(tried, trial, tmp / "figure.png", title=f"{data['function']} under {data['group']}")
             data["files"].append("figure.png")
         (tmp / "report.json").write_text(json.dumps(jsonable(data), indent=2) + "\n")
-        (tmp / "report.md").write_text(_markdown(data, trial, probe, final.name))
+        (tmp / "report.md").write_text(_markdown(data, trial, probe, final.name, diagnosis_table))
         (tmp / "repro.py").write_text(_REPRO.format(name=final.name))
     return final
 
@@ -269,8 +277,24 @@ def _rule(m: Measure, atol_given: float | None, eps: float) -> str:
     return f"error <= {a} + rtol {m.rtol:.3g} x output scale (default rtol = eps^{RTOL_POWER:.3g}, eps = {eps:.3g})"
 
 
-def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> str:
-    lines = [f"# equifuzz gate: {data['function']} is not equivariant", "",
+def _as_found(found: Trial | None, probe: Probe, rows: Sequence[int] | None) -> dict[str, Any] | None:
+    """The failure as found (before minimization), as data."""
+    if found is None:
+        return None
+    m = found.m
+    return {"element": found.g.label, "element_matrix": found.g.matrix, "element_index": found.g.index,
+            "translation": found.g.translation,
+            "node_permutation": None if found.g.perm is None else [int(i) for i in found.g.perm],
+            "outputs": [{"block": k, "error": e, "tolerance": t, "ratio": r, "scale": s}
+                        for k, (e, t, r, s) in enumerate(zip(m.errors, m.tolerances, m.ratios, m.scales, strict=True))],
+            "inputs": [x.detach().cpu().double().tolist() if isinstance(x, torch.Tensor) and x.is_floating_point()
+                       and x.numel() <= 4096 else None for x in found.xs],
+            "rows_kept": None if rows is None else [int(i) for i in rows]}
+
+
+def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str, table: Sequence[str] = ()) -> str:
+    what = f" at {data['what_fails']}" if data.get("what_fails") else ""
+    lines = [f"# equifuzz gate: {data['function']} is not equivariant under {data['group']}{what}", "",
              f"- group: {data['group']}",
              f"- element: {trial.g.describe()}",
              f"- dtype: {data['dtype']} on {data['device']}; seed {data['seed']}, profile {data['profile']}",
@@ -291,8 +315,20 @@ def _markdown(data: dict[str, Any], trial: Trial, probe: Probe, name: str) -> st
     if data.get("actions"):  # blocks acted on by their own actions: what the element does to each
         lines += ["## How the element acts", ""] + [f"- {side} block {j}: {d}" for side in ("in", "out")
                                                    for j, d in enumerate(data["actions"][side]) if d] + [""]
+    found = data.get("found")
+    if found is not None:
+        lines += ["## As found (before minimization)", "", f"- element: {found['element']}"
+                  + (f", t = {_fmt(found['translation'])}" if found["translation"] is not None else "")
+                  + (", with a node permutation" if found["node_permutation"] is not None else "")]
+        lines += [f"- output block {o['block']}: error {o['error']:.3e}, tolerance {o['tolerance']:.3e}, ratio "
+                  f"{o['ratio']:.3g}, output scale {o['scale']:.3e}" for o in found["outputs"]]
+        if found["rows_kept"] is not None:
+            lines.append(f"- the minimized input keeps rows {found['rows_kept']} of the input as found")
+        lines.append("")
+    if table:
+        lines += ["## Diagnosis (experiments on the failure as found)", "", *table, ""]
     if data["notes"]:
-        lines += ["## Diagnosis", ""] + [f"- {n}" for n in data["notes"]] + [""]
+        lines += ["## Notes", ""] + [f"- {n}" for n in data["notes"]] + [""]
     lines += ["## Minimization", ""] + [f"- {s}" for s in data["minimization"]] + [""]
     how = "`python repro.py` (loads `module.pt`)" if data["module_pickled"] else \
         f"`python repro.py package.module:factory` (the function could not be pickled: " \

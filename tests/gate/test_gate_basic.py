@@ -142,13 +142,13 @@ def test_a_float32_failure_that_vanishes_in_float64_is_rounding(reports):
             ef.assert_equivariant(Broken(), K, ef.reps.defining(K), ef.reps.defining(K), report_dir=reports)
 
 
-def test_explicit_tolerances_are_used_and_stated():
+def test_explicit_tolerances_are_used_and_stated(tmp_path):
     K = ef.groups.so2()
     tilt = lambda x: x + 1e-6 * x[:, :1]  # noqa: E731  a defect of relative size 1e-6
     v = ef.assert_equivariant(tilt, K, ef.reps.defining(K), ef.reps.defining(K), rtol=1e-4, atol=0.0)
     assert v.holds and v.rtol == 1e-4 and v.atol == 0.0
     with pytest.raises(ef.EquivarianceError):
-        ef.assert_equivariant(tilt, K, ef.reps.defining(K), ef.reps.defining(K), report_dir=None, rtol=1e-8)
+        ef.assert_equivariant(tilt, K, ef.reps.defining(K), ef.reps.defining(K), report_dir=tmp_path, rtol=1e-8)
 
 
 def test_same_seed_same_verdict_and_profiles_set_budgets():

@@ -101,7 +101,7 @@ def test_adjacency_matrices_are_permuted_on_both_axes(tmp_path):
                               inputs=(x, A), report_dir=tmp_path)
 
 
-def test_permutations_with_a_finite_group_and_a_batch_of_clouds():
+def test_permutations_with_a_finite_group_and_a_batch_of_clouds(tmp_path):
     G = ef.groups.dihedral(4)
     rot = ef.reps.rotation(G)
     clouds = torch.randn(3, 5, 2, dtype=torch.float64)  # (batch, nodes, 2)
@@ -110,7 +110,7 @@ def test_permutations_with_a_finite_group_and_a_batch_of_clouds():
     assert v.holds
     with pytest.raises(ef.EquivarianceError, match="node permutation"):
         ef.assert_equivariant(lambda p: centred(p).cumsum(dim=-2), G, NodeWise(rot), NodeWise(rot), inputs=clouds,
-                              batch_dim=0, report_dir=None)
+                              batch_dim=0, report_dir=tmp_path)
 
 
 def test_bad_node_blocks_are_errors():

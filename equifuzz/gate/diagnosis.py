@@ -1,0 +1,373 @@
+"""Why the gate failed, by experiment: small controlled re-measurements of the failure as found.
+
+On a failure the gate re-measures the failing (inputs, element) pair under controlled changes and
+reports each experiment's outcome as a table (in the ``EquivarianceError`` message and ``report.md``):
+
+- **float64 re-check** (a float32/float16 function): the function copied to float64 (done by the
+  assertion; its outcome is passed in).
+- **float32 inside** (a float64 function): the function runs once under a dispatch mode that records
+  every operation taking or making a float32/float16/bfloat16 tensor, then once with each of them
+  computed in float64 (tensors cast up, ``.float()`` and ``dtype=`` made float64, the default dtype
+  float64). A failure that disappears there is shown to be float32 round-off inside the model.
+- **input scale**: the inputs that transform (and the translation) scaled by 1e-2 ... 1e2. The
+  relative error (error / output scale) of a constant of fixed absolute size inside the model (an
+  epsilon added to coordinate differences, as ``F.pairwise_distance`` does) falls as the inputs grow;
+  that of round-off or of a defect of fixed relative size does not.
+- **element classes**: the same inputs under rotations (proper elements), reflections (improper
+  ones), translations alone and node relabellings alone, where the group and the blocks have them.
+- **output blocks**: the ratio of every output block at the failure.
+
+A cause is named only when an experiment shows it (:func:`_cause`): float32 round-off when the failure
+disappears with the float32 parts in float64 (then, and only then, an ``rtol`` that accepts the
+measured relative errors is suggested); an absolute epsilon when the relative error falls with the
+input scale by at least ``EPS_FALL`` over the range (slope <= ``EPS_SLOPE`` in log-log); otherwise a
+defect, with the element classes that fail. No tolerance is suggested for an error that does not
+behave like round-off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten, tree_map
+
+from ..elements import Element
+from ..groups import ContinuousGroup, FiniteGroup
+from ..oracles.error import Measure, Trial
+from ..report.gate_minimize import improper
+from ..search.probe import Probe, measure
+
+__all__ = ["Diagnosis", "diagnose", "SCALES", "EPS_FALL", "EPS_SLOPE", "float32_experiment"]
+
+#: the input scales tried
+SCALES = (1e-2, 1e-1, 1.0, 1e1, 1e2)
+#: an absolute epsilon: the relative error falls by at least this factor from the smallest to the
+#: largest scale, with a log-log slope at most EPS_SLOPE
+EPS_FALL = 100.0
+EPS_SLOPE = -0.5
+#: a relative error that stays within this factor over all scales is "scale-free"
+FLAT = 10.0
+_LOW = (torch.float32, torch.float16, torch.bfloat16)
+_UP = {torch.float32: torch.float64, torch.float16: torch.float64, torch.bfloat16: torch.float64,
+       torch.complex64: torch.complex128}
+
+
+class _Float32Watch(TorchDispatchMode):
+    """Counts operations on low-precision floating tensors; with ``promote`` runs them in float64."""
+
+    def __init__(self, promote: bool) -> None:
+        super().__init__()
+        self.promote, self.seen, self.first = promote, 0, None
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        leaves, _ = tree_flatten((args, kwargs))
+        low = any(isinstance(t, torch.Tensor) and t.dtype in _LOW for t in leaves) or kwargs.get("dtype") in _LOW
+        if self.promote:
+            def up(t: Any) -> Any:
+                if isinstance(t, torch.Tensor) and t.dtype in _UP:
+                    return t.to(_UP[t.dtype])
+                return _UP.get(t, t) if isinstance(t, torch.dtype) else t
+
+            args, kwargs = tree_map(up, args), tree_map(up, kwargs)
+        out = func(*args, **kwargs)
+        if not low:
+            low = any(isinstance(t, torch.Tensor) and t.dtype in _LOW for t in tree_flatten(out)[0])
+        if low:
+            self.seen += 1
+            self.first = self.first or str(func)
+        return out
+
+
+@contextlib.contextmanager
+def _default_float64() -> Iterator[None]:
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
+
+
+class _Watched(Probe):
+    """The probe with every call of the function under a ``_Float32Watch``."""
+
+    def __init__(self, probe: Probe, promote: bool) -> None:
+        super().__init__(probe.fn, probe.dtype, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple,
+                         cast_all=probe.cast_all)
+        self.eps, self.watch, self.promote = probe.eps, _Float32Watch(promote), promote
+
+    def __call__(self, xs: Sequence[Any]) -> list[torch.Tensor]:
+        with contextlib.ExitStack() as stack:
+            if self.promote:
+                stack.enter_context(_default_float64())
+            stack.enter_context(self.watch)
+            return super().__call__(xs)
+
+
+@dataclass
+class Diagnosis:
+    """The experiments' table (rows of (experiment, outcome)), the cause they show (or None), the
+    suggested rtol (round-off only) and the model calls they took."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    cause: str | None = None
+    kind: str = "undetermined"
+    rtol: float | None = None
+    calls: int = 0
+    fails: dict[str, float] = field(default_factory=dict)
+
+    def table(self) -> list[str]:
+        """The table as Markdown lines."""
+        return ["| experiment | outcome |", "|---|---|"] + [f"| {a} | {b} |" for a, b in self.rows]
+
+    def text(self, indent: str = "  ") -> str:
+        """The table as plain lines (for the exception message)."""
+        width = max((len(a) for a, _ in self.rows), default=0)
+        return "\n".join(f"{indent}{a.ljust(width)} : {b}" for a, b in self.rows)
+
+    def record(self) -> dict[str, Any]:
+        return {"experiments": [{"experiment": a, "outcome": b} for a, b in self.rows], "cause": self.cause,
+                "kind": self.kind, "suggested_rtol": self.rtol, "model_calls": self.calls,
+                "ratio_by_class": self.fails}
+
+
+def _rel(m: Measure, k: int) -> float:
+    e, s = m.errors[k], m.scales[k]
+    return e / s if s > 0 and math.isfinite(s) else (math.inf if e > 0 else 0.0)
+
+
+def float32_experiment(probe: Probe, trial: Trial, *, rtol: float, atol: float | None
+                       ) -> tuple[int, str | None, float | None, int]:
+    """(operations on float32 tensors seen (-1: the function could not run watched), the first one (or
+    why it could not run), the ratio with them in float64 or None if that run failed, model calls)."""
+    watch = _Watched(probe, promote=False)
+    try:
+        watch(trial.xs)
+        watch(_moved(watch, trial))
+    except Exception as exc:  # the function does not run under the dispatch mode: nothing is known
+        return -1, f"{type(exc).__name__}: {str(exc)[:100]}", None, watch.calls
+    seen, first = watch.watch.seen, watch.watch.first
+    if not seen:
+        return 0, None, None, watch.calls
+    up = _Watched(probe, promote=True)
+    try:
+        ratio = measure(up, trial.xs, up(trial.xs), trial.g, rtol=rtol, atol=atol).ratio
+    except Exception:
+        return seen, first, None, watch.calls + up.calls
+    return seen, first, ratio, watch.calls + up.calls
+
+
+def _moved(probe: Probe, trial: Trial) -> list[Any]:
+    from ..search.probe import transform_inputs
+
+    return transform_inputs(probe, trial.xs, trial.g)
+
+
+def _scaled(probe: Probe, trial: Trial, s: float, *, rtol: float, atol: float | None) -> Measure:
+    xs = [x * s if a.transforms and isinstance(x, torch.Tensor) else x
+          for a, x in zip(probe.in_actions, trial.xs, strict=True)]
+    g = trial.g if trial.g.translation is None else trial.g.replace(translation=np.asarray(trial.g.translation) * s)
+    return measure(probe, xs, probe(xs), g, rtol=rtol, atol=atol)
+
+
+def _class_elements(group: FiniteGroup | ContinuousGroup, probe: Probe, trial: Trial, translation: float,
+                    rng: np.random.Generator, n: int = 3) -> dict[str, list[Element]]:
+    """A few elements of every class the group and the blocks have: rotations, reflections,
+    translations alone, relabellings alone."""
+    out: dict[str, list[Element]] = {}
+    translates = any(a.translates for a in probe.in_actions)
+    permutes = any(a.permutes for a in probe.in_actions)
+    if isinstance(group, ContinuousGroup):
+        Ms = group.sample(4 * n, rng)
+        if not group.orientation_preserving:
+            Ms[: 2 * n] = Ms[: 2 * n] * np.sign(np.linalg.det(Ms[: 2 * n]))[:, None, None]  # proper
+            flip = np.diag([1.0] * (group.dim - 1) + [-1.0])
+            Ms[2 * n:] = Ms[2 * n:] * np.sign(np.linalg.det(Ms[2 * n:]))[:, None, None] @ flip  # improper
+        proper = [Element(f"rotation {i}", matrix=M) for i, M in enumerate(M for M in Ms if np.linalg.det(M) > 0)]
+        refl = [Element(f"reflection {i}", matrix=M) for i, M in enumerate(M for M in Ms if np.linalg.det(M) < 0)]
+        ident = Element("identity", matrix=np.eye(group.dim))
+    else:
+        idx = list(range(1, group.order)) if group.order <= 13 else [int(i) for i in
+                                                                     rng.integers(1, group.order, 4 * n)]
+        els = [Element(f"g = {group.word_str(i)}", index=i) for i in idx]
+        proper = [g for g in els if improper(g, probe.in_actions) is False]
+        refl = [g for g in els if improper(g, probe.in_actions) is True]
+        if not proper and not refl:
+            proper = els
+        ident = Element("identity", index=0)
+    out["rotations" if isinstance(group, ContinuousGroup) else "proper elements"] = proper[:n]
+    if refl:
+        out["reflections" if isinstance(group, ContinuousGroup) else "improper elements"] = refl[:n]
+    if translates and trial.g.translation is not None:
+        d = len(np.asarray(trial.g.translation))
+        out["translations"] = [ident.replace(label="translation", translation=rng.standard_normal(d) * translation)
+                               for _ in range(2)]
+    if permutes and trial.g.perm is not None:
+        N = len(np.asarray(trial.g.perm))
+        out["relabellings"] = [ident.replace(label="node relabelling", perm=rng.permutation(N)) for _ in range(2)]
+    return {k: v for k, v in out.items() if v}
+
+
+def _fmt_rel(rs: Sequence[float]) -> str:
+    return ", ".join(f"{r:.1e}" for r in rs)
+
+
+def _slope(scales: Sequence[float], rels: Sequence[float]) -> float | None:
+    pts = [(math.log10(s), math.log10(r)) for s, r in zip(scales, rels, strict=True) if r > 0 and math.isfinite(r)]
+    if len(pts) < 3:
+        return None
+    x, y = np.array(pts).T
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def diagnose(probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Trial, *, rtol: float, atol: float | None,
+             dtype: str, ratio64: float | None, failure64: str | None, probe64: Probe | None, seed: int,
+             translation: float = 1.0) -> Diagnosis:
+    """The experiments of the module docstring on the failing ``trial`` (as found, before minimization).
+    ``probe64``: the float64 copy of a lower-precision function (the experiments then run in float64,
+    away from its round-off), or None. Experiments that cannot run are reported so; the failure stands."""
+    d = Diagnosis()
+    try:
+        _diagnose(d, probe, group, trial, rtol=rtol, atol=atol, dtype=dtype, ratio64=ratio64, failure64=failure64,
+                  probe64=probe64, seed=seed, translation=translation)
+    except Exception as exc:  # the failure is reported as found; only its diagnosis is cut short
+        d.rows.append(("experiments", f"stopped: {type(exc).__name__}: {str(exc)[:160]}"))
+        d.cause, d.kind, d.rtol = None, "undetermined", None
+        if not d.rows or d.rows[-1][0] != "cause":
+            d.rows.append(("cause", "not shown: the experiments did not finish"))
+    return d
+
+
+def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, trial: Trial, *, rtol: float,
+              atol: float | None, dtype: str, ratio64: float | None, failure64: str | None, probe64: Probe | None,
+              seed: int, translation: float) -> None:
+    k = trial.m.block
+    rng = np.random.default_rng([seed, 21])
+    low = dtype != "float64"
+    if low:
+        if failure64 is not None:
+            d.rows.append(("float64 re-check", f"could not run ({failure64[:120]}): whether this is rounding is "
+                                               "unanswered"))
+        else:
+            d.rows.append(("float64 re-check", f"fails in float64 too (ratio {ratio64:.3g}): not {dtype} rounding"))
+    else:
+        d.rows.append(("float64 re-check", "not needed: the function computes in float64"))
+    p = probe64 if low and probe64 is not None and failure64 is None else probe
+    base = trial if p is probe else Trial(trial.xs, p(trial.xs), trial.g,
+                                          measure(p, trial.xs, p(trial.xs), trial.g, rtol=rtol, atol=atol))
+    rel0 = _rel(base.m, k)
+
+    seen, first, ratio_up = 0, None, None
+    if not low:
+        seen, first, ratio_up, c = float32_experiment(p, base, rtol=rtol, atol=atol)
+        d.calls += c  # calls of the watched copies (the probes' own calls are counted by their owners)
+        if seen < 0:
+            d.rows.append(("float32 inside", f"could not run under the dispatch mode ({first})"))
+        elif not seen:
+            d.rows.append(("float32 inside", "none: no operation takes or makes a float32/float16 tensor"))
+        elif ratio_up is None:
+            d.rows.append(("float32 inside", f"{seen} operation(s) on float32 tensors (first {first}); the run with "
+                                             "them in float64 failed"))
+        else:
+            d.rows.append(("float32 inside", f"{seen} operation(s) on float32 tensors (first {first}); with them in "
+                                             f"float64 the ratio is {ratio_up:.3g} (was {base.ratio:.3g})"))
+
+    rels: list[float] = []
+    ratios: list[float] = []
+    finite = math.isfinite(base.m.errors[k])
+    if finite:
+        for s in SCALES:
+            try:
+                m = base.m if s == 1.0 else _scaled(p, base, s, rtol=rtol, atol=atol)
+                rels.append(_rel(m, k))
+                ratios.append(m.ratios[k])
+            except Exception:
+                rels.append(math.nan)
+                ratios.append(math.nan)
+        d.rows.append(("input scale x " + ", ".join(f"{s:g}" for s in SCALES),
+                       f"relative error of output {k}: {_fmt_rel(rels)} (ratio {_fmt_rel(ratios)})"))
+    else:
+        d.rows.append(("input scale", "not run: the error is not finite (NaN or inf in the outputs)"))
+
+    fails: dict[str, float] = {}
+    per_block = list(base.m.ratios)
+    for name, els in _class_elements(group, p, base, translation, rng).items():
+        try:
+            ms = [measure(p, base.xs, base.ys, g, rtol=rtol, atol=atol) for g in els]
+        except Exception as exc:
+            d.rows.append((name, f"could not run: {type(exc).__name__}: {str(exc)[:100]}"))
+            continue
+        fails[name] = max(m.ratio for m in ms)
+        for m in ms:
+            per_block = [max(a, b) for a, b in zip(per_block, m.ratios, strict=True)]
+    if fails:
+        d.rows.append(("element classes (max ratio)", "; ".join(
+            f"{n}: {'FAILS' if r > 1 else 'holds'} ({r:.3g})" for n, r in fails.items())))
+    d.rows.append(("output blocks (max ratio)", "; ".join(
+        f"{j} ({a.name}): {'FAILS' if r > 1 else 'holds'} ({r:.3g})"
+        for j, (a, r) in enumerate(zip(p.out_actions, per_block, strict=True)))))
+    d.fails = fails
+    _cause(d, trial, rel0, rels, seen, ratio_up, low, fails)
+    d.rows.append(("cause", d.cause or "not shown by these experiments"))
+
+
+def _classes_text(fails: dict[str, float]) -> str:
+    bad = [n for n, r in fails.items() if r > 1]
+    good = [n for n, r in fails.items() if r <= 1]
+    if not bad or not good:
+        return ""
+    return f"; it fails under {', '.join(bad)} and holds under {', '.join(good)}"
+
+
+def _cause(d: Diagnosis, trial: Trial, rel0: float, rels: Sequence[float], seen: int, ratio_up: float | None,
+           low: bool, fails: dict[str, float]) -> None:
+    classes = _classes_text(fails)
+    good = [r for r in rels if r > 0 and math.isfinite(r)]
+    if seen > 0 and ratio_up is not None and ratio_up <= 1.0:
+        worst = max([rel0, *good])
+        d.kind = "float32"
+        d.rtol = float(10 ** math.ceil(math.log10(4 * worst))) if worst > 0 else None
+        d.cause = (f"float32 round-off inside the model: {seen} operation(s) take or make float32 tensors (a .float() "
+                   "cast, a constant built in the default dtype, torch.tensor(...) without dtype=), and with them in "
+                   f"float64 the failure disappears (ratio {ratio_up:.3g}). Compute them in float64, or accept the "
+                   f"round-off with rtol={d.rtol:.0e} (the largest relative error measured, {worst:.1e}, times 4, "
+                   "rounded up)")
+        return
+    slope = _slope(SCALES, rels) if len(rels) == len(SCALES) else None
+    if len(good) == len(SCALES) and slope is not None:
+        fall = good[0] / good[-1]
+        if fall >= EPS_FALL and slope <= EPS_SLOPE and all(2 * a >= b for a, b in zip(good, good[1:], strict=False)):
+            d.kind = "absolute epsilon"
+            d.cause = (f"a constant of fixed absolute size inside the model (an epsilon added to coordinates, their "
+                       "differences or norms, as F.pairwise_distance adds eps=1e-6 to every coordinate difference): "
+                       f"the relative error falls {fall:.2g}-fold as the inputs grow 1e4-fold (log-log slope "
+                       f"{slope:.2f}). No tolerance is suggested: a relative one would not accept it at small inputs; "
+                       f"add the epsilon where it is invariant (to a squared norm) or drop it{classes}")
+            return
+        if max(good) / min(good) <= FLAT and seen > 0:
+            d.cause = None  # a float32 constant stored rounded and a defect look alike here
+            d.rows.append(("note", "float32 tensors are inside, but computing them in float64 does not remove the "
+                                   "error: a constant stored in float32 keeps its rounded value; else a defect"))
+            return
+        if max(good) / min(good) <= FLAT:
+            d.kind = "defect"
+            why = " and no operation runs in float32" if not low and seen == 0 else ""
+            d.cause = (f"a defect of fixed relative size (about {rel0:.1e} of the output at every input scale: it "
+                       f"grows with the output{why}); no tolerance is suggested{classes}")
+            return
+        if slope >= -EPS_SLOPE:
+            d.kind = "defect"
+            d.cause = (f"a defect that grows faster than the output with the inputs (log-log slope {slope:.2f} of the "
+                       f"relative error){classes}")
+            return
+    if classes:
+        d.kind = "defect"
+        d.cause = f"not round-off, not an epsilon by the scale experiment{classes}"
