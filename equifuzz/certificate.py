@@ -1,7 +1,8 @@
 """The independent checker: re-verify a verdict's evidence by direct, exact evaluation.
 
 It shares nothing with the oracles but the network weights: it evaluates networks exactly on dyadic
-inputs (every float64 is one), with Python integers and fractions, and checks
+inputs (every float64 is one) in integer arithmetic (each array is Python integers over one rational
+scale, :mod:`equifuzz.exact`; no Fraction is formed per neuron), and checks
 
 * a **witness** of a failure: points x_k, coefficients c_k and an element acting by (A, B); the error
   E = ||sum_k c_k (f(A x_k) - B g(x_k))|| is computed exactly and must exceed ``tolerance`` times the
@@ -14,13 +15,17 @@ inputs (every float64 is one), with Python integers and fractions, and checks
   neuron by neuron (:func:`verify_matching`);
 * a **permutation** certificate of layer-wise equivariance (:func:`verify_permutation`).
 
-Norms of irrational size (square roots) are bounded from above in float64 and then used exactly, so a
-verified witness is never weaker than it claims.
+Norms (square roots) are bounded from above by integer square roots carrying 64 extra bits
+(``ceil(2^64 sqrt(n))``), so a verified witness is never weaker than it claims, and no value is ever
+converted to a float on the way: weights from subnormals to 1e308 are handled alike. Floats appear only
+in the :class:`Witness` fields kept for display (saturating to 0 or inf); its messages print the exact
+values.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -31,7 +36,9 @@ from .exact import Scaled, scaled
 from .nets import ReLUNet
 
 __all__ = ["ExactNet", "Witness", "WitnessEvaluator", "evaluate_witness", "verify_witness", "verify_matching",
-           "verify_permutation", "check_verdict"]
+           "verify_permutation", "check_verdict", "exact_net", "sci"]
+
+K_BITS = 64  # extra bits carried by every integer upper bound of a norm
 
 
 def _sqrt_up(q: Fraction) -> Fraction:
@@ -45,77 +52,160 @@ def _sqrt_up(q: Fraction) -> Fraction:
     return Fraction(r, 1 << (shift // 2))
 
 
+def _norms_up(sumsq: np.ndarray) -> np.ndarray:
+    """ceil(2^K sqrt(n)) for each non-negative integer n: upper bounds of norms, over 2^-K."""
+    out = np.empty(sumsq.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, n in enumerate(sumsq.ravel()):
+        n = int(n) << (2 * K_BITS)
+        r = math.isqrt(n)
+        flat[i] = r if r * r == n else r + 1
+    return out
+
+
+def _obj(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype == object else a.astype(object)
+
+
+def _orthogonal(B: Scaled) -> bool:
+    """Whether B^T B = I exactly."""
+    n = B.ints.shape[1]
+    G = B.ints.T.dot(B.ints)
+    s2 = B.scale * B.scale
+    return B.ints.shape[0] == n and all(Fraction(int(G[i, j])) * s2 == (1 if i == j else 0)
+                                        for i in range(n) for j in range(n))
+
+
+def sci(q: Fraction | int, digits: int = 3) -> str:
+    """A rational in %g style without passing through a float outside its range (1e-400 prints as 1e-400)."""
+    q = Fraction(q)
+    if q == 0:
+        return "0"
+    if Fraction(1, 10**300) < abs(q) < 10**300:
+        return f"{float(q):.{digits}g}"
+    sign, q = ("-" if q < 0 else ""), abs(q)
+    n, d = q.numerator, q.denominator
+    e = len(str(n)) - len(str(d))
+
+    def at_least(k: int) -> bool:  # q >= 10^k
+        return n * 10 ** max(-k, 0) >= d * 10 ** max(k, 0)
+
+    while not at_least(e):
+        e -= 1
+    while at_least(e + 1):
+        e += 1
+    k = digits - 1 - e
+    m = round(Fraction(n * 10 ** max(k, 0), d * 10 ** max(-k, 0)))
+    if m >= 10**digits:
+        m, e = m // 10, e + 1
+    s = str(m).rstrip("0") or "0"
+    mant = s[0] + ("." + s[1:] if len(s) > 1 else "")
+    return f"{sign}{mant}e{'+' if e >= 0 else '-'}{abs(e):02d}"
+
+
+def _float(q: Fraction) -> float:
+    """q as a float for the display fields: 0 stays 0, magnitudes beyond float64 saturate to inf or 0."""
+    if q == 0:
+        return 0.0
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if abs(q) > 1 else 0.0
+
+
 class ExactNet:
-    """A :class:`ReLUNet` for exact evaluation: integer weights over rational scales."""
+    """A :class:`ReLUNet` for exact evaluation: integer weights over rational scales.
+
+    ``Nw`` (m, d) and ``Nb`` (m,) over ``s1``, ``N2`` (p, m) over ``s2``, ``b2`` exactly; ``wn[i]`` over
+    2^-K s1 bounds ||w_i|| from above.
+    """
 
     def __init__(self, net: ReLUNet) -> None:
         m, d = net.W1.shape
         self.d, self.p, self.m = d, net.p, m
         WB = scaled(np.concatenate([np.asarray(net.W1, dtype=object).reshape(m, d),
                                     np.asarray(net.b1, dtype=object).reshape(m, 1)], axis=1))
-        self.Nw, self.Nb, self.s1 = WB.ints[:, :d], WB.ints[:, d], WB.scale
+        self.Nw, self.Nb, self.s1 = _obj(WB.ints[:, :d]), _obj(WB.ints[:, d]), WB.scale
         V = scaled(net.W2)
-        self.N2, self.s2 = V.ints, V.scale
+        self.N2, self.s2 = _obj(V.ints), V.scale
         self.b2 = np.array([Fraction(v) for v in np.ravel(net.b2)] + [None], dtype=object)[:-1]
+        self.wn = _norms_up((self.Nw * self.Nw).sum(axis=1)) if m else np.zeros(0, dtype=object)
+        self.bn = np.abs(self.Nb)
+        self._vsizes: dict[bytes, tuple[np.ndarray, Fraction]] = {}
+
+    def preactivations(self, X: Scaled) -> tuple[np.ndarray, int]:
+        """(P, b): W1 x_k + b1 = P[k] * s1 / b for the rows x_k of X (X.scale = a / b)."""
+        a, b = X.scale.numerator, X.scale.denominator
+        if self.m == 0:
+            return np.zeros((X.ints.shape[0], 0), dtype=object), b
+        return X.ints.dot(self.Nw.T) * a + self.Nb[None, :] * b, b
 
     def hidden(self, x: Scaled) -> tuple[np.ndarray, Fraction]:
-        """relu(W1 x + b1) as integers over a scale."""
-        xa, xb = x.scale.numerator, x.scale.denominator
-        P = self.Nw.dot(x.ints) * xa + self.Nb * xb if self.m else np.zeros(0, dtype=object)
-        R = np.array([v if v > 0 else 0 for v in P] + [None], dtype=object)[:-1]
-        return R, self.s1 / xb
+        """relu(W1 x + b1) as integers over a scale, for one input."""
+        P, b = self.preactivations(Scaled(np.asarray(x.ints, dtype=object).reshape(1, -1), x.scale))
+        return np.where(P[0] > 0, P[0], 0), self.s1 / b
 
     def __call__(self, x: Scaled) -> np.ndarray:
+        """f(x) exactly (Fractions), for one input."""
         R, s = self.hidden(x)
         out = self.N2.dot(R) if self.m else np.zeros(self.p, dtype=object)
         sc = s * self.s2
         return np.array([Fraction(int(v)) * sc + b for v, b in zip(out, self.b2, strict=True)] + [None],
                         dtype=object)[:-1]
 
-    def perturbation_scale(self, xs: list[Scaled], coefficients: tuple[int, ...], tol: Fraction,
-                           vsizes: list[Fraction]) -> Fraction:
-        """sum_i vsizes[i] s_i (see :class:`WitnessEvaluator`) for inputs ``xs``."""
+    def vsizes(self, B: Scaled | None) -> tuple[np.ndarray, Fraction]:
+        """(VS, scale): ||B v_i|| <= VS[i] * scale (||v_i|| without B)."""
+        if B is not None and _orthogonal(B):
+            B = None  # ||B v|| = ||v||, exactly
+        key = b"" if B is None else repr((B.ints.tolist(), B.scale)).encode()
+        if key not in self._vsizes:
+            V, s = (self.N2, self.s2) if B is None else (B.ints.dot(self.N2), B.scale * self.s2)
+            VS = _norms_up((V * V).sum(axis=0)) if self.m else np.zeros(0, dtype=object)
+            self._vsizes[key] = (VS, s / (1 << K_BITS))
+        return self._vsizes[key]
+
+    def perturbation_scale(self, P: np.ndarray, b: int, X: Scaled, coefficients: tuple[int, ...], tol: Fraction,
+                           B: Scaled | None) -> Fraction:
+        """The per-neuron scale of this network's part of a combination (see :class:`WitnessEvaluator`), from
+        its preactivations ``P`` over s1 / b at the rows of ``X``."""
         if self.m == 0:
             return Fraction(0)
-        xnorm = [_sqrt_up(sum((Fraction(int(v)) ** 2 for v in x.ints), Fraction(0)) * x.scale ** 2) for x in xs]
-        xsum = np.zeros(self.d, dtype=object) + Fraction(0)
-        for x, c in zip(xs, coefficients, strict=True):
-            xsum = xsum + c * x.fractions()
-        xsum_n = _sqrt_up(sum((v * v for v in xsum), Fraction(0)))
+        a = X.scale.numerator
+        one = 1 << (2 * K_BITS)
+        c = np.array(coefficients, dtype=object)
+        XN = _norms_up((X.ints * X.ints).sum(axis=1))  # ||x_k|| <= XN[k] 2^-K sx
+        xs = (c[:, None] * X.ints).sum(axis=0)
+        XS = _norms_up(np.array([(xs * xs).sum()], dtype=object))[0]
         csum = abs(sum(coefficients))
-        wn = [_sqrt_up(Fraction(sum(int(v) ** 2 for v in row))) * self.s1 for row in self.Nw]
-        bn = [abs(Fraction(int(v))) * self.s1 for v in self.Nb]
-        pres = []
-        for x in xs:
-            xa, xb = x.scale.numerator, x.scale.denominator
-            P = self.Nw.dot(x.ints) * xa + self.Nb * xb
-            pres.append((P, self.s1 / xb))
-        total = Fraction(0)
-        for i in range(self.m):
-            if vsizes[i] == 0:
-                continue
-            signs = set()
-            robust = True
-            for k, (P, sc) in enumerate(pres):
-                v = Fraction(int(P[i])) * sc
-                if abs(v) <= tol * (wn[i] * xnorm[k] + bn[i]):
-                    robust = False
-                    break
-                signs.add(v > 0)
-            if robust and signs == {False}:
-                continue
-            if robust and len(signs) == 1:
-                s_i = wn[i] * xsum_n + bn[i] * csum
-            else:
-                s_i = sum((abs(c) * (wn[i] * xnorm[k] + bn[i]) for k, c in enumerate(coefficients)), Fraction(0))
-            total += 2 * vsizes[i] * s_i
-        return total
+        bnb = self.bn * (b * one)
+        # ||w_i|| ||x_k|| + |b_i| <= T[k, i] * 2^-2K s1 / b
+        T = XN[:, None] * a * self.wn[None, :] + bnb[None, :]
+        robust = np.all(np.abs(P) * (tol.denominator * one) > T * tol.numerator, axis=0)
+        affine = robust & np.all(P > 0, axis=0)
+        inactive = robust & np.all(P < 0, axis=0)
+        other = ~(affine | inactive)
+        s = np.zeros(self.m, dtype=object)
+        s[affine] = self.wn[affine] * (XS * a) + bnb[affine] * csum
+        s[other] = (np.abs(c)[:, None] * T[:, other]).sum(axis=0)
+        VS, vs = self.vsizes(B)
+        return 2 * Fraction(int(VS.dot(s))) * vs * self.s1 / (b * one)
 
-    def neuron_sizes(self, B: np.ndarray | None = None) -> list[Fraction]:
-        """Upper bounds of ||B v_i|| (||v_i|| without B), exact fractions."""
-        V = self.N2 if B is None else np.asarray(B, dtype=object).dot(self.N2 * self.s2)
-        s = self.s2 if B is None else Fraction(1)
-        return [_sqrt_up(sum((Fraction(x) for x in V[:, i] ** 2), Fraction(0)) * s * s) for i in range(self.m)]
+
+_EXACT_NETS: weakref.WeakKeyDictionary[ReLUNet, ExactNet] = weakref.WeakKeyDictionary()
+
+
+def exact_net(net: ReLUNet) -> ExactNet:
+    """The :class:`ExactNet` of ``net``, converted once per network object (its weights are read-only)."""
+    try:
+        return _EXACT_NETS[net]
+    except (KeyError, TypeError):
+        pass
+    e = ExactNet(net)
+    try:
+        _EXACT_NETS[net] = e
+    except TypeError:
+        pass
+    return e
 
 
 def _fractions(M: Any) -> np.ndarray:
@@ -132,6 +222,8 @@ class Witness:
 
     ``kind``: "kink" (second difference across a hyperplane), "linear" (first difference), "constant"
     (the value at a point). ``element``/``word`` name the group element (None for an equivalence).
+    ``error``, ``scale`` and ``ratio`` are floats for display (saturating beyond float64's range);
+    ``exact_error2`` (E^2) and ``exact_scale`` (S) are the exact values the messages print.
     """
 
     kind: str
@@ -145,13 +237,25 @@ class Witness:
     A: np.ndarray | None = field(default=None, repr=False)
     B: np.ndarray | None = field(default=None, repr=False)
     ratio: float = 0.0  # error / scale, computed from the exact values
+    exact_error2: Fraction | None = field(default=None, repr=False, compare=False)
+    exact_scale: Fraction | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_exact(cls, kind: str, points: np.ndarray, coefficients: tuple[int, ...], E2: Fraction, S: Fraction,
+                   tolerance: float, element: int | None = None, word: str = "", A: Any = None, B: Any = None
+                   ) -> Witness:
+        ratio = math.inf if S == 0 else math.sqrt(_float(E2 / (S * S)))
+        return cls(kind, points, coefficients, math.sqrt(_float(E2)) if E2 > 0 else 0.0, _float(S), tolerance,
+                   element, word, A, B, ratio=ratio, exact_error2=E2, exact_scale=S)
 
     def describe(self) -> str:
         pts = "; ".join(np.array2string(np.asarray(x, float), precision=6, separator=", ") for x in self.points)
         what = {"kink": "second difference across a kink", "linear": "first difference",
                 "constant": "value"}.get(self.kind, self.kind)
-        return (f"witness ({what}) at x = {pts}: exact error {self.error:.6g} = {self.ratio:.3g} x the "
-                f"per-neuron scale {self.scale:.3g} (tolerance {self.tolerance:.3g})")
+        err = f"{self.error:.6g}" if self.exact_error2 is None else sci(_sqrt_up(self.exact_error2), 6)
+        sc = f"{self.scale:.3g}" if self.exact_scale is None else sci(self.exact_scale)
+        return (f"witness ({what}) at x = {pts}: exact error {err} = {self.ratio:.3g} x the "
+                f"per-neuron scale {sc} (tolerance {self.tolerance:.3g})")
 
 
 class WitnessEvaluator:
@@ -162,34 +266,65 @@ class WitnessEvaluator:
     points is affine there and only moves the combination by ||v|| (||w|| ||sum c_k x_k|| + |b| |sum c_k|)
     (zero for a second difference); a neuron that is inactive with margin does not move it; any other
     neuron by ||v|| sum_k |c_k| (||w|| ||x_k|| + |b|). Both bounds are doubled (w and b, and v).
+
+    The exact evaluation of a combination (its preactivations and E^2) is kept, so asking again with
+    another tolerance only recomputes S.
     """
 
     def __init__(self, f: ReLUNet, g: ReLUNet, A: Any, B: Any) -> None:
-        self.F, self.G = ExactNet(f), ExactNet(g)
-        self.Aq = _fractions(np.eye(self.F.d) if A is None else A)
-        self.Bq = _fractions(np.eye(self.F.p) if B is None else B)
-        self.sizes_f = self.F.neuron_sizes()
-        self.sizes_g = self.G.neuron_sizes(self.Bq)
+        self.F, self.G = exact_net(f), exact_net(g)
+        self.A = None if A is None else scaled(A)
+        self.B = None if B is None else scaled(B)
+        b2g = self.G.b2 if self.B is None else self.B.fractions().dot(self.G.b2)
+        self.b2 = self.F.b2 - b2g  # the output-bias part of the error per unit of sum c_k
         self.bias = (_sqrt_up(sum((b * b for b in self.F.b2), Fraction(0)))
-                     + _sqrt_up(sum((b * b for b in self.Bq.dot(self.G.b2)), Fraction(0))))
+                     + _sqrt_up(sum((b * b for b in b2g), Fraction(0))))
+        self._done: dict[tuple[bytes, tuple[int, ...]], tuple[Fraction, tuple[Any, ...]]] = {}
+
+    def _exact(self, points: np.ndarray, coefficients: tuple[int, ...]) -> tuple[Fraction, tuple[Any, ...]]:
+        pts = np.ascontiguousarray(np.asarray(points, dtype=np.float64).reshape(len(coefficients), self.G.d))
+        key = (pts.tobytes(), tuple(coefficients))
+        if key in self._done:
+            return self._done[key]
+        X = scaled(pts)
+        XA = X if self.A is None else Scaled(X.ints.dot(self.A.ints.T), X.scale * self.A.scale)
+        c = np.array(coefficients, dtype=object)
+        parts = []
+        outs = []
+        for N, Xn in ((self.F, XA), (self.G, X)):
+            P, b = N.preactivations(Xn)
+            if N.m:
+                R = (c[:, None] * np.where(P > 0, P, 0)).sum(axis=0)
+                out = N.N2.dot(R)
+            else:
+                out = np.zeros(N.p, dtype=object)
+            outs.append((out, N.s1 * N.s2 / b))
+            parts.append((P, b, Xn))
+        (of, sf), (og, sg) = outs
+        if self.B is not None:
+            og, sg = self.B.ints.dot(og), sg * self.B.scale
+        csum = sum(coefficients)
+        err = [Fraction(int(u)) * sf - Fraction(int(v)) * sg + csum * e
+               for u, v, e in zip(of, og, self.b2, strict=True)]
+        E2 = sum((e * e for e in err), Fraction(0))
+        self._done[key] = (E2, tuple(parts))
+        return self._done[key]
+
+    def error2(self, points: np.ndarray, coefficients: tuple[int, ...]) -> Fraction:
+        """E^2, exactly."""
+        return self._exact(points, coefficients)[0]
+
+    def scale(self, points: np.ndarray, coefficients: tuple[int, ...], tol: Fraction) -> Fraction:
+        """S for the relative perturbation ``tol`` (an upper bound, exact)."""
+        _, ((Pf, bf, Xf), (Pg, bg, Xg)) = self._exact(points, coefficients)
+        tol = Fraction(tol)
+        S = self.F.perturbation_scale(Pf, bf, Xf, coefficients, tol, None)
+        S += self.G.perturbation_scale(Pg, bg, Xg, coefficients, tol, self.B)
+        return S + 2 * abs(sum(coefficients)) * self.bias
 
     def __call__(self, points: np.ndarray, coefficients: tuple[int, ...], tol: Fraction
                  ) -> tuple[Fraction, Fraction]:
-        F, G = self.F, self.G
-        err = np.zeros(F.p, dtype=object) + Fraction(0)
-        xs_f, xs_g = [], []
-        for x, c in zip(points, coefficients, strict=True):
-            xs = scaled(np.asarray(x, dtype=np.float64))
-            ax = self.Aq.dot(xs.fractions())
-            axs = scaled(np.array(list(ax) + [None], dtype=object)[:-1])
-            err = err + c * (F(axs) - self.Bq.dot(G(xs)))
-            xs_f.append(axs)
-            xs_g.append(xs)
-        E2 = sum((Fraction(v) ** 2 for v in err), Fraction(0))
-        S = F.perturbation_scale(xs_f, coefficients, tol, self.sizes_f)
-        S += G.perturbation_scale(xs_g, coefficients, tol, self.sizes_g)
-        S += 2 * abs(sum(coefficients)) * self.bias
-        return E2, S
+        return self.error2(points, coefficients), self.scale(points, coefficients, tol)
 
 
 def evaluate_witness(f: ReLUNet, g: ReLUNet, A: Any, B: Any, points: np.ndarray, coefficients: tuple[int, ...],

@@ -29,6 +29,7 @@ from .errors import (
 
 __all__ = [
     "MAX_ORDER",
+    "torch_relu_net",
     "MAX_BYTES",
     "describe",
     "check_type",
@@ -261,6 +262,41 @@ def _is_torch_module(value: Any) -> bool:
     except ImportError:  # pragma: no cover - torch is a dependency
         return False
     return isinstance(value, torch.nn.Module)
+
+
+def torch_relu_net(value: Any) -> tuple[Any, str] | None:
+    """(ReLUNet, dtype) when ``value`` is a torch module whose function is exactly what its weights say:
+    an ``nn.Sequential`` of exactly ``nn.Linear``, ``nn.ReLU``, ``nn.Linear`` (these classes, not subclasses
+    that may compute something else), with real floating weights and no forward hooks; None otherwise.
+
+    The weights are read exactly (float32, float16 and bfloat16 values are float64 values too)."""
+    if not _is_torch_module(value):
+        return None
+    import torch
+    import torch.nn as nn
+    from torch.nn.modules import module as _module
+
+    if type(value) is not nn.Sequential or len(value) != 3:
+        return None
+    layers = list(value)
+    if [type(m) for m in layers] != [nn.Linear, nn.ReLU, nn.Linear]:
+        return None
+    hooks = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
+    if any(getattr(m, h, None) for m in (value, *layers) for h in hooks):
+        return None
+    if getattr(_module, "_global_forward_hooks", None) or getattr(_module, "_global_forward_pre_hooks", None):
+        return None
+    params = [p for m in layers for p in m.parameters()]
+    dtypes = {p.dtype for p in params}
+    if len(dtypes) != 1 or not next(iter(dtypes)).is_floating_point or next(iter(dtypes)).is_complex:
+        return None
+    if any(p.is_meta for p in params):
+        return None
+    from .nets import from_torch
+
+    with torch.no_grad():
+        net = from_torch(value)
+    return net, str(next(iter(dtypes))).replace("torch.", "")
 
 
 def check_net(name: str, value: Any) -> Any:

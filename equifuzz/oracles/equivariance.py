@@ -2,18 +2,28 @@
 
 For a :class:`ReLUNet` the verdict is exact (T1): for each generator g the difference network
 x -> f(rho_in(g) x) - rho_out(g) f(x) must have a zero canonical form. Over rationals (Fraction weights
-and rational representation matrices) no floating point is involved. Any other callable gets a sampled
-check over all generators and random long words, with a scale-aware relative error.
+and rational representation matrices) no floating point is involved. A torch module whose function is
+exactly what its weights say (``nn.Sequential(nn.Linear, nn.ReLU, nn.Linear)``, see
+:func:`equifuzz.validation.torch_relu_net`) is read and decided the same way, for all inputs, and the
+verdict says so. Its weights are read exactly whatever their dtype; a float32 (or float16, bfloat16)
+module computes in that precision, so it is decided with the tolerance semantics at tolerance 1e-4 (the
+sampled check's float32 default) unless ``semantics`` or ``tol`` say otherwise: the exact semantics would
+count the round-off of a float32 construction (a float32 group average) as a defect. Any other callable
+gets a sampled check over all generators and random long words, with a scale-aware relative error; its
+verdict states that it certifies only the inputs it drew.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from ..canonical import output_exponent
 from ..certificate import Witness
 from ..errors import GroupMismatchError, ShapeError
 from ..exact import rational_matrix
@@ -29,9 +39,11 @@ from ..validation import (
     check_net,
     check_reps,
     check_tolerance,
+    torch_relu_net,
 )
 from .identity import SEMANTICS, Decision, Element, decide
 from .verdict import Verdict
+from .witness import normalized_params, witness_evaluators
 
 __all__ = [
     "EquivarianceVerdict",
@@ -43,6 +55,7 @@ __all__ = [
 ]
 
 DEFAULT_TOL = 1e-8
+LOW_PRECISION_TOL = 1e-4  # float32/float16/bfloat16 modules: the tolerance their own arithmetic can meet
 _IDENTITY_TOL = 1e-6  # ||rho(g) - I|| below this is round-off of the identity, not a small rotation
 AnyRep = Representation | ContinuousRepresentation
 
@@ -73,6 +86,7 @@ class EquivarianceVerdict(Verdict):
     semantics: str = "tolerance"
     witness: Witness | None = field(default=None, repr=False)
     certificate: tuple[str, ...] = ()
+    scope: str = ""  # what the verdict covers, when that is not "all inputs of this ReLUNet"
 
     def __str__(self) -> str:
         head = {True: "equivariant", False: "NOT equivariant", None: "UNDECIDED whether equivariant"}[self.holds]
@@ -94,6 +108,8 @@ class EquivarianceVerdict(Verdict):
                 s += f"\n  {self.reason}"
             if self.witness is not None:
                 s += f"\n  {self.witness.describe()}"
+        if self.scope:
+            s += f"\n  {self.scope}"
         return s
 
 
@@ -107,13 +123,25 @@ class EquivalenceVerdict(Verdict):
     reason: str = ""
     semantics: str = "tolerance"
     witness: Witness | None = field(default=None, repr=False)
+    scope: str = ""  # what was read, when a network came from a torch module
 
     def __str__(self) -> str:
         head = {True: "equivalent", False: "NOT equivalent", None: "UNDECIDED whether equivalent"}[self.holds]
         s = (f"{head} [{self.method}, {self.semantics} semantics; max difference {self.max_difference:.3g} vs "
              f"tolerance {self.tolerance:.1g}]")
         s += f"\n  {self.reason}" if self.reason else ""
-        return s + (f"\n  {self.witness.describe()}" if self.witness is not None else "")
+        s += f"\n  {self.witness.describe()}" if self.witness is not None else ""
+        return s + (f"\n  {self.scope}" if self.scope else "")
+
+
+def read_module(f: Any) -> tuple[ReLUNet, str, str] | None:
+    """(network, dtype, what was read) for a torch module the canonical form can decide; None otherwise."""
+    read = torch_relu_net(f)
+    if read is None:
+        return None
+    net, dtype = read
+    return net, dtype, (f"decided for all inputs on the function of the torch module's {dtype} weights, read "
+                        f"exactly (nn.Sequential(Linear, ReLU, Linear), width {net.width})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,10 +179,12 @@ def check_equivariant(
     seed: int = 0,
     semantics: str = "auto",
 ) -> EquivarianceVerdict:
-    """Decide whether f is equivariant: exactly for a ReLUNet (T1), by sampling for any callable.
+    """Decide whether f is equivariant: exactly for a ReLUNet (T1) or a torch module it can read (see the
+    module docstring), by sampling for any other callable.
 
-    ``method``: ``"auto"`` (canonical for a ReLUNet over finite groups, exact when the weights are
-    Fractions and the generator matrices rational), ``"canonical"``, ``"exact"`` or ``"sampled"``.
+    ``method``: ``"auto"`` (canonical for a ReLUNet or a readable torch module over finite groups, exact
+    when the weights are Fractions and the generator matrices rational), ``"canonical"``, ``"exact"`` or
+    ``"sampled"``.
     """
     check_reps(rho_in, rho_out, continuous_ok=True)
     method = check_choice("method", method, ("auto", "canonical", "exact", "sampled"))
@@ -162,6 +192,16 @@ def check_equivariant(
     n_inputs = check_int("n_inputs", n_inputs, min=1, max=10**6, too_large="sample at most 10^6 inputs per call")
     n_words = check_int("n_words", n_words, min=0, max=10**5, too_large="draw at most 10^5 words per call")
     seed = check_int("seed", seed, min=0)
+    scope = ""
+    if not isinstance(f, ReLUNet) and method != "sampled" and isinstance(rho_in, Representation):
+        read = read_module(f)
+        if read is not None:
+            f, dtype, scope = read
+            if dtype != "float64" and semantics == "auto" and method != "exact":
+                semantics = "tolerance"
+                tol = LOW_PRECISION_TOL if tol is None else tol
+                scope += (f", with the tolerance semantics at tolerance {tol:g} because the module computes in "
+                          f"{dtype}")
     if method in ("canonical", "exact") and not isinstance(f, ReLUNet):
         f = check_net("f", f)  # these methods need a ReLUNet: a torch Sequential(Linear, ReLU, Linear) converts
     if isinstance(f, ReLUNet):
@@ -183,8 +223,14 @@ def check_equivariant(
     if method in ("canonical", "exact"):
         if not (is_net and finite):
             raise ShapeError("the canonical check needs a ReLUNet and finite-group representations")
-        return _check_canonical(f, rho_in, rho_out, tol, semantics=semantics, seed=seed)  # type: ignore[arg-type]
-    return _check_sampled(f, rho_in, rho_out, tol, n_inputs, n_words, seed)
+        v = _check_canonical(f, rho_in, rho_out, tol, semantics=semantics, seed=seed)  # type: ignore[arg-type]
+        return dataclasses.replace(v, scope=scope) if scope else v
+    v = _check_sampled(f, rho_in, rho_out, tol, n_inputs, n_words, seed)
+    if v.n_inputs:
+        v = dataclasses.replace(v, scope=(
+            f"sampled: certifies only the {v.n_inputs} inputs drawn and their images under the {v.n_elements} "
+            "group elements tried, not f elsewhere"))
+    return v
 
 
 def _check_canonical(net: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float | None,
@@ -245,13 +291,25 @@ def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float]:
         # and along the axes: a defect in one entry of w moves the kink off its orbit's common normal
         pts += [x0 + s * r * e for e in np.eye(net.d)[:16] for s in (-1.0, 1.0)]
     X = np.stack(pts)
-    fa, fb = np.atleast_2d(F(X @ A.T)), np.atleast_2d(F(X)) @ B.T
-    gap = np.linalg.norm(fa - fb, axis=1)
-    rel = gap / np.maximum(np.linalg.norm(fa, axis=1) + np.linalg.norm(fb, axis=1), 1e-300)
+    with np.errstate(all="ignore"):
+        fa, fb = np.atleast_2d(F(X @ A.T)), np.atleast_2d(F(X)) @ B.T
+        finite = bool(np.all(np.isfinite(fa)) and np.all(np.isfinite(fb)))
+        if not finite:  # weights or points beyond float64's range: the same function, outputs over 2^shift
+            W1, b1, W2, b2 = net.to_float().float_params()
+            W1, b1, W2, b2 = normalized_params(W1, b1, W2, b2, output_exponent((W1, b1, W2, b2)))
+            Fn = ReLUNet(W1, b1, W2, b2)
+            fa, fb = np.atleast_2d(Fn(X @ A.T)), np.atleast_2d(Fn(X)) @ B.T
+        gap = np.nan_to_num(np.linalg.norm(fa - fb, axis=1), nan=0.0)
+        rel = gap / np.maximum(np.linalg.norm(fa, axis=1) + np.linalg.norm(fb, axis=1), 1e-300)
     # the largest relative gap among points whose gap is not round-off next to the largest one
     visible = gap >= 1e-3 * float(gap.max(initial=0.0))
-    i = int(np.argmax(np.where(visible & (gap > 0), rel, -1.0)))
-    return X[i], float(gap[i])
+    i = int(np.argmax(np.where(visible & (gap > 0) & np.isfinite(rel), rel, -1.0)))
+    if finite:
+        return X[i], float(gap[i])
+    # the gap at that point exactly (float display, saturating beyond float64's range)
+    ev, _ = witness_evaluators(net, net, w.A, w.B)
+    E2 = ev.error2(X[i][None], (1,))
+    return X[i], Witness.from_exact("constant", X[i][None], (1,), E2, Fraction(1), 0.0).error
 
 
 # -- sampled ---------------------------------------------------------------------------------
@@ -384,12 +442,29 @@ def _nonfinite(F: Callable[[np.ndarray], np.ndarray], X: np.ndarray, fx: np.ndar
 # -- equivalence -------------------------------------------------------------------------------
 
 
-def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float = DEFAULT_TOL, seed: int = 0,
+def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: int = 0,
                semantics: str = "auto") -> EquivalenceVerdict:
     """Whether two networks compute the same function on R^d (their canonical data agree): exactly for
-    Fraction weights, else with the tolerance semantics of :mod:`equifuzz.oracles.identity`."""
-    net1, net2 = check_net("net1", net1), check_net("net2", net2)
-    tol = check_tolerance("tol", tol)
+    Fraction weights, else with the tolerance semantics of :mod:`equifuzz.oracles.identity` (``tol``
+    default 1e-8). A torch module it can read is decided on its weights, read exactly, and the verdict says
+    so; a float32 (float16, bfloat16) one with the tolerance semantics at 1e-4 unless told otherwise."""
+    scopes, low = [], []
+    nets = []
+    for name, n in (("net1", net1), ("net2", net2)):
+        read = None if isinstance(n, ReLUNet) else read_module(n)
+        if read is not None:
+            scopes.append(f"{name}: {read[2]}")
+            if read[1] != "float64":
+                low.append(read[1])
+            nets.append(read[0])
+        else:
+            nets.append(check_net(name, n))
+    net1, net2 = nets
+    if low and semantics == "auto":
+        semantics = "tolerance"
+        tol = LOW_PRECISION_TOL if tol is None else tol
+        scopes.append(f"tolerance semantics at tolerance {tol:g} because a module computes in {low[0]}")
+    tol = check_tolerance("tol", DEFAULT_TOL if tol is None else tol)
     seed = check_int("seed", seed, min=0)
     if net1.d != net2.d or net1.p != net2.p:
         raise ShapeError(f"networks map R^{net1.d} -> R^{net1.p} and R^{net2.d} -> R^{net2.p}: not comparable")
@@ -401,4 +476,4 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float = DEFAULT_TOL, seed: 
     reason = o.note if decision.status != "fails" or not ds else ds[0].describe()
     method = "canonical-exact" if decision.semantics == "exact" else "canonical-float64"
     return EquivalenceVerdict(decision.holds, o.error, tol_, method, reason=reason, semantics=decision.semantics,
-                              witness=o.witness)
+                              witness=o.witness, scope="; ".join(scopes))
