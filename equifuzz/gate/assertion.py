@@ -14,7 +14,6 @@ differentiate inside (forces -dE/dx by ``torch.autograd.grad``); see ``search.pr
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ from .batch import Batcher
 from .batching import AUTO, first_evaluation
 from .check import Probe, compare, default_tolerances, measure, transform_inputs
 from .diagnosis import Diagnosis, diagnose
+from .float64 import as_float64
 from .grid import on_grid
 from .nodes import name_blocks, node_count, permutes, with_node_permutations
 from .search import Trial, draw_inputs, evaluate_many, search, translation_scale
@@ -125,9 +125,7 @@ def _dtype_device(fn: Any, inputs: Sequence[Any] | None, dtype: torch.dtype | No
 
 
 def _as64(fn: Any) -> Any:
-    if isinstance(fn, torch.nn.Module):
-        return copy.deepcopy(fn).double()
-    return fn
+    return as_float64(fn)  # a float64 view of a module, or its converted copy (gate/float64.py)
 
 
 def assert_equivariant(
