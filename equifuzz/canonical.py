@@ -169,7 +169,8 @@ def exponents(*params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) ->
             t = _top_exponent((ew + ev)[live], (wm * vm)[live])
             if t is not None:
                 ch.append(t + 2)
-            t = _top_exponent(ev + eb, vm * np.abs(mb))
+            feeds = live | (b1 > 0)  # the neurons that feed the constant (a dead neuron with b <= 0 does not)
+            t = _top_exponent((ev + eb)[feeds], (vm * np.abs(mb))[feeds])
             if t is not None:
                 co.append(t + 2)
         if b2.size and np.any(b2 != 0):
@@ -179,11 +180,21 @@ def exponents(*params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) ->
 
 
 def output_exponent(*params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> int:
-    """The power of two that brings the largest per-neuron size ||w_i|| ||v_i|| of the given networks near 1
-    (the channel exponent of :func:`exponents`; with no live neuron, that of the constant)."""
-    e = exponents(*params)
-    return e.channel if any(np.any(np.asarray(p[0]) != 0) and np.any(np.asarray(p[2]) != 0) for p in params) \
-        else e.constant
+    """The power of two that brings the largest per-neuron size max|(w_i, b_i)| max|v_i| (and |b2|) of the
+    given networks near 1: the shared output shift for networks whose neurons are scaled to max|(w, b)| ~ 1."""
+    best = -np.inf
+    for W1, b1, W2, b2 in params:
+        W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in (W1, b1, W2, b2))
+        amax = np.max(np.abs(np.concatenate([W1, b1[:, None]], axis=1)), axis=1) if W1.size else np.zeros(0)
+        _, ex = np.frexp(np.where(amax > 0, amax, 1.0))
+        vmax = np.max(np.abs(W2), axis=0) if W2.size else np.zeros(0)
+        _, ev = np.frexp(np.where(vmax > 0, vmax, 0.0))
+        cand = (ex + ev)[(vmax > 0) & (amax > 0)] if vmax.size == ex.size else np.zeros(0)
+        if cand.size:
+            best = max(best, float(cand.max()))
+        if b2.size and np.any(b2 != 0):
+            best = max(best, float(np.frexp(np.max(np.abs(b2)))[1]))
+    return int(best) if np.isfinite(best) else 0
 
 
 def cluster_sums(rows: np.ndarray, mass: np.ndarray, exps: np.ndarray, labels: np.ndarray, k: int

@@ -164,9 +164,8 @@ def _kink_defect(key: tuple[int, ...], d: int, lhs: list[Fraction], rhs: list[Fr
     n = np.array([float(Fraction(v, top)) for v in key[:d]])  # in [-1, 1]: no overflow for huge integer keys
     nn = float(np.linalg.norm(n))
     (dn, ln, rn), ex = _qnorms([a - b for a, b in zip(lhs, rhs, strict=True)], lhs, rhs)
-    with np.errstate(over="ignore"):
-        off = float(Fraction(key[d], top)) / nn if abs(Fraction(key[d], top)) < 1e300 else math.copysign(
-            math.inf, key[d])
+    q = Fraction(key[d], top)
+    off = float(q) / nn if abs(q) < 1e300 else (math.inf if q > 0 else -math.inf)  # beyond float64: +-inf
     return Defect("kink", dn, ln + rn, normal=n / nn, offset=off, exponent=ex)
 
 

@@ -12,9 +12,18 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import asinh_offset, norm, norms, output_exponent, roundoff_threshold, unit_rows_log
+from ..canonical import asinh_offset, norm, norms, roundoff_threshold, unit_rows_log
+from ..errors import RepresentationError
 from ..exact import scaled
-from ..nets import ReLUNet, balanced, cluster_rows, extreme_weights, unbalanced
+from ..nets import (
+    ReLUNet,
+    balanced,
+    cluster_rows,
+    extreme_weights,
+    far_hyperplanes,
+    neuron_output_exponent,
+    unbalanced,
+)
 from ..reps import Representation, fixed_basis
 from ..validation import check_bool, check_net_and_reps, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, check_equivariant, rational_matrix
@@ -106,8 +115,22 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
     if merge and extreme_weights(net):
         # merge f's neurons scaled by powers of two (the same function over 2^s), then scale back: no weight
         # product of the merge overflows or underflows
-        nb, s = balanced(net)
-        return unbalanced(compensate(nb, rho_in, rho_out, merge=True, tol=tol), s)
+        bal = None if far_hyperplanes(net) else balanced(net)
+        if bal is not None:
+            return unbalanced(_compensate(bal[0], rho_in, rho_out, merge, tol), bal[1])
+        # weights that float64 cannot balance (a kink beyond 2^1000 of the origin, entries spanning more than
+        # its exponent range): exactly, where the representations allow it
+        if _exactly_rational(rho_in, rho_out) and _rational(rho_in, rho_out):
+            return _compensate(net.to_exact(), rho_in, rho_out, merge, tol)
+        raise RepresentationError(
+            "compensate: the weights span more than float64's exponent range (a kink beyond 2^1000 of the origin, "
+            "or entries 2^2000 apart) and the representations are not rational, so neither float64 nor exact "
+            "arithmetic can merge them; rescale the inputs or pass rational representations")
+    return _compensate(net, rho_in, rho_out, merge, tol)
+
+
+def _compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, merge: bool, tol: float
+                ) -> ReLUNet:
     S = symmetrize(net, rho_in, rho_out)
     if not merge:
         return S
@@ -115,7 +138,7 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
         return _merge_exact(S, rho_in, rho_out)
     # merge on outputs scaled by a power of two near 1 (exact), so that subnormal outputs keep their neurons
     W1, b1, W2, b2 = S.float_params()
-    shift = output_exponent((W1, b1, W2, b2))
+    shift = neuron_output_exponent(W1, b1, W2, b2)
     Sn = ReLUNet(W1, b1 if S.hidden_bias else None, np.ldexp(W2, -shift), np.ldexp(b2, -shift) if S.output_bias
                  else None)
     M = _merge_float(Sn, rho_in, rho_out, tol)
@@ -234,6 +257,7 @@ def _merge_exact(S: ReLUNet, rho_in: Representation, rho_out: Representation) ->
     Bm = [rational_matrix(rho_out(g)) for g in G.elements]
     b2 = S.b2.copy()
     groups: dict[tuple[Fraction, ...], list[Fraction]] = {}
+    scale: dict[tuple[Fraction, ...], Fraction] = {}
     order: list[tuple[Fraction, ...]] = []
     const_cols = []
     for i in range(S.width):
@@ -251,6 +275,7 @@ def _merge_exact(S: ReLUNet, rho_in: Representation, rho_out: Representation) ->
         if key not in groups:
             groups[key] = [zero] * p
             order.append(key)
+            scale[key] = s  # the first neuron's own scale: the merged neuron keeps it (no 1e300 offsets)
         for r in range(p):
             groups[key][r] += s * v[r]
     done: set[tuple[Fraction, ...]] = set()
@@ -258,9 +283,10 @@ def _merge_exact(S: ReLUNet, rho_in: Representation, rho_out: Representation) ->
     for key in order:
         if key in done:
             continue
-        w = np.array(key[:d], dtype=object)
-        b = key[d]
-        v = np.array(groups[key], dtype=object)
+        sc = scale[key]
+        w = np.array([x * sc for x in key[:d]], dtype=object)
+        b = key[d] * sc
+        v = np.array([x / sc for x in groups[key]], dtype=object)
         for g in G.elements:
             wg = dual[g] @ w
             s = abs([x for x in wg if x != 0][0])

@@ -191,12 +191,12 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
         return RealizabilityVerdict(False, int(width), False, None, None, naive, None, equivariance=ev, tolerance=tol,
                                     budget=budget, reason="f is not equivariant (T1), so no layer-wise equivariant "
                                                           "network computes it")
-    if not f.exact and extreme_weights(f):
-        # decide on f's neurons scaled by powers of two (the same function over 2^s): no weight product of the
-        # search overflows or underflows; the witness is scaled back
-        fb, s = balanced(f)
-        v = _realizability(fb, rho_in, rho_out, int(width), ev, tol, budget, method, subgroup_budget)
-        return v if v.witness is None else dataclasses.replace(v, witness=unbalanced(v.witness, s))
+    bal = balanced(f) if not f.exact and extreme_weights(f) else None
+    if bal is not None:
+        # decide on f's neurons scaled by powers of two (exactly the same function over 2^s): no weight product
+        # of the search overflows or underflows; the witness is scaled back
+        v = _realizability(bal[0], rho_in, rho_out, int(width), ev, tol, budget, method, subgroup_budget)
+        return v if v.witness is None else dataclasses.replace(v, witness=unbalanced(v.witness, bal[1]))
     return _realizability(f, rho_in, rho_out, int(width), ev, tol, budget, method, subgroup_budget)
 
 

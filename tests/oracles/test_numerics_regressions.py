@@ -253,3 +253,23 @@ def test_exact_witness_within_the_round_off_rule_does_not_fail_a_rational_repres
     assert ef.check_layerwise(net, rot, rot).holds is True
     assert ef.realizability(net, rot, rot, width=4).realizable is True
     assert ef.equivalent(ef.compensate(net, rot, rot), net).holds is True
+
+
+@pytest.mark.parametrize("w, b", [(1e-300, 1e10), (1e-320, 1.0), (1e-200, 1e200), (1e300, 1e-300), (1e300, 1e-320)])
+@pytest.mark.parametrize("v", [1.0, 1e-300, 1e300])
+def test_kinks_beyond_float64s_range_never_get_a_wrong_answer(w: float, b: float, v: float) -> None:
+    # relu(w x + b) + relu(-w x + b) is invariant under x -> -x (kink at -b / w, up to 1e320 from the origin);
+    # weights 1 : 2 are not. compensate keeps the function (exactly, where float64 cannot balance the neuron)
+    C2 = ef.groups.cyclic(2)
+    sign, triv = ef.reps.from_generators(C2, [-np.eye(1)]), ef.reps.trivial(C2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        good = ef.ReLUNet([[w], [-w]], [b, b], [[v, v]], None)
+        bad = ef.ReLUNet([[w], [-w]], [b, b], [[v, 2 * v]], None)
+        assert ef.check_equivariant(good, sign, triv).holds is True
+        assert ef.check_layerwise(good, sign, triv).holds is True
+        assert ef.realizability(good, sign, triv, 2).realizable is not False
+        assert ef.equivalent(ef.compensate(good, sign, triv), good).holds is True
+        assert ef.check_equivariant(bad, sign, triv).holds is not True
+        assert ef.check_layerwise(bad, sign, triv).holds is False
+        assert ef.realizability(bad, sign, triv, 2).realizable is not True
