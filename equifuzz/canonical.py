@@ -29,12 +29,15 @@ EPS = float(np.finfo(np.float64).eps)
 ROUNDOFF = 64 * EPS  # per unit of summed size and per term: what float64 sums of that size can leave
 
 
-def roundoff_threshold(own: float, network: float, tol: float, cond: float = 1.0, terms: int = 1) -> float:
+def roundoff_threshold(own: float, network: float, tol: float, cond: float = 1.0, terms: int = 1,
+                       eps: float = EPS) -> float:
     """The one round-off rule (stated in :mod:`equifuzz.oracles.identity`): a datum's defect is negligible
-    when it is at most ``tol`` times the datum's ``own`` size plus the round-off ROUNDOFF * ``cond`` *
+    when it is at most ``tol`` times the datum's ``own`` size plus the round-off 64 ``eps`` * ``cond`` *
     ``terms`` that a float construction can leave relative to the ``network``'s own scale for that datum
-    (the summed per-neuron sizes that feed it), never relative to the datum's own size alone."""
-    return tol * own + ROUNDOFF * cond * terms * network
+    (the summed per-neuron sizes that feed it), never relative to the datum's own size alone. ``eps`` is
+    the unit round-off of the arithmetic that built the network (float64's by default; float32's for a
+    float32 module)."""
+    return tol * own + 64 * eps * cond * terms * network
 
 
 def orient(U: np.ndarray, eps: float = SIGN_EPS) -> np.ndarray:

@@ -105,22 +105,27 @@ def compare_exact(F: ExactForm, G: ExactForm, A: Scaled | None, B: Scaled | None
         K = np.array(F.keys, dtype=object).reshape(F.n_hyperplanes, d + 1)
         img = np.concatenate([sA.numerator * K[:, :d].dot(NA), sA.denominator * K[:, d:]], axis=1)
         keys, factors = primitive_rows(img, orient_cols=d)
+        # channel of f(A.) on hyperplane h: |g_h| / den(sA) * cs * C_F[h]; of B g: beta * (B C_G)[j]. Compared
+        # in integers: C_F[h] |g_h| L == (B C_G)[j] R, with the scales' numerators and denominators folded once
+        cs = F.channel_scale
+        beta = sB * G.channel_scale
+        L = cs.numerator * beta.denominator
+        R = beta.numerator * sA.denominator * cs.denominator
+        BC = G.channels.dot(NB.T) if G.n_hyperplanes else np.zeros((0, p), dtype=object)
         for h, (k, g) in enumerate(zip(keys, factors, strict=True)):
-            alpha = Fraction(abs(g), sA.denominator) * F.channel_scale  # channel of f(A.) = alpha * C_F[h]
             lhs = F.channels[h]
             j = gindex.get(k)
-            beta = sB * G.channel_scale
-            rhs = NB.dot(G.channels[j]) if j is not None else None
-            if j is not None and rhs is not None:
+            rhs = BC[j] if j is not None else None
+            if rhs is not None:
                 hit[j] = True
-                if all(int(x) * alpha.numerator * beta.denominator == int(y) * beta.numerator * alpha.denominator
-                       for x, y in zip(lhs, rhs, strict=True)):
+                if all(x * abs(g) * L == y * R for x, y in zip(lhs, rhs, strict=True)):
                     continue
+            alpha = Fraction(abs(g), sA.denominator) * cs
             lhs_q = [Fraction(int(x)) * alpha for x in lhs]
             rhs_q = [Fraction(int(y)) * beta for y in rhs] if rhs is not None else [Fraction(0)] * p
             defects.append(_kink_defect(k, d, lhs_q, rhs_q))
     for jj in np.flatnonzero(~hit):
-        rhs_q = [Fraction(int(y)) * sB * G.channel_scale for y in NB.dot(G.channels[jj])]
+        rhs_q = [Fraction(int(y)) * sB * G.channel_scale for y in NB.dot(G.channels[jj])]  # (rare: defects only)
         defects.append(_kink_defect(G.keys[int(jj)], d, [Fraction(0)] * p, rhs_q))
     # linear: L_f A = B L_g
     la, lb = sA * F.linear_scale, sB * G.linear_scale
@@ -170,11 +175,12 @@ def _kink_defect(key: tuple[int, ...], d: int, lhs: list[Fraction], rhs: list[Fr
 
 
 def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarray | None, tol: float,
-                  cond: float = 1.0) -> tuple[list[Defect], float]:
+                  cond: float = 1.0, eps: float = EPS) -> tuple[list[Defect], float]:
     """Tolerance decision of f(A x) = B g(x) (see the module docstring): the defects above threshold, and
     the largest relative residual of any datum. ``tol`` already includes the conditioning ``cond`` =
     cond(A) cond(B); the round-off floor grows with it too. The largest residual is reported in units of
-    ``tol``: a datum exactly at its threshold (tolerance plus round-off floor) reads as ``tol``.
+    ``tol``: a datum exactly at its threshold (tolerance plus round-off floor) reads as ``tol``. ``eps``: the
+    unit round-off of the arithmetic that built the weights (:func:`~equifuzz.canonical.roundoff_threshold`).
 
     Scale-free: each hyperplane's channels are summed in the power of two of its own largest neuron, the
     linear part and constant in the shared :class:`~equifuzz.canonical.Exponents` of F and G, so that no
@@ -184,7 +190,7 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     B_ = np.eye(p) if B is None else np.asarray(B, dtype=np.float64)
     nB = float(np.linalg.norm(B_, 2)) if p else 1.0
     nA = float(np.linalg.norm(A_, 2)) if d else 1.0
-    thr = roundoff_threshold(1.0, 1.0, tol, cond)  # per unit of the mass on a hyperplane
+    thr = roundoff_threshold(1.0, 1.0, tol, cond, eps=eps)  # per unit of the mass on a hyperplane
     # hyperplanes of f(A .): (u, beta) -> (A^T u, beta); channel ||w|| v -> ||A^T u|| ||w|| v
     AU = F.normals @ A_
     mu = norms(AU) if AU.size else np.zeros(AU.shape[0])
@@ -221,7 +227,7 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     Ld = LA - BL
     l_size = norm(Ld)
     l_scale = norm(LA) + norm(BL)
-    l_thr = roundoff_threshold(l_scale, F.linear_mass * nA + nB * _mass_in(G, F, "linear"), tol, cond, d + p)
+    l_thr = roundoff_threshold(l_scale, F.linear_mass * nA + nB * _mass_in(G, F, "linear"), tol, cond, d + p, eps)
     worst = max(worst, l_size / l_thr * unit if l_thr > 0 else 0.0)
     if l_size > l_thr:
         defects.append(Defect("linear", l_size, l_scale, l_thr, matrix=Ld, exponent=F.exponents.linear))
@@ -229,7 +235,8 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     Ed = F.constant - BE
     e_size = norm(Ed)
     e_scale = norm(F.constant) + norm(BE)
-    e_thr = roundoff_threshold(e_scale, F.constant_mass + nB * _mass_in(G, F, "constant"), tol, cond, d + p)
+    e_thr = roundoff_threshold(e_scale, F.constant_mass + nB * _mass_in(G, F, "constant"), tol, cond, d + p,
+                               eps)
     worst = max(worst, e_size / e_thr * unit if e_thr > 0 else 0.0)
     if e_size > e_thr:
         defects.append(Defect("constant", e_size, e_scale, e_thr, exponent=F.exponents.constant))

@@ -26,6 +26,8 @@ is negligible when
 
     ||D|| <= tol * own + ROUNDOFF * cond * terms * network,      ROUNDOFF = 64 eps,
 
+(eps the unit round-off of the arithmetic that built the weights: float64's, or float32's for a float32 module),
+
 with ``own`` the datum's size (the mass of the neurons on a hyperplane for a kink; ||L A|| + ||B L|| and
 ||e|| + ||B e|| for the linear part and the constant), ``network`` the summed per-neuron sizes that feed
 it (kink: the same mass; linear part: sum_i ||w_i|| ||v_i||; constant: sum_i ||v_i|| |b_i| + ||b2||,
@@ -142,7 +144,7 @@ SEMANTICS = ("auto", "exact", "tolerance")
 
 
 def bias_fixed(params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], B: np.ndarray, tol: float,
-               cond: float = 1.0) -> bool:
+               cond: float = 1.0, eps: float = EPS) -> bool:
     """Whether B b2 = b2 under the round-off rule (module docstring): ||B b2 - b2|| within ``tol`` of
     ||b2|| + ||B b2|| plus the round-off of the network's constant scale, as the equivariance oracle judges
     the constant of the same network (scale-free: computed in the constant's own power of two)."""
@@ -155,12 +157,12 @@ def bias_fixed(params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], B:
     Bb = B @ b2s
     nB = float(np.linalg.norm(B, 2)) if B.size else 1.0
     d, p = W1.shape[1], B.shape[0]
-    thr = roundoff_threshold(norm(b2s) + norm(Bb), F.constant_mass * (1.0 + nB), tol, cond, d + p)
+    thr = roundoff_threshold(norm(b2s) + norm(Bb), F.constant_mass * (1.0 + nB), tol, cond, d + p, eps)
     return norm(Bb - b2s) <= thr
 
 
 def roundoff_allowance(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarray | None,
-                       points: np.ndarray, coefficients: tuple[int, ...], cond: float) -> Fraction:
+                       points: np.ndarray, coefficients: tuple[int, ...], cond: float, eps: float = EPS) -> Fraction:
     """An upper bound of what the round-off rule allows ||sum_k c_k (f(A x_k) - B g(x_k))|| to be: at each
     point, every datum off by its round-off floor (constant, linear part times ||x_k||, and each kink's
     channel times its distance |n . A x_k + beta| / 2), exactly as a Fraction (no overflow for any scale)."""
@@ -192,21 +194,24 @@ def roundoff_allowance(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.n
                 kinks = Fraction(float(np.ldexp(t[live], exps[live] - top).sum()) * (1 + 1e-12)) * Fraction(2) ** top
         xn = Fraction(norm(x)) * (1 + Fraction(1, 10 ** 12))
         total += abs(c) * ((d + p) * (const + lin * xn) + kinks)
-    return Fraction(ROUNDOFF) * Fraction(cond) * total
+    return 64 * Fraction(eps) * Fraction(cond) * total
 
 
 def _beyond_roundoff(w: Witness, F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarray | None,
-                     cond: float) -> bool:
+                     cond: float, eps: float) -> bool:
     """Whether the witness's exact error exceeds :func:`roundoff_allowance` for its own combination."""
-    allow = roundoff_allowance(F, G, A, B, w.points, w.coefficients, cond)
+    allow = roundoff_allowance(F, G, A, B, w.points, w.coefficients, cond, eps)
     E2 = w.exact_error2 if getattr(w, "exact_error2", None) is not None else (
         Fraction(w.error) ** 2 if np.isfinite(w.error) else None)
     return E2 is None or E2 > allow * allow
 
 
 def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, semantics: str = "auto",
-           seed: int = 0) -> Decision:
+           seed: int = 0, eps: float = EPS) -> Decision:
     """Decide f(A x) = B g(x) for every element (see the module docstring for the semantics).
+
+    ``eps``: the unit round-off of the arithmetic that built the weights, for the round-off rule (float64's by
+    default; float32's for weights read from a float32 module).
 
     ``semantics``: "auto" (as described), "exact" (the exact numbers alone; A and B must be rational),
     "tolerance" (the float comparison alone, even where exact arithmetic is possible).
@@ -257,7 +262,7 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
         # round-off of the matrices enters the float comparison as eps * cond per unit of size (kept far
         # below the tolerance by check_conditioning); the tolerance itself is not inflated
         tol_g = tol + ROUNDOFF * cond
-        fl_defects, fl_worst = compare_float(FF, GF, el.A, el.B, tol_g, cond)
+        fl_defects, fl_worst = compare_float(FF, GF, el.A, el.B, tol_g, cond, eps)
         if fl_defects:
             w, best = find_witness(f, g, el.A, el.B, fl_defects + ex_defects, FF, GF, tol_g, element=el.element,
                                    word=el.word, seed=seed)
@@ -288,7 +293,7 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
             # would contradict each other: layer-wise and compensate hold the datum to the rule)
             w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol_g, element=el.element, word=el.word,
                                    seed=seed)
-            if w is not None and not _beyond_roundoff(w, FF, GF, el.A, el.B, cond):
+            if w is not None and not _beyond_roundoff(w, FF, GF, el.A, el.B, cond, eps):
                 best, w = w, None
             if w is not None:
                 outcomes.append(ElementOutcome(
