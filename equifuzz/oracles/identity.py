@@ -33,7 +33,9 @@ with ``own`` the datum's size (the mass of the neurons on a hyperplane for a kin
 it (kink: the same mass; linear part: sum_i ||w_i|| ||v_i||; constant: sum_i ||v_i|| |b_i| + ||b2||,
 for both sides of the identity), ``cond`` = cond(A) cond(B) and ``terms`` = d + p for the linear part and
 the constant (1 for a kink). The output bias of a layer-wise network is held to the constant's rule
-(:func:`bias_fixed`). Every size is computed scale-free (powers of two, :func:`equifuzz.canonical.norms`),
+(:func:`bias_fixed`). A witness of the exact numbers fails a verdict that the float comparison holds
+within the rule only when its exact error exceeds what the rule allows at its own points
+(:func:`roundoff_allowance`). Every size is computed scale-free (powers of two, :func:`equifuzz.canonical.norms`),
 from subnormal weights to 1e308. With no hidden biases the constant's network scale is ||b2|| itself:
 a float average of a non-fixed output bias then leaves a constant that the group moves, and f(0) shows
 it (exactly, and to any tolerance).
