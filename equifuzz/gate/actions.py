@@ -245,6 +245,12 @@ def as_action(spec: Any, group: AnyGroup, where: str) -> Action:
                 else Linear(defining(group), name="cartesian")
         raise RepresentationError(f"{where}: unknown block {spec!r}; use a representation, an Irreps, "
                                   "'cartesian_points', 'cartesian' or None")
+    if getattr(spec, "grid_spec", False):  # an image block from an adapter (adapters.escnn.GridSpec)
+        from .grid import Grid
+
+        if not same_group(spec.rep.group, group):
+            raise GroupMismatchError(f"{where} is a representation of {spec.rep.group}, not of {group}")
+        return Grid(spec.rep, spec.spatial, sizes=spec.sizes, points=spec.points)
     if isinstance(spec, (Representation, ContinuousRepresentation)):
         if not same_group(spec.group, group):
             raise GroupMismatchError(f"{where} is a representation of {spec.group}, not of {group}")

@@ -172,7 +172,8 @@ class Grid(Action):
             P = np.asarray(self.points.matrices, dtype=np.float64)
         elif group.family is not None and group.family[0] in ("cyclic", "dihedral") and self.spatial == 2:
             P = np.asarray(rotation(group).matrices, dtype=np.float64)
-        elif group.labels is not None and all(np.shape(lab) == (self.spatial, self.spatial) for lab in group.labels):
+        elif group.labels is not None and all(np.shape(lab) == (self.spatial, self.spatial)  # type: ignore[call-overload]
+                                              for lab in group.labels):
             P = np.stack([np.asarray(lab, dtype=np.float64) for lab in group.labels])
         else:
             raise RepresentationError(f"Grid needs to know how the elements of {group.name} move the grid: pass "
@@ -305,5 +306,5 @@ def on_grid(group: AnyGroup, in_actions: Sequence[Action], out_actions: Sequence
 
         note = (f"gated on {H.name} (order {H.order} of {group.order}), the subgroup of {group.name} that maps "
                 "the pixel grid to itself; its other elements move the grid off its pixels and are not checked")
-    wrap = [Restricted(a, embed, H.name) for a in [*in_actions, *out_actions]]
+    wrap: list[Action] = [Restricted(a, embed, H.name) for a in [*in_actions, *out_actions]]
     return H, wrap[:len(in_actions)], wrap[len(in_actions):], note

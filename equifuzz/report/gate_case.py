@@ -202,7 +202,8 @@ def write_gate_report(fn: Callable[..., Any], probe: Probe, trial: Trial, *, gro
             "what_fails": what, "found": _as_found(found, probe, rows), "diagnosis": diagnosis,
             "minimization": list(log), "notes": list(notes), "module_pickled": pickled,
             "module_not_pickled_because": why_not, "actions_not_pickled_because": actions_not_pickled,
-            "actions": {side: [b.get("action") for b in case[f"{side}_blocks"]] for side in ("in", "out")}
+            "actions": {side: [b.get("action") for b in case[f"{side}_blocks"]]  # type: ignore[attr-defined]
+                        for side in ("in", "out")}
             if _by_action(case) else None,
             "files": ["report.md", "report.json", "case.pt", "repro.py"] + (["module.pt"] if pickled else [])
             + (["actions.pt"] if (tmp / "actions.pt").exists() else []),

@@ -1,0 +1,249 @@
+"""escnn adapter: equifuzz groups and representations from escnn's, and the blocks of an escnn module.
+
+    from equifuzz.adapters import escnn as efs  # pip install 'equifuzz[escnn]' && pip install --no-deps escnn
+    model = efs.prepare(my_escnn_module, torch.float64)   # a copy: cast, eval() under no_grad, tensors in/out
+    G, rho_in, rho_out = efs.blocks(my_escnn_module)
+    ef.assert_equivariant(model, G, rho_in, rho_out, rtol=efs.rtol(model))
+
+- :func:`group`: a finite escnn group (``cyclic_group(4)``, ``dihedral_group(4)``, ``octa_group()``, ...)
+  becomes a ``FiniteGroup`` with escnn's Cayley table (its elements, in ``G.elements`` order, are the
+  labels); SO(2) and O(2) become ``so2()``/``o2()``, an element's matrix being the one escnn's gspace
+  moves the plane by (``basespace_action``), mapped back to escnn's element to evaluate its
+  representations.
+- :func:`representation`: a ``FieldType`` (or an escnn ``Representation``) as an equifuzz
+  representation of that group, with escnn's own matrices.
+- :func:`blocks`: (group, rho_in, rho_out) of any ``EquivariantModule``: representations over
+  ``no_base_space``; ``ef.gate.Grid`` image (volume) specs over the 2D (3D) gspaces, with escnn's own
+  base-space matrices as the way each element moves the grid (the gate restricts off-grid groups to
+  their exact subgroup and says so).
+- :func:`prepare`: the module the gate should call: a deep copy (escnn shares basis buffers between
+  modules, so the original is never cast in place), cast to ``dtype``, switched to ``eval()`` under
+  ``torch.no_grad()`` (escnn caches its expanded filters in ``eval()``; built with gradients they are
+  non-leaf tensors that ``copy.deepcopy`` refuses), taking and returning plain tensors.
+- :func:`rtol`: escnn samples its bases in float32 (``basisexpansion_singleblock.py``), so a float64
+  escnn model is float32-accurate; the tolerance for it is ``RTOL_FLOAT32_BASES`` (16 float32 eps),
+  which correct float64 models pass and a 1e-5 defect fails (measured in tests/adapters/test_escnn.py).
+- :func:`relu_net`: an escnn Linear-ReLU-Linear model over ``no_base_space`` as
+  (``ReLUNet``, rho_in, rho_out) for the exact oracles, its hidden permutation representation included.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import RepresentationError, ShapeError
+from ..groups import ContinuousGroup, FiniteGroup, o2, so2
+from ..nets import ReLUNet
+from ..reps import ContinuousRepresentation, Representation
+
+__all__ = ["group", "representation", "blocks", "prepare", "rtol", "relu_net", "GridSpec", "Tensors",
+           "RTOL_FLOAT32_BASES"]
+
+#: the tolerance for float64 escnn models: 16 float32 eps (their bases are sampled in float32)
+RTOL_FLOAT32_BASES = 16 * float(np.finfo(np.float32).eps)
+
+
+def _escnn() -> Any:
+    try:
+        import escnn
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("equifuzz.adapters.escnn needs escnn: pip install 'equifuzz[escnn]' && pip install "
+                          "--no-deps escnn==1.0.11 (in its own environment: lie_learn pins numpy < 2)") from exc
+    return escnn
+
+
+@dataclass(frozen=True)
+class _Escnn:
+    """An equifuzz group and how its elements map to escnn's: ``to_escnn(element)``."""
+
+    group: FiniteGroup | ContinuousGroup
+    escnn_group: Any
+    gspace: Any
+
+
+_CONVERTED: dict[int, _Escnn] = {}
+
+
+def _convert(gspace: Any) -> _Escnn:
+    """The conversion of a gspace, remembered per gspace object (escnn's gspaces are not hashable)."""
+    hit = _CONVERTED.get(id(gspace))
+    if hit is not None and hit.gspace is gspace:
+        return hit
+    _CONVERTED[id(gspace)] = out = _convert_new(gspace)
+    return out
+
+
+def _convert_new(gspace: Any) -> _Escnn:
+    G = gspace.fibergroup
+    d = int(gspace.dimensionality)
+    if not G.continuous:
+        els = list(G.elements)
+        index = {e: i for i, e in enumerate(els)}
+        if els[0] != G.identity:
+            i0 = index[G.identity]
+            els[0], els[i0] = els[i0], els[0]
+            index = {e: i for i, e in enumerate(els)}
+        table = np.array([[index[a @ b] for b in els] for a in els], dtype=np.int64)
+        gens = [index[g] for g in (G.generators if hasattr(G, "generators") else els[1:]) if index[g] != 0]
+        ef = FiniteGroup(table, gens or list(range(1, len(els))), name=G.name, labels=els)
+        return _Escnn(ef, G, gspace)
+    name = str(G.name)
+    if name not in ("SO(2)", "O(2)"):
+        raise RepresentationError(f"the escnn adapter maps finite groups, SO(2) and O(2); got {name}")
+    if d not in (0, 2):
+        raise RepresentationError(f"{name} acting on R^{d} is not supported")
+    return _Escnn(so2() if name == "SO(2)" else o2(), G, gspace)
+
+
+def _matrix(conv: _Escnn, e: Any) -> np.ndarray:
+    """The 2x2 matrix an escnn element of SO(2)/O(2) moves the plane by (its base-space action over R^2,
+    else its standard representation)."""
+    if int(conv.gspace.dimensionality) == 2:
+        return np.asarray(conv.gspace.basespace_action(e), dtype=np.float64)
+    return np.asarray(conv.escnn_group.standard_representation()(e), dtype=np.float64)
+
+
+def to_escnn(conv: _Escnn, M: np.ndarray) -> Any:
+    """The escnn element of SO(2)/O(2) whose matrix (:func:`_matrix`) is M."""
+    G = conv.escnn_group
+    if conv.group.name == "SO(2)":
+        return G.element(float(np.arctan2(M[1, 0], M[0, 0])))
+    if np.linalg.det(M) > 0:
+        return G.element((0, float(np.arctan2(M[1, 0], M[0, 0]))))
+    F = _matrix(conv, G.element((1, 0.0)))  # an element with the flip is R(theta) F
+    R = M @ np.linalg.inv(F)
+    return G.element((1, float(np.arctan2(R[1, 0], R[0, 0]))))
+
+
+def group(gspace_or_group: Any) -> FiniteGroup | ContinuousGroup:
+    """The equifuzz group of an escnn gspace (or of a finite escnn group)."""
+    return _convert(_gspace(gspace_or_group)).group
+
+
+def _gspace(x: Any) -> Any:
+    if hasattr(x, "fibergroup"):
+        return x
+    if hasattr(x, "gspace"):  # a FieldType
+        return x.gspace
+    gspaces = _escnn().gspaces
+    return gspaces.no_base_space(x)  # a group
+
+
+def representation(field: Any, gspace: Any | None = None) -> Representation | ContinuousRepresentation:
+    """A ``FieldType`` (or an escnn representation with its ``gspace``) as an equifuzz representation."""
+    if hasattr(field, "representation") and hasattr(field, "gspace"):
+        rho, gspace = field.representation, field.gspace
+    else:
+        rho, gspace = field, _gspace(gspace if gspace is not None else field.group)
+    conv = _convert(gspace)
+    name = str(getattr(field, "name", None) or rho.name)
+    if isinstance(conv.group, FiniteGroup):
+        assert conv.group.labels is not None
+        mats = np.stack([np.asarray(rho(e), dtype=np.float64) for e in conv.group.labels])
+        return Representation(conv.group, mats, name=name)
+    return ContinuousRepresentation(conv.group, int(rho.size),
+                                    lambda M: np.asarray(rho(to_escnn(conv, M)), dtype=np.float64), name=name)
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """An image (volume) block for the gate: ``ef.gate.Grid(rep, spatial, points=points)`` (the gate
+    builds it: the adapters sit below the gate)."""
+
+    grid_spec = True
+    rep: Representation | ContinuousRepresentation
+    spatial: int
+    points: Representation | None = None
+    sizes: tuple[int, ...] | None = None
+
+
+def _block(field: Any) -> Representation | ContinuousRepresentation | GridSpec:
+    rep = representation(field)
+    d = int(field.gspace.dimensionality)
+    if d == 0:
+        return rep
+    if d not in (2, 3):
+        raise ShapeError(f"escnn gspace of dimensionality {d}: images (2) and volumes (3) only")
+    points = None
+    conv = _convert(field.gspace)
+    if isinstance(conv.group, FiniteGroup):
+        assert conv.group.labels is not None
+        P = np.stack([np.asarray(field.gspace.basespace_action(e), dtype=np.float64) for e in conv.group.labels])
+        points = Representation(conv.group, P, name="base space")
+    return GridSpec(rep, d, points)
+
+
+def blocks(module: Any) -> tuple[FiniteGroup | ContinuousGroup, Any, Any]:
+    """(group, rho_in, rho_out) of an escnn ``EquivariantModule`` (from its ``in_type`` and ``out_type``)."""
+    if not (hasattr(module, "in_type") and hasattr(module, "out_type")):
+        raise RepresentationError(f"{type(module).__name__} has no in_type/out_type: not an escnn EquivariantModule")
+    return group(module.in_type.gspace), _block(module.in_type), _block(module.out_type)
+
+
+class Tensors(torch.nn.Module):
+    """An escnn module called on plain tensors: input wrapped as a ``GeometricTensor`` of its in_type,
+    output unwrapped."""
+
+    def __init__(self, module: Any) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nn = _escnn().nn
+        return self.module(nn.GeometricTensor(x, self.module.in_type)).tensor
+
+
+def prepare(module: Any, dtype: torch.dtype = torch.float64) -> Tensors:
+    """The module the gate calls (module docstring): a deep copy, cast, eval() under no_grad, on tensors."""
+    with torch.no_grad():
+        m = copy.deepcopy(module.train())  # train mode holds no cached (non-leaf) filters
+        m = m.to(dtype)
+        m.eval()
+    return Tensors(m)
+
+
+def rtol(module: Any) -> float | None:
+    """The tolerance for an escnn model in float64: :data:`RTOL_FLOAT32_BASES` (its bases are float32);
+    None (the gate's default) for a model in a lower precision."""
+    t = next((p for p in module.parameters() if p.is_floating_point()), None)
+    return RTOL_FLOAT32_BASES if t is None or t.dtype == torch.float64 else None
+
+
+def relu_net(module: Any) -> tuple[ReLUNet, Representation, Representation]:
+    """An escnn ``SequentialModule(Linear, ReLU, Linear)`` over ``no_base_space`` of a finite group as
+    (ReLUNet, rho_in, rho_out); the hidden layer's representation (regular and quotient fields: a
+    permutation representation) is the ReLU's field type, checked to be one."""
+    layers = list(module.children()) if hasattr(module, "children") else []
+    if len(layers) == 1 and hasattr(layers[0], "children"):  # SequentialModule holds an nn.Sequential-like list
+        layers = list(layers[0].children()) or layers
+    names = [type(m).__name__ for m in layers]
+    if names != ["Linear", "ReLU", "Linear"]:
+        raise ShapeError(f"relu_net expects an escnn SequentialModule(Linear, ReLU, Linear), got {names}")
+    l1, relu, l2 = layers
+    if int(l1.in_type.gspace.dimensionality) != 0:
+        raise ShapeError("relu_net needs a model over gspaces.no_base_space (no image axes)")
+    hidden = representation(relu.in_type)
+    assert isinstance(hidden, Representation)
+    if not hidden.is_permutation:
+        raise RepresentationError(f"the hidden fields {relu.in_type} do not permute their channels: pointwise "
+                                  "ReLU is equivariant only for permutation (regular, quotient) fields")
+    with torch.no_grad():
+        m = copy.deepcopy(module.train()).to(torch.float64)
+        m.eval()
+        ex = m.export()
+    lin = [x for x in ex.modules() if isinstance(x, torch.nn.Linear)]
+    if len(lin) != 2:
+        raise ShapeError(f"the exported model has {len(lin)} torch Linear layers, expected 2")
+
+    def arr(t: Any) -> np.ndarray | None:
+        return None if t is None else t.detach().cpu().double().numpy()
+
+    net = ReLUNet(arr(lin[0].weight), arr(lin[0].bias), arr(lin[1].weight), arr(lin[1].bias))
+    rho_in, rho_out = representation(l1.in_type), representation(l2.out_type)
+    assert isinstance(rho_in, Representation) and isinstance(rho_out, Representation)
+    return net, rho_in, rho_out

@@ -1,0 +1,123 @@
+"""The escnn adapter and Grid's convention against escnn itself (escnn 1.0.11; skipped without escnn).
+
+Run them in escnn's own environment (``tox -e escnn``): escnn's dependency lie_learn pins numpy < 2."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import equifuzz as ef
+from equifuzz.errors import EquivarianceError
+from equifuzz.gate import replay
+from equifuzz.gate.grid import move_grid
+
+escnn = pytest.importorskip("escnn", reason="escnn is not installed (tox -e escnn installs it)")
+warnings.filterwarnings("ignore", message=".*py3nj.*")
+
+from escnn import group as eg  # noqa: E402
+from escnn import gspaces  # noqa: E402
+from escnn import nn as enn  # noqa: E402
+
+from equifuzz.adapters import escnn as efs  # noqa: E402
+
+
+@pytest.mark.parametrize("make, shape", [(lambda: gspaces.flipRot2dOnR2(4), (2, 1, 5, 5)),
+                                         (lambda: gspaces.rot2dOnR2(4), (2, 1, 4, 4)),
+                                         (lambda: gspaces.fullOctaOnR3(), (1, 1, 3, 3, 3))])
+def test_the_grid_convention_is_escnns_transform(make, shape):
+    gs = make()
+    x = enn.GeometricTensor(torch.randn(*shape), enn.FieldType(gs, [gs.trivial_repr]))
+    for g in gs.fibergroup.elements:
+        M = np.rint(np.asarray(gs.basespace_action(g), dtype=np.float64))
+        assert torch.equal(move_grid(x.tensor, M), x.transform(g).tensor), g
+
+
+def _mlp(G):
+    gs = gspaces.no_base_space(G)
+    fin, hid = enn.FieldType(gs, [gs.regular_repr] * 2), enn.FieldType(gs, [gs.regular_repr] * 3)
+    out = enn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
+    torch.manual_seed(0)
+    return enn.SequentialModule(enn.Linear(fin, hid), enn.ReLU(hid), enn.Linear(hid, out))
+
+
+def _cnn(gs):
+    fin, hid = enn.FieldType(gs, [gs.trivial_repr] * 2), enn.FieldType(gs, [gs.regular_repr] * 2)
+    torch.manual_seed(0)
+    return enn.SequentialModule(enn.R2Conv(fin, hid, 5, padding=2), enn.ReLU(hid), enn.R2Conv(hid, hid, 3, padding=1))
+
+
+class Plus1x1(torch.nn.Module):
+    """A planted defect: ``eps`` times a plain (non-equivariant) 1x1 convolution of the input added."""
+
+    def __init__(self, model: torch.nn.Module, cin: int, cout: int, eps: float) -> None:
+        super().__init__()
+        self.model, self.eps = model, eps
+        dtype = next(model.parameters()).dtype
+        self.w = torch.nn.Parameter(torch.randn(cout, cin, generator=torch.Generator().manual_seed(3)).to(dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        extra = torch.einsum("oc,bc...->bo...", self.w, x)
+        return self.model(x) + self.eps * extra
+
+
+CASES = [("MLP C4", lambda: _mlp(eg.cyclic_group(4))), ("MLP D4", lambda: _mlp(eg.dihedral_group(4))),
+         ("MLP C8", lambda: _mlp(eg.cyclic_group(8))), ("R2Conv C4", lambda: _cnn(gspaces.rot2dOnR2(4))),
+         ("R2Conv D4", lambda: _cnn(gspaces.flipRot2dOnR2(4)))]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name, make", CASES)
+def test_correct_escnn_models_pass_and_a_planted_defect_is_caught(name, make, dtype, tmp_path):
+    net = make()
+    G, rho_in, rho_out = efs.blocks(net)
+    model = efs.prepare(net, dtype)
+    v = ef.assert_equivariant(model, G, rho_in, rho_out, rtol=efs.rtol(model), report_dir=tmp_path)
+    assert v.holds and v.subgroup is None
+    if dtype == torch.float64:  # float32 bases: the stated tolerance, 16 float32 eps
+        assert v.rtol == efs.RTOL_FLOAT32_BASES
+    eps = 1e-5 if dtype == torch.float64 else 1e-3  # a 1e-5 defect is under float32 round-off in float32
+    broken = Plus1x1(model, net.in_type.size, net.out_type.size, eps)
+    with pytest.raises(EquivarianceError) as info:
+        ef.assert_equivariant(broken, G, rho_in, rho_out, rtol=efs.rtol(model), report_dir=tmp_path)
+    assert replay(info.value.verdict.report).ratio > 1
+
+
+def test_off_grid_rotations_are_gated_on_c4_and_the_verdict_says_so(tmp_path):
+    gs = gspaces.rot2dOnR2(-1, maximum_frequency=4)
+    fin, hid = enn.FieldType(gs, [gs.trivial_repr] * 2), enn.FieldType(gs, [gs.irrep(1)] * 2 + [gs.trivial_repr])
+    torch.manual_seed(0)
+    net = enn.SequentialModule(enn.R2Conv(fin, hid, 5, padding=2), enn.R2Conv(hid, hid, 5, padding=2))
+    G, rho_in, rho_out = efs.blocks(net)
+    assert G == ef.groups.so2()
+    model = efs.prepare(net, torch.float64)
+    v = ef.assert_equivariant(model, G, rho_in, rho_out, rtol=efs.rtol(model), report_dir=tmp_path)
+    assert v.holds and v.subgroup.startswith("gated on C4 in SO(2)")
+    C8 = _cnn(gspaces.rot2dOnR2(8))
+    v = ef.assert_equivariant(efs.prepare(C8), *efs.blocks(C8), rtol=efs.RTOL_FLOAT32_BASES, report_dir=tmp_path)
+    assert v.holds and "order 4 of 8" in v.subgroup
+
+
+def test_prepare_copies_casts_and_survives_deepcopy():
+    net = _cnn(gspaces.rot2dOnR2(4))
+    before = [p.dtype for p in net.parameters()]
+    model = efs.prepare(net, torch.float64)
+    assert [p.dtype for p in net.parameters()] == before and net.training  # the original is untouched
+    assert all(p.dtype == torch.float64 for p in model.parameters()) and not model.module.training
+    twin = copy.deepcopy(model)  # the gate's float64 re-check and the report deep-copy the model
+    x = torch.randn(1, 2, 9, 9, dtype=torch.float64)
+    assert torch.equal(twin(x), model(x))
+
+
+def test_relu_net_gives_the_exact_oracles_the_network_and_its_representations():
+    net = _mlp(eg.cyclic_group(4))
+    relu, rho_in, rho_out = efs.relu_net(net)
+    x = torch.randn(5, rho_in.dim, dtype=torch.float64)
+    y = efs.prepare(net)(x).detach().numpy()
+    ours = np.maximum(x.numpy() @ relu.W1.T + relu.b1, 0.0) @ relu.W2.T + relu.b2
+    np.testing.assert_allclose(ours, y, rtol=1e-12, atol=1e-12)
+    assert (rho_in.dim, rho_out.dim) == (8, 5) and relu.W1.shape == (12, 8)
