@@ -24,7 +24,9 @@
   escnn model is float32-accurate; the tolerance for it is ``RTOL_FLOAT32_BASES`` (16 float32 eps),
   which correct float64 models pass and a 1e-5 defect fails (measured in tests/adapters/test_escnn.py).
 - :func:`relu_net`: an escnn Linear-ReLU-Linear model over ``no_base_space`` as
-  (``ReLUNet``, rho_in, rho_out) for the exact oracles, its hidden permutation representation included.
+  (``ReLUNet``, rho_in, rho_out) for the exact oracles, and :func:`hidden_representation` its hidden
+  permutation representation: ``len_dimension(rho_in, hidden, rho_out)`` equals escnn's parameter
+  count, and ``realizability`` decides the minimal layer-wise width (redundant hidden fields).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from ..groups import ContinuousGroup, FiniteGroup, o2, so2
 from ..nets import ReLUNet
 from ..reps import ContinuousRepresentation, Representation
 
-__all__ = ["group", "representation", "blocks", "prepare", "rtol", "relu_net", "GridSpec", "Tensors",
+__all__ = ["group", "representation", "blocks", "prepare", "rtol", "relu_net", "hidden_representation", "GridSpec",
+           "Tensors",
            "RTOL_FLOAT32_BASES"]
 
 #: the tolerance for float64 escnn models: 16 float32 eps (their bases are sampled in float32)
@@ -214,24 +217,35 @@ def rtol(module: Any) -> float | None:
     return RTOL_FLOAT32_BASES if t is None or t.dtype == torch.float64 else None
 
 
+def _layers(module: Any) -> list[Any]:
+    layers = list(module.children()) if hasattr(module, "children") else []
+    names = [type(m).__name__ for m in layers]
+    if names != ["Linear", "ReLU", "Linear"]:
+        raise ShapeError(f"relu_net expects an escnn SequentialModule(Linear, ReLU, Linear), got {names}")
+    return layers
+
+
+def hidden_representation(module: Any) -> Representation:
+    """The hidden layer's representation of an escnn Linear-ReLU-Linear model (the ReLU's field type),
+    checked to permute the channels (regular and quotient fields), as ``len_dimension`` and
+    ``realizability`` need it."""
+    relu = _layers(module)[1]
+    hidden = representation(relu.in_type)
+    if not isinstance(hidden, Representation) or not hidden.is_permutation:
+        raise RepresentationError(f"the hidden fields {relu.in_type} do not permute their channels: pointwise "
+                                  "ReLU is equivariant only for permutation (regular, quotient) fields of a "
+                                  "finite group")
+    return hidden
+
+
 def relu_net(module: Any) -> tuple[ReLUNet, Representation, Representation]:
     """An escnn ``SequentialModule(Linear, ReLU, Linear)`` over ``no_base_space`` of a finite group as
     (ReLUNet, rho_in, rho_out); the hidden layer's representation (regular and quotient fields: a
     permutation representation) is the ReLU's field type, checked to be one."""
-    layers = list(module.children()) if hasattr(module, "children") else []
-    if len(layers) == 1 and hasattr(layers[0], "children"):  # SequentialModule holds an nn.Sequential-like list
-        layers = list(layers[0].children()) or layers
-    names = [type(m).__name__ for m in layers]
-    if names != ["Linear", "ReLU", "Linear"]:
-        raise ShapeError(f"relu_net expects an escnn SequentialModule(Linear, ReLU, Linear), got {names}")
-    l1, relu, l2 = layers
+    l1, _, l2 = _layers(module)
     if int(l1.in_type.gspace.dimensionality) != 0:
         raise ShapeError("relu_net needs a model over gspaces.no_base_space (no image axes)")
-    hidden = representation(relu.in_type)
-    assert isinstance(hidden, Representation)
-    if not hidden.is_permutation:
-        raise RepresentationError(f"the hidden fields {relu.in_type} do not permute their channels: pointwise "
-                                  "ReLU is equivariant only for permutation (regular, quotient) fields")
+    hidden_representation(module)
     with torch.no_grad():
         m = copy.deepcopy(module.train()).to(torch.float64)
         m.eval()

@@ -121,3 +121,19 @@ def test_relu_net_gives_the_exact_oracles_the_network_and_its_representations():
     ours = np.maximum(x.numpy() @ relu.W1.T + relu.b1, 0.0) @ relu.W2.T + relu.b2
     np.testing.assert_allclose(ours, y, rtol=1e-12, atol=1e-12)
     assert (rho_in.dim, rho_out.dim) == (8, 5) and relu.W1.shape == (12, 8)
+
+
+def test_len_dimension_equals_escnns_parameter_count():
+    from equifuzz.oracles.dimension import len_dimension
+    from equifuzz.oracles.realizability import realizability
+
+    for G, quotient in ((eg.cyclic_group(4), 2), (eg.dihedral_group(4), (None, 2))):
+        gs = gspaces.no_base_space(G)
+        hid = enn.FieldType(gs, [gs.regular_repr, gs.quotient_repr(quotient)])
+        fin, out = enn.FieldType(gs, [gs.regular_repr]), enn.FieldType(gs, [gs.trivial_repr] * 2)
+        torch.manual_seed(0)
+        net = enn.SequentialModule(enn.Linear(fin, hid), enn.ReLU(hid), enn.Linear(hid, out))
+        relu, rho_in, rho_out = efs.relu_net(net)
+        hidden = efs.hidden_representation(net)
+        assert len_dimension(rho_in, hidden, rho_out) == sum(p.numel() for p in net.parameters())
+        assert realizability(relu, rho_in, rho_out, hidden.dim).holds  # equivariant at its own width
