@@ -441,9 +441,15 @@ def neuron_output_exponent(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: n
 
 def _exponent_range(a: np.ndarray, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(smallest, largest) frexp exponent of the non-zero entries along ``axis`` (0, 0 where all are zero)."""
-    a = np.asarray(a, dtype=np.float64)
-    e = np.frexp(a)[1].astype(np.int64)
-    nz = a != 0
+    a = np.asarray(a)
+    if a.dtype == object:  # Fractions: the binary exponent from the bit lengths (within one of frexp's)
+        nz = np.vectorize(lambda x: x != 0, otypes=[bool])(a) if a.size else np.zeros(a.shape, dtype=bool)
+        e = np.vectorize(lambda x: Fraction(x).numerator.bit_length() - Fraction(x).denominator.bit_length() + 1
+                         if x != 0 else 0, otypes=[np.int64])(a) if a.size else np.zeros(a.shape, dtype=np.int64)
+    else:
+        a = np.asarray(a, dtype=np.float64)
+        e = np.frexp(a)[1].astype(np.int64)
+        nz = a != 0
     big = np.iinfo(np.int64).max // 4
     lo = np.min(np.where(nz, e, big), axis=axis, initial=big)
     hi = np.max(np.where(nz, e, -big), axis=axis, initial=-big)
@@ -507,17 +513,17 @@ def unbalanced(net: ReLUNet, s: int) -> ReLUNet:
     float64's range when the function's own values do not."""
     if s == 0:
         return net
-    if net.exact:
-        q = Fraction(2) ** s
-        return ReLUNet(net.W1, net.b1 if net.hidden_bias else None, net.W2 * q, net.b2 * q if net.output_bias
-                       else None, exact=True)
-    W1, b1, W2, b2 = net.float_params()
-    # a power 2^a moved into (w, b) and 2^(s - a) into v, chosen so that every non-zero weight stays a normal
-    # float (exact); 0 when that is possible, else nearest to s / 2
-    lo1, hi1 = _exponent_range(np.concatenate([W1.ravel(), b1]))
-    lo2, hi2 = _exponent_range(W2.ravel())
+    # a power 2^a moved into (w, b) and 2^(s - a) into v, chosen so that every non-zero weight stays within
+    # float64's normal range (exact); 0 when that is possible, else nearest to s / 2
+    lo1, hi1 = _exponent_range(np.concatenate([np.ravel(net.W1), np.ravel(net.b1)]))
+    lo2, hi2 = _exponent_range(np.ravel(net.W2))
     lo_a, hi_a = max(-1021 - int(lo1), s - 1024 + int(hi2)), min(1024 - int(hi1), s + 1021 + int(lo2))
     a = 0 if lo_a <= 0 <= hi_a else int(min(max(s // 2, lo_a), hi_a)) if lo_a <= hi_a else s // 2
+    if net.exact:
+        qa, qv, q = Fraction(2) ** a, Fraction(2) ** (s - a), Fraction(2) ** s
+        return ReLUNet(net.W1 * qa, net.b1 * qa if net.hidden_bias else None, net.W2 * qv,
+                       net.b2 * q if net.output_bias else None, exact=True)
+    W1, b1, W2, b2 = net.float_params()
     with np.errstate(under="ignore", over="ignore"):
         return ReLUNet(np.ldexp(W1, a), np.ldexp(b1, a) if net.hidden_bias else None, np.ldexp(W2, s - a),
                        np.ldexp(b2, s) if net.output_bias else None)

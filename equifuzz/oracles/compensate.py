@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import asinh_offset, norm, norms, roundoff_threshold, unit_rows_log
+from ..canonical import asinh_offset, cluster_sums, norm, norms, norms_exp, roundoff_threshold, unit_rows_log
 from ..errors import RepresentationError
 from ..exact import scaled
 from ..nets import (
@@ -21,7 +21,6 @@ from ..nets import (
     cluster_rows,
     extreme_weights,
     far_hyperplanes,
-    neuron_output_exponent,
     unbalanced,
 )
 from ..reps import Representation, fixed_basis
@@ -136,14 +135,7 @@ def _compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, m
         return S
     if S.exact:
         return _merge_exact(S, rho_in, rho_out)
-    # merge on outputs scaled by a power of two near 1 (exact), so that subnormal outputs keep their neurons
-    W1, b1, W2, b2 = S.float_params()
-    shift = neuron_output_exponent(W1, b1, W2, b2)
-    Sn = ReLUNet(W1, b1 if S.hidden_bias else None, np.ldexp(W2, -shift), np.ldexp(b2, -shift) if S.output_bias
-                 else None)
-    M = _merge_float(Sn, rho_in, rho_out, tol)
-    return ReLUNet(M.W1, M.b1 if M.hidden_bias else None, np.ldexp(M.W2, shift),
-                   np.ldexp(M.b2, shift) if M.output_bias else None)
+    return _merge_float(S, rho_in, rho_out, tol)
 
 
 def _monomial(*reps: Representation) -> bool:
@@ -193,13 +185,13 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
         b2 = b2 + W2[:, const] @ b1[const]
     idx = np.flatnonzero(live)
     U, wn, X = _keys(W1[idx], b1[idx])
-    C = W2[:, idx].T * wn[:, None]  # merged channel per normalized neuron: sum |w| v
+    # merged channel per normalized neuron, sum ||w|| v, over powers of two (each row over its own, each
+    # cluster over its largest): orbits 1e-400 times smaller than the largest keep their channels
+    wm, ew = norms_exp(W1[idx])
+    vm, ev = norms_exp(W2[:, idx].T)
     labels = cluster_rows(X, tol)
     k = int(labels.max()) + 1 if labels.size else 0
-    Csum = np.zeros((k, p))
-    mass = np.zeros(k)
-    np.add.at(Csum, labels, C)
-    np.add.at(mass, labels, norms(C))
+    Csum, mass, E = cluster_sums(np.ldexp(W2[:, idx].T, -ev[:, None]) * wm[:, None], vm * wm, ew + ev, labels, k)
     first = np.full(k, -1)
     first[labels[::-1]] = np.arange(labels.size)[::-1]
     # orbits of normalized neurons: build each orbit from one representative so that the weights
@@ -215,7 +207,8 @@ def _merge_float(S: ReLUNet, rho_in: Representation, rho_out: Representation, to
         # the representative keeps its own scale (w, b), and carries the merged channel as v = C / ||w||:
         # unit w with v = C would push the whole size into v, where it can underflow
         r = first[c]
-        w, b, v = U[r] * wn[r], b1[idx[r]], Csum[c] / wn[r]
+        with np.errstate(under="ignore", over="ignore"):
+            w, b, v = W1[idx[r]], b1[idx[r]], np.ldexp(Csum[c] / wm[r], int(E[c] - ew[r]))
         imgs_w = dual @ w  # (|G|, d)
         _, _, imgs_rows = _keys(imgs_w, np.full(G.order, b))
         lab = cluster_rows(np.concatenate([reps_rows, imgs_rows]), tol)

@@ -26,9 +26,10 @@ from fractions import Fraction
 import numpy as np
 
 from ..groups import FiniteGroup, Subgroup
+from ..linalg import null_space
 from ..reps import Representation
 from .equivariance import rational_matrix
-from .linsolve import as_field, nullspace, rank
+from .linsolve import FLOAT_TOL, as_field, nullspace, rank
 
 __all__ = ["Setting", "OrbitType", "KinkOrbit", "orbit_types", "characters_of_order_two"]
 
@@ -80,7 +81,12 @@ class Setting:
             return self.field(np.eye(n, dtype=int))
         eye = self.field(np.eye(n, dtype=int))
         M = np.concatenate([mats[g] - chi[g] * eye for g in elements])
-        return nullspace(M)
+        if self.exact:
+            return nullspace(M)
+        # float64: M_g - chi(g) I is round-off where it is zero in exact arithmetic (rho(e) = I + 1e-16 from a
+        # change of basis): its singular values are judged against the matrices' own scale, not M's
+        scale = max(1.0, float(np.max(np.abs(np.asarray(mats, dtype=np.float64)))))
+        return null_space(np.asarray(M, dtype=np.float64), FLOAT_TOL, floor=scale).copy()
 
     def cosets(self, K: Subgroup) -> list[int]:
         """One representative per left coset gK."""

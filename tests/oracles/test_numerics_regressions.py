@@ -273,3 +273,31 @@ def test_kinks_beyond_float64s_range_never_get_a_wrong_answer(w: float, b: float
         assert ef.check_equivariant(bad, sign, triv).holds is not True
         assert ef.check_layerwise(bad, sign, triv).holds is False
         assert ef.realizability(bad, sign, triv, 2).realizable is not True
+
+
+def test_round_off_identity_matrix_keeps_its_eigenspace() -> None:
+    # a change of basis leaves rho_out(e) = I + 1e-16; the kink orbit's output space (trivial stabilizer) is all
+    # of R^2, not the empty null space of the round-off matrix rho_out(e) - I judged against its own size
+    C2 = ef.groups.cyclic(2)
+    negI = ef.reps.from_generators(C2, [-np.eye(2)])
+    Q = np.array([[0.6, -0.8], [0.8, 0.6]])
+    out = ef.reps.change_basis(ef.reps.direct_sum(ef.reps.sign(C2), ef.reps.trivial(C2)), Q)
+    W2 = Q @ np.array([[-1.0, 1.0, 0.0], [0.75, 0.75, 0.25]])
+    net = ef.ReLUNet([[0.8, 0.4], [-0.8, -0.4], [0, 0]], [0.9, 0.9, 0.3], W2, None)  # an orbit + a constant neuron
+    assert ef.check_layerwise(net, negI, out).holds is True
+    rz = ef.realizability(net, negI, out, width=3)
+    assert rz.realizable is True, str(rz)
+    assert ef.equivalent(rz.witness, net).holds is True
+
+
+def test_compensate_keeps_an_orbit_1e400_times_smaller() -> None:
+    C2 = ef.groups.cyclic(2)
+    swap, triv = ef.reps.from_generators(C2, [np.array([[0.0, 1.0], [1.0, 0.0]])]), ef.reps.trivial(C2)
+    f = ef.ReLUNet([[1, 2], [2, 1], [7e-201, -3e-201], [-3e-201, 7e-201]], [1, 1, 0, 0],
+                   [[1, 1, 1.1e-200, 1.1e-200]], None)
+    c = ef.compensate(f, swap, triv)
+    assert c.width == 4 and ef.equivalent(c, f).holds is True
+    assert ef.check_layerwise(c, swap, triv).holds is True
+    rz = ef.realizability(f, swap, triv, 4)
+    assert rz.realizable is True and ef.equivalent(rz.witness, f).holds is True
+    assert ef.realizability(f, swap, triv, 2).realizable is False
