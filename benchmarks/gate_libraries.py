@@ -103,7 +103,19 @@ def _equiformer(dtype: torch.dtype) -> torch.nn.Module:
     from equiformer_pytorch import Equiformer
 
     torch.manual_seed(0)
-    return Typed(Equiformer(dim=8, dim_head=8, heads=2, num_degrees=2, depth=1)).to(dtype).eval()
+    model = Equiformer(dim=8, dim_head=8, heads=2, num_degrees=2, depth=1, init_out_zero=False)
+    return Typed(no_zero_init(model)).to(dtype).eval()
+
+
+def no_zero_init(model: torch.nn.Module) -> torch.nn.Module:
+    """Every parameter that is identically zero after construction (a zero-initialised output layer,
+    such as equiformer-pytorch's FeedForward, whose ``init_out_zero`` the constructor does not pass on)
+    drawn like its neighbours instead: a model that outputs zeros tests nothing (the gate says so)."""
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.numel() > 1 and not bool(p.any()):
+                p.normal_(0.0, 1.0 / math.sqrt(p.shape[0]))
+    return model
 
 
 BUILDERS: dict[str, Callable[[torch.dtype], torch.nn.Module]] = {
@@ -129,15 +141,30 @@ SHIPPED_TESTS: dict[str, Callable[[], str]] = {"mace-torch": run_shipped_mace_te
 #: other ways to obtain a float64 model, gated in float64 and confirmed in plain torch
 VARIANTS: dict[str, list[tuple[str, Callable[[torch.dtype], torch.nn.Module]]]] = {
     "mace-torch": [("built in float32 and cast with .to(torch.float64)", lambda dt: build_mace(dt, cast=True))]}
-#: the symmetry each library claims: SE(3) (rotations and translations) for the SE(3)-transformer,
-#: E(3)/E(n) (with reflections) for the others
-CLAIMED = {"se3-transformer-pytorch": ef.groups.so3()}
+#: the symmetry each library claims, as the library states it: SE(3) (rotations and translations) for
+#: the SE(3)-transformer and Equiformer (SO(3) irreps without parity), E(3)/E(n) (with reflections)
+#: for the others
+CLAIMED = {"se3-transformer-pytorch": ef.groups.so3(), "equiformer-pytorch": ef.groups.so3()}
 CONFIRMED: list[str] = []
 SHIPPED: list[str] = []
+#: (library, defect, dtype, verdict, cause the gate names, expected, right) per planted defect
+CAUSES: list[tuple[str, str, str, str, str, str, bool]] = []
+#: (what failed, the diagnosis table) of every failure of a library's own model
+TABLES: list[tuple[str, list[str]]] = []
+#: the cause the diagnosis must name for each planted defect (its kind), or "holds" where the claimed
+#: group makes the term no defect (a reflection-only term under SO(3))
+EXPECTED = {"reflection": "defect", "stretch_z": "defect", "eps_distance": "absolute epsilon",
+            "float32_const": "float32", "leak": "defect"}
+#: the orthogonal matrix the float32-constant defect builds in the default dtype (float32) at every call
+_Q = torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5)))[0].tolist()
 
 
 class Planted(torch.nn.Module):
-    """The library model with one defect added to its coordinate output."""
+    """The library model with one defect added: a reflection-only term (a cross product) on the second
+    output; the positions stretched along z; an absolute epsilon in a distance (F.pairwise_distance's
+    eps=1e-6 added to every coordinate difference) on the first, invariant output; a float32 constant
+    (an orthogonal Q built with torch.tensor in the default dtype, the second output times Q^T Q); a
+    1e-8 leak of the second output's x component into its y component."""
 
     def __init__(self, model: torch.nn.Module, kind: str, size: float = 1e-2) -> None:
         super().__init__()
@@ -152,6 +179,14 @@ class Planted(torch.nn.Module):
             axis = (c.pow(2).sum(-1, keepdim=True) * c).sum(dim=1, keepdim=True)
             term = self.size * torch.cross(c, axis.expand_as(c), dim=-1)
             x = x + (term[..., None, :] if x.ndim == 4 else term)  # type-1 features: one per channel
+        elif self.kind == "eps_distance":  # ||c_i - c_j + eps||, as F.pairwise_distance computes it
+            d = (coors[:, :, None, :] - coors[:, None, :, :] + 1e-6).norm(dim=-1)
+            f = f + (0.01 * d.sum(dim=(1, 2)) if f.ndim == 1 else 0.1 * d.mean(dim=-1, keepdim=True))
+        elif self.kind == "float32_const":
+            Q = torch.tensor(_Q)  # the default dtype: float32
+            x = x @ (Q.T @ Q).to(x.dtype)
+        elif self.kind == "leak":
+            x = x + 1e-8 * x[..., :1] * torch.tensor([0.0, 1.0, 0.0], dtype=x.dtype)
         return f, x
 
 
@@ -217,8 +252,13 @@ def _blocks(lib: str, group: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     return RHO, RHO
 
 
+LAST: dict[str, Any] = {}
+
+
 def _gate(model: Any, dtype: torch.dtype, batched: bool, out: str, lib: str, group: Any = O3) -> tuple[str, float, int]:
+    """(verdict, seconds, model calls); the last failure's verdict and message are kept in ``LAST``."""
     t = time.perf_counter()
+    LAST.clear()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -227,19 +267,55 @@ def _gate(model: Any, dtype: torch.dtype, batched: bool, out: str, lib: str, gro
                                       report_dir=out, batch_dim=0 if batched else None)
         verdict = "rounding" if v.rounding else "holds"
         calls = v.n_evaluations
+    except ef.VacuousCheckError as exc:  # the outputs do not respond: nothing was tested
+        verdict, calls = "VACUOUS (" + str(exc).splitlines()[1].strip()[:120] + ")", 0
     except ef.EquivarianceError as exc:
         v = exc.verdict
         verdict = f"FAILS (ratio {v.ratio:.3g}, relative error {v.error / max(v.scale, 1e-300):.1e})"  # type: ignore[attr-defined]
         if not math.isfinite(v.error):  # type: ignore[attr-defined]
             verdict += " [the minimized report's inputs are singular for the model]"
         calls = v.n_evaluations  # type: ignore[attr-defined]
+        LAST.update(verdict=v, message=str(exc))
     return verdict, time.perf_counter() - t, calls
+
+
+def _diagnosis_table() -> list[str]:
+    """The last failure's diagnosis table, from its report.md."""
+    v = LAST.get("verdict")
+    if v is None or v.report is None:
+        return []
+    text = Path(v.report, "report.md").read_text()
+    if "## Diagnosis" not in text:
+        return []
+    return [ln for ln in text.split("## Diagnosis", 1)[1].split("\n## ", 1)[0].splitlines()[1:] if ln.strip()]
+
+
+def _planted_cause(lib: str, kind: str, dt: torch.dtype, build: Callable[[torch.dtype], torch.nn.Module], out: str,
+                   K: Any) -> bool:
+    """Gate the planted defect; record the cause the gate names against the expected one; True if caught."""
+    verdict = _gate(Planted(build(dt), kind), dt, True, out, lib, K)[0]
+    expected = "holds" if kind == "reflection" and K.orientation_preserving else EXPECTED[kind]
+    v = LAST.get("verdict")
+    d = None if v is None else v.diagnosis
+    block = "0" if kind == "eps_distance" else "1"  # the output block the defect is planted on
+    cause = None if d is None else d.get("by_output_block", {}).get(block)
+    named = "holds" if verdict.startswith(("holds", "rounding")) else (
+        "block passes" if cause is None else cause["kind"])
+    rtol = f"; rtol {cause['suggested_rtol']:.0e} suggested" if cause and cause.get("suggested_rtol") else ""
+    if d is not None and d.get("ratio_by_class"):
+        classes = ", ".join(f"{n} {'fail' if r > 1 else 'hold'}" for n, r in d["ratio_by_class"].items())
+        rtol += f"; {classes}"
+    CAUSES.append((lib, kind, _dt(dt), verdict.split(" (")[0], named + rtol, expected,
+                   named == expected or (expected == "float32" and named.startswith("float32"))))
+    return verdict.startswith("FAILS")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=None, help="also write the Markdown table here")
     ap.add_argument("--repeats", type=int, default=3, help="gate calls timed per cell (median)")
+    ap.add_argument("--no-timing", action="store_true", help="skip the timed and unbatched calls (verdicts, "
+                                                              "diagnoses and planted defects only)")
     ap.add_argument("--only", nargs="+", choices=LIBRARIES, default=LIBRARIES, help="gate only these libraries")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -258,13 +334,19 @@ def main() -> None:
                 missing.append(f"{lib}: {type(exc).__name__}: {exc}")
                 continue
             try:
-                line = _row(lib, version, out, args.repeats)
+                line = _row(lib, version, out, 0 if args.no_timing else args.repeats)
             except Exception as exc:  # a model that cannot be built or run as wired here
                 missing.append(f"{lib} {version}: {type(exc).__name__}: {str(exc)[:200]}")
                 continue
             lines.append(line)
             print(line, flush=True)
-    tail = ["", "Defects of the libraries themselves, confirmed in plain torch:", ""] + [f"- {c}" for c in CONFIRMED]
+    tail = ["", "Planted defects: the cause the gate names (its diagnosis) against the truth:", "",
+            "| library | defect | dtype | verdict | cause named | truth | right |", "|---|---|---|---|---|---|---|"]
+    tail += [f"| {a} | {b} | {c} | {d} | {e} | {f} | {'yes' if g else 'NO'} |" for a, b, c, d, e, f, g in CAUSES]
+    tail += ["", f"Right on {sum(c[-1] for c in CAUSES)} of {len(CAUSES)}.", ""]
+    for what, table in TABLES:
+        tail += ["", f"Diagnosis of {what}:", "", *table]
+    tail += ["", "Defects of the libraries themselves, confirmed in plain torch:", ""] + [f"- {c}" for c in CONFIRMED]
     if SHIPPED:
         tail += ["", "The libraries' own tests, run as shipped in their wheels:", ""] + [f"- {c}" for c in SHIPPED]
     tail += ["", "Not gated here:", ""] + [f"- {m}" for m in missing]
@@ -280,15 +362,25 @@ def _dt(dtype: torch.dtype) -> str:
 def _row(lib: str, version: str, out: str, repeats: int) -> str:
     ty, K, build = lib in TYPED or lib in FORCES, CLAIMED.get(lib, O3), BUILDERS[lib]
     dtypes = (torch.float32, torch.float64)
-    verdicts = {dt: _gate(build(dt), dt, True, out, lib, K)[0] for dt in dtypes}
-    times = [_gate(build(torch.float64), torch.float64, True, out, lib, K)[1] for _ in range(repeats)]
-    _, time_before, calls_before = _gate(build(torch.float64), torch.float64, False, out, lib, K)
-    calls_after = _gate(build(torch.float64), torch.float64, True, out, lib, K)[2]
+    verdicts = {}
+    for dt in dtypes:
+        verdicts[dt] = _gate(build(dt), dt, True, out, lib, K)[0]
+        if LAST:
+            TABLES.append((f"{lib} {version}, {_dt(dt)}, under {K.name}: {verdicts[dt]}", _diagnosis_table()))
+    times: list[float] = [math.nan]
+    time_before, calls_before, calls_after = math.nan, 0, 0
+    if repeats:
+        times = [_gate(build(torch.float64), torch.float64, True, out, lib, K)[1] for _ in range(repeats)]
+        _, time_before, calls_before = _gate(build(torch.float64), torch.float64, False, out, lib, K)
+        calls_after = _gate(build(torch.float64), torch.float64, True, out, lib, K)[2]
     caught_gate, caught_own, caught_style = [], [], []
+    for kind in ("eps_distance", "float32_const", "leak"):  # float64 models: the causes below float32 round-off
+        if _planted_cause(lib, kind, torch.float64, build, out, K):
+            caught_gate.append(f"{kind} float64")
     for kind in ("reflection", "stretch_z"):
         for dt in dtypes:
             planted = Planted(build(dt), kind)
-            if _gate(planted, dt, True, out, lib, K)[0].startswith("FAILS"):
+            if _planted_cause(lib, kind, dt, build, out, K):
                 caught_gate.append(f"{kind} {_dt(dt)}")
             if lib in OWN_TESTS and OWN_TESTS[lib](planted, dt):
                 caught_own.append(f"{kind} {_dt(dt)}")
@@ -300,6 +392,8 @@ def _row(lib: str, version: str, out: str, repeats: int) -> str:
                              f"worst relative error {plain_torch_error(build(dt), dt, lib):.1e}")
     for name, variant in VARIANTS.get(lib, []):
         verdict = _gate(variant(torch.float64), torch.float64, True, out, lib, K)[0]
+        if LAST:
+            TABLES.append((f"{lib} {version}, float64, {name}: {verdict}", _diagnosis_table()))
         CONFIRMED.append(f"{lib} {version}, float64, {name}: gate {verdict}; plain torch, 8 random rotations: "
                          f"worst relative error {plain_torch_error(variant(torch.float64), torch.float64, lib):.1e} "
                          f"(built in float64: {plain_torch_error(build(torch.float64), torch.float64, lib):.1e})")

@@ -40,7 +40,7 @@ from torch.utils._pytree import tree_flatten, tree_map
 
 from ..elements import Element
 from ..groups import ContinuousGroup, FiniteGroup
-from ..oracles.error import Measure, Trial
+from ..oracles.error import Measure, Trial, max_abs
 from ..report.gate_minimize import improper
 from ..search.probe import Probe, measure
 
@@ -52,8 +52,13 @@ SCALES = (1e-2, 1e-1, 1.0, 1e1, 1e2)
 #: largest scale, with a log-log slope at most EPS_SLOPE
 EPS_FALL = 100.0
 EPS_SLOPE = -0.5
-#: a relative error that stays within this factor over all scales is "scale-free"
+EPS_SLOPE_MIN = -1.5
+#: the float32 operations cause "most of" a failure when computing them in float64 divides its ratio by this
+PART = 10.0
+#: an error (relative to the output's response) that stays within this factor over all scales is "scale-free"
 FLAT = 10.0
+#: the relative change of the inputs whose effect on the output the error is compared with
+RESPONSE = 1e-3
 _LOW = (torch.float32, torch.float16, torch.bfloat16)
 _UP = {torch.float32: torch.float64, torch.float16: torch.float64, torch.bfloat16: torch.float64,
        torch.complex64: torch.complex128}
@@ -123,6 +128,7 @@ class Diagnosis:
     rtol: float | None = None
     calls: int = 0
     fails: dict[str, float] = field(default_factory=dict)
+    by_block: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def table(self) -> list[str]:
         """The table as Markdown lines."""
@@ -136,7 +142,7 @@ class Diagnosis:
     def record(self) -> dict[str, Any]:
         return {"experiments": [{"experiment": a, "outcome": b} for a, b in self.rows], "cause": self.cause,
                 "kind": self.kind, "suggested_rtol": self.rtol, "model_calls": self.calls,
-                "ratio_by_class": self.fails}
+                "ratio_by_class": self.fails, "by_output_block": {str(k): v for k, v in self.by_block.items()}}
 
 
 def _rel(m: Measure, k: int) -> float:
@@ -145,9 +151,10 @@ def _rel(m: Measure, k: int) -> float:
 
 
 def float32_experiment(probe: Probe, trial: Trial, *, rtol: float, atol: float | None
-                       ) -> tuple[int, str | None, float | None, int]:
+                       ) -> tuple[int, str | None, tuple[float, ...] | None, int]:
     """(operations on float32 tensors seen (-1: the function could not run watched), the first one (or
-    why it could not run), the ratio with them in float64 or None if that run failed, model calls)."""
+    why it could not run), every output block's ratio with them in float64 or None if that run failed,
+    model calls)."""
     watch = _Watched(probe, promote=False)
     try:
         watch(trial.xs)
@@ -159,10 +166,27 @@ def float32_experiment(probe: Probe, trial: Trial, *, rtol: float, atol: float |
         return 0, None, None, watch.calls
     up = _Watched(probe, promote=True)
     try:
-        ratio = measure(up, trial.xs, up(trial.xs), trial.g, rtol=rtol, atol=atol).ratio
+        ratio = measure(up, trial.xs, up(trial.xs), trial.g, rtol=rtol, atol=atol).ratios
     except Exception:
         return seen, first, None, watch.calls + up.calls
     return seen, first, ratio, watch.calls + up.calls
+
+
+def float32_rounded_buffers(fn: Any, limit: int = 4) -> tuple[int, list[str]]:
+    """The float64 buffers of a module whose every entry is exactly a float32 number, and not all of them
+    simple (multiples of 2^-20): constants computed in float32 and cast (a float64 computation almost
+    never lands on float32 numbers). Parameters are not counted (a float32 initialisation is harmless).
+    Returns how many, and the names of the first ``limit``."""
+    if not isinstance(fn, torch.nn.Module):
+        return 0, []
+    names = []
+    for name, b in fn.named_buffers():
+        if b.dtype != torch.float64 or b.numel() < 4 or b.device.type == "meta":
+            continue
+        t = b.detach()
+        if bool((t.float().double() == t).all()) and not bool((torch.round(t * 2 ** 20) == t * 2 ** 20).all()):
+            names.append(name)
+    return len(names), names[:limit]
 
 
 def _moved(probe: Probe, trial: Trial) -> list[Any]:
@@ -171,11 +195,17 @@ def _moved(probe: Probe, trial: Trial) -> list[Any]:
     return transform_inputs(probe, trial.xs, trial.g)
 
 
-def _scaled(probe: Probe, trial: Trial, s: float, *, rtol: float, atol: float | None) -> Measure:
+def _scaled(probe: Probe, trial: Trial, s: float, noise: Sequence[Any], *, rtol: float,
+            atol: float | None) -> tuple[Measure, list[float]]:
+    """The measure at inputs (and translation) scaled by ``s``, and every output block's response to a
+    relative change ``RESPONSE`` of the scaled transforming inputs (entries times 1 + RESPONSE x noise)."""
     xs = [x * s if a.transforms and isinstance(x, torch.Tensor) else x
           for a, x in zip(probe.in_actions, trial.xs, strict=True)]
     g = trial.g if trial.g.translation is None else trial.g.replace(translation=np.asarray(trial.g.translation) * s)
-    return measure(probe, xs, probe(xs), g, rtol=rtol, atol=atol)
+    ys = probe(xs)
+    m = measure(probe, xs, ys, g, rtol=rtol, atol=atol) if s != 1.0 else trial.m
+    moved = [x * (1.0 + RESPONSE * z) if z is not None else x for x, z in zip(xs, noise, strict=True)]
+    return m, [max_abs(a - b) for a, b in zip(probe(moved), ys, strict=True)]
 
 
 def _class_elements(group: FiniteGroup | ContinuousGroup, probe: Probe, trial: Trial, translation: float,
@@ -263,9 +293,7 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
     p = probe64 if low and probe64 is not None and failure64 is None else probe
     base = trial if p is probe else Trial(trial.xs, p(trial.xs), trial.g,
                                           measure(p, trial.xs, p(trial.xs), trial.g, rtol=rtol, atol=atol))
-    rel0 = _rel(base.m, k)
-
-    seen, first, ratio_up = 0, None, None
+    seen, first, ratio_up, n_rounded = 0, None, None, 0
     if not low:
         seen, first, ratio_up, c = float32_experiment(p, base, rtol=rtol, atol=atol)
         d.calls += c  # calls of the watched copies (the probes' own calls are counted by their owners)
@@ -278,22 +306,37 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
                                              "them in float64 failed"))
         else:
             d.rows.append(("float32 inside", f"{seen} operation(s) on float32 tensors (first {first}); with them in "
-                                             f"float64 the ratio is {ratio_up:.3g} (was {base.ratio:.3g})"))
+                                             f"float64 the ratio is {max(ratio_up):.3g} (was {base.ratio:.3g})"))
+        n_rounded, rounded = float32_rounded_buffers(probe.fn)
+        if n_rounded:
+            more = ", ..." if n_rounded > len(rounded) else ""
+            d.rows.append(("float32-rounded constants", f"{n_rounded} float64 buffer(s) hold only float32 numbers "
+                                                        f"({', '.join(rounded)}{more}): computed in float32 and cast"))
 
-    rels: list[float] = []
-    ratios: list[float] = []
-    finite = math.isfinite(base.m.errors[k])
-    if finite:
-        for s in SCALES:
+    K = len(base.m.errors)
+    series: dict[int, tuple[list[float], list[float], list[float]]] = {}  # block -> (rel, sens, ratio) per scale
+    failing = [j for j in range(K) if base.m.ratios[j] > 1.0]
+    if math.isfinite(base.m.errors[k]):
+        gen = torch.Generator().manual_seed(seed + 21)
+        noise = [torch.randn(x.shape, generator=gen, dtype=torch.float64).to(device=x.device, dtype=x.dtype)
+                 if a.transforms and isinstance(x, torch.Tensor) else None for a, x in zip(p.in_actions, base.xs,
+                                                                                          strict=True)]
+        series = {j: ([], [], []) for j in failing}
+        for s_ in SCALES:
             try:
-                m = base.m if s == 1.0 else _scaled(p, base, s, rtol=rtol, atol=atol)
-                rels.append(_rel(m, k))
-                ratios.append(m.ratios[k])
+                m, response = _scaled(p, base, s_, noise, rtol=rtol, atol=atol)
+                got = [(_rel(m, j), m.errors[j] / response[j] if response[j] > 0 else math.inf, m.ratios[j])
+                       for j in failing]
             except Exception:
-                rels.append(math.nan)
-                ratios.append(math.nan)
-        d.rows.append(("input scale x " + ", ".join(f"{s:g}" for s in SCALES),
-                       f"relative error of output {k}: {_fmt_rel(rels)} (ratio {_fmt_rel(ratios)})"))
+                got = [(math.nan, math.nan, math.nan) for _ in failing]
+            for j, vals in zip(failing, got, strict=True):
+                for lst, v in zip(series[j], vals, strict=True):
+                    lst.append(v)
+        for j in failing:
+            rels, sens, ratios = series[j]
+            d.rows.append((f"input scale x {', '.join(f'{s_:g}' for s_ in SCALES)} (output {j})",
+                           f"error / output scale {_fmt_rel(rels)}; error / change of the output when the inputs "
+                           f"change by a relative {RESPONSE:g}: {_fmt_rel(sens)}; ratio {_fmt_rel(ratios)}"))
     else:
         d.rows.append(("input scale", "not run: the error is not finite (NaN or inf in the outputs)"))
 
@@ -315,8 +358,21 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
         f"{j} ({a.name}): {'FAILS' if r > 1 else 'holds'} ({r:.3g})"
         for j, (a, r) in enumerate(zip(p.out_actions, per_block, strict=True)))))
     d.fails = fails
-    _cause(d, trial, rel0, rels, seen, ratio_up, low, fails)
-    d.rows.append(("cause", d.cause or "not shown by these experiments"))
+    for j in failing or [k]:
+        rels, sens, _ = series.get(j, ([], [], []))
+        up = None if ratio_up is None else ratio_up[j]
+        kind, cause, rtol_, note = _cause(base.m.ratios[j], _rel(base.m, j), rels, sens, seen, up, low, fails,
+                                          n_rounded)
+        d.by_block[j] = {"kind": kind, "cause": cause, "suggested_rtol": rtol_}
+        if note:
+            d.rows.append((f"note (output {j})" if len(failing) > 1 else "note", note))
+        d.rows.append((f"cause (output {j})" if len(failing) > 1 else "cause",
+                       cause or "not shown by these experiments"))
+    main = d.by_block.get(k) or next(iter(d.by_block.values()))
+    d.kind, d.cause = main["kind"], main["cause"]
+    # a tolerance only when every failing block is shown to be round-off
+    rtols = [b["suggested_rtol"] for b in d.by_block.values()]
+    d.rtol = max(rtols) if rtols and all(r is not None for r in rtols) else None
 
 
 def _classes_text(fails: dict[str, float]) -> str:
@@ -327,47 +383,61 @@ def _classes_text(fails: dict[str, float]) -> str:
     return f"; it fails under {', '.join(bad)} and holds under {', '.join(good)}"
 
 
-def _cause(d: Diagnosis, trial: Trial, rel0: float, rels: Sequence[float], seen: int, ratio_up: float | None,
-           low: bool, fails: dict[str, float]) -> None:
+def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[float], seen: int,
+           ratio_up: float | None, low: bool, fails: dict[str, float], n_rounded: int = 0
+           ) -> tuple[str, str | None, float | None, str | None]:
+    """(kind, the cause the experiments show or None, a suggested rtol or None, a note) for one failing
+    block. The scale experiment is read on ``sens``, the error against the output's own response to a
+    relative change of the inputs: scale-free for a defect proportional to the inputs or outputs
+    (whatever the model's degree), and falling like 1/scale for a constant of fixed absolute size
+    (its error is the model's Jacobian times the constant, the response the Jacobian times the scale)."""
     classes = _classes_text(fails)
     good = [r for r in rels if r > 0 and math.isfinite(r)]
+    fit = [r for r in sens if r > 0 and math.isfinite(r)]
     if seen > 0 and ratio_up is not None and ratio_up <= 1.0:
         worst = max([rel0, *good])
-        d.kind = "float32"
-        d.rtol = float(10 ** math.ceil(math.log10(4 * worst))) if worst > 0 else None
-        d.cause = (f"float32 round-off inside the model: {seen} operation(s) take or make float32 tensors (a .float() "
-                   "cast, a constant built in the default dtype, torch.tensor(...) without dtype=), and with them in "
-                   f"float64 the failure disappears (ratio {ratio_up:.3g}). Compute them in float64, or accept the "
-                   f"round-off with rtol={d.rtol:.0e} (the largest relative error measured, {worst:.1e}, times 4, "
-                   "rounded up)")
-        return
-    slope = _slope(SCALES, rels) if len(rels) == len(SCALES) else None
-    if len(good) == len(SCALES) and slope is not None:
-        fall = good[0] / good[-1]
-        if fall >= EPS_FALL and slope <= EPS_SLOPE and all(2 * a >= b for a, b in zip(good, good[1:], strict=False)):
-            d.kind = "absolute epsilon"
-            d.cause = (f"a constant of fixed absolute size inside the model (an epsilon added to coordinates, their "
-                       "differences or norms, as F.pairwise_distance adds eps=1e-6 to every coordinate difference): "
-                       f"the relative error falls {fall:.2g}-fold as the inputs grow 1e4-fold (log-log slope "
-                       f"{slope:.2f}). No tolerance is suggested: a relative one would not accept it at small inputs; "
-                       f"add the epsilon where it is invariant (to a squared norm) or drop it{classes}")
-            return
-        if max(good) / min(good) <= FLAT and seen > 0:
-            d.cause = None  # a float32 constant stored rounded and a defect look alike here
-            d.rows.append(("note", "float32 tensors are inside, but computing them in float64 does not remove the "
-                                   "error: a constant stored in float32 keeps its rounded value; else a defect"))
-            return
-        if max(good) / min(good) <= FLAT:
-            d.kind = "defect"
+        rtol = float(10 ** math.ceil(math.log10(4 * worst))) if worst > 0 else None
+        return "float32", (
+            f"float32 round-off inside the model: {seen} operation(s) take or make float32 tensors (a .float() cast, a "
+            "constant built in the default dtype, torch.tensor(...) without dtype=), and with them in float64 the "
+            f"failure disappears (ratio {ratio_up:.3g}). Compute them in float64, or accept the round-off with "
+            f"rtol={rtol:.0e} (the largest relative error measured, {worst:.1e}, times 4, rounded up)"), rtol, None
+    if seen > 0 and ratio_up is not None and ratio_up * PART <= ratio:
+        return "float32 (most of it)", (
+            f"mostly float32 round-off inside the model: with the {seen} float32 operation(s) in float64 the ratio "
+            f"falls from {ratio:.3g} to {ratio_up:.3g}; what remains has another cause, so no tolerance is "
+            "suggested"), None, None
+    slope = _slope(SCALES, sens) if len(sens) == len(SCALES) else None
+    if len(fit) == len(SCALES) and slope is not None:
+        fall = fit[0] / fit[-1]
+        scaled = [r * s for r, s in zip(fit, SCALES, strict=True)]  # flat for a constant of fixed absolute size
+        if fall >= EPS_FALL and EPS_SLOPE_MIN <= slope <= EPS_SLOPE and max(scaled) / min(scaled) <= FLAT:
+            return "absolute epsilon", (
+                "a constant of fixed absolute size inside the model (an epsilon added to coordinates, their "
+                "differences or norms, as F.pairwise_distance adds eps=1e-6 to every coordinate difference): the "
+                f"error, against the output's response to the inputs, falls {fall:.2g}-fold as the inputs grow "
+                f"1e4-fold (log-log slope {slope:.2f}, as 1/scale). No tolerance is suggested: a relative one would "
+                f"not accept it at small inputs; add the epsilon where it is invariant (to a squared norm) or drop "
+                f"it{classes}"), None, None
+        flat = max(fit) / min(fit) <= FLAT
+        if flat and n_rounded and not seen:
+            return "undetermined", None, None, (
+                "the error may be the float32 rounding of those constants (built in float32, then cast): rebuild "
+                "the model in float64 (torch.set_default_dtype(torch.float64) before building it) to tell; no "
+                "tolerance is suggested")
+        if flat and seen > 0:
+            return "undetermined", None, None, (
+                "float32 tensors are inside, but computing them in float64 does not remove the error: a constant "
+                "stored in float32 keeps its rounded value; else a defect")
+        if flat:
             why = " and no operation runs in float32" if not low and seen == 0 else ""
-            d.cause = (f"a defect of fixed relative size (about {rel0:.1e} of the output at every input scale: it "
-                       f"grows with the output{why}); no tolerance is suggested{classes}")
-            return
-        if slope >= -EPS_SLOPE:
-            d.kind = "defect"
-            d.cause = (f"a defect that grows faster than the output with the inputs (log-log slope {slope:.2f} of the "
-                       f"relative error){classes}")
-            return
-    if classes:
-        d.kind = "defect"
-        d.cause = f"not round-off, not an epsilon by the scale experiment{classes}"
+            return "defect", (
+                f"a defect that scales with the inputs (the error keeps its size against the output's response at "
+                f"every input scale; {rel0:.1e} of the output as found{why}); no tolerance is suggested{classes}"), \
+                None, None
+        if slope >= -EPS_SLOPE and fit[-1] >= fit[0]:
+            return "defect", (f"a defect that grows faster than the output's response with the inputs (log-log "
+                              f"slope {slope:.2f}); no tolerance is suggested{classes}"), None, None
+    if classes and not seen:
+        return "defect", f"not round-off, not an epsilon by the scale experiment{classes}", None, None
+    return "undetermined", None, None, None

@@ -6,7 +6,8 @@ Each step is kept only when the case still fails *the same way*:
 - the error is above tolerance, and finite when the failure found was finite;
 - the element keeps its class (:func:`element_kind`): proper or improper (the sign of det of the
   element's matrix, or of the first transforming input block's matrix for a finite group), and it
-  never gains a translation or a relabelling; it loses one only when the failure stays without it;
+  never gains a translation or a relabelling; it loses one, or its group part (down to the identity,
+  leaving a translation or a relabelling alone), only when the failure stays without it;
 - the error-to-tolerance ratio stays within a factor ``RATIO_FACTOR`` of the ratio found (either way:
   a reflection failure of relative size 0.2 is not swapped for a rotation failure at round-off, nor a
   failure at 1e-6 for one made by points brought together);

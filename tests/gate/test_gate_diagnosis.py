@@ -110,7 +110,7 @@ def test_an_absolute_epsilon_in_a_distance_is_diagnosed_and_no_tolerance_is_sugg
     d = err.verdict.diagnosis
     assert d["kind"] == "absolute epsilon" and d["suggested_rtol"] is None
     assert "absolute size" in str(err) and "rtol=" not in str(err)
-    assert "| input scale x 0.01, 0.1, 1, 10, 100 |" in Path(err.verdict.report, "report.md").read_text()
+    assert "| input scale x 0.01, 0.1, 1, 10, 100 (output 0) |" in Path(err.verdict.report, "report.md").read_text()
 
 
 def test_a_float32_constant_in_a_float64_model_is_diagnosed_with_a_tolerance(tmp_path):
@@ -256,3 +256,18 @@ def test_n_evaluations_counts_every_call_of_the_model(tmp_path):
 
     v = ef.assert_equivariant(norm, O3, "cartesian", None, batch_dim=None)  # a pass: the vacuity probe counts too
     assert v.n_evaluations == calls[0]
+
+
+def test_the_readme_lists_every_spec_string():
+    """The strings as_action accepts are those its error names; the README's gate section lists each."""
+    import re
+
+    with pytest.raises(ef.RepresentationError) as info:
+        ef.assert_equivariant(lambda x: x, O3, "vector", "cartesian")
+    named = set(re.findall(r"'([a-z_]+)'", str(info.value).split("; use ", 1)[1]))
+    assert named == {"cartesian_points", "cartesian"}
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Gating an equivariant library in its CI", 1)[1].split("\n## ", 1)[0]
+    for s in named:
+        ef.assert_equivariant(lambda x: x.clone(), O3, s, s, inputs=_pos(), batch_dim=None)  # accepted
+        assert f'`"{s}"`' in section, s
