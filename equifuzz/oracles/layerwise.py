@@ -23,11 +23,13 @@ from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
 from ..validation import check_bool, check_choice, check_net_and_reps, check_tolerance
-from .equivariance import DEFAULT_TOL, _check_net, rational_matrix
+from .equivariance import DEFAULT_TOL, LOW_PRECISION_TOL, _check_net, rational_matrix, read_module
 from .identity import bias_fixed, check_conditioning, well_conditioned
 from .verdict import Verdict
 
 __all__ = ["Orbit", "LayerwiseVerdict", "check_layerwise", "neuron_rows", "act_on_neurons"]
+
+EPS64 = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def act_on_neurons(rows: np.ndarray, A_dual: np.ndarray, B: np.ndarray, d: int) 
 
 
 def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, *, up_to_scaling: bool = True,
-                    tol: float = DEFAULT_TOL, semantics: str = "auto") -> LayerwiseVerdict:
+                    tol: float | None = None, semantics: str = "auto") -> LayerwiseVerdict:
     """Decide T2: is the neuron multiset invariant under the group, and rho_out(g) b2 = b2?
 
     Exact (a property of the given numbers) when the representation matrices are rational, and alone for
@@ -155,7 +157,38 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
     semantics: every neuron's image matches a neuron to a relative ``tol`` (times the conditioning of
     rho_in(g)^-T and rho_out(g)), per neuron. On success the verdict carries the hidden permutation
     representation (the certificate, re-checkable with :func:`equifuzz.certificate.verify_permutation`).
+
+    A torch ``nn.Sequential(Linear, ReLU, Linear)`` is read exactly and decided the same way, and the verdict
+    says so; a float32 (float16, bfloat16) one with the tolerance semantics at 1e-4 unless ``semantics`` or
+    ``tol`` say otherwise (``tol`` defaults to 1e-8 for float64 weights).
     """
+    scope, eps = "", EPS64
+    read = None if isinstance(net, ReLUNet) else read_module(net)
+    if read is not None:
+        net, dtype, scope = read
+        eps = _unit_roundoff(dtype)
+        if dtype != "float64" and semantics == "auto":
+            semantics = "tolerance"
+            tol = LOW_PRECISION_TOL if tol is None else tol
+            scope += (f", with the tolerance semantics at tolerance {tol:g} because the module computes in "
+                      f"{dtype}")
+    tol = DEFAULT_TOL if tol is None else tol
+    v = _check_layerwise(net, rho_in, rho_out, up_to_scaling, tol, semantics, eps)
+    if scope:
+        v = dataclasses.replace(v, reason=f"{scope}; {v.reason}" if v.reason else scope)
+    return v
+
+
+def _unit_roundoff(dtype: str) -> float:
+    """The unit round-off of a module's arithmetic (float64's for dtypes numpy does not name)."""
+    try:
+        return float(np.finfo(np.dtype(dtype)).eps)
+    except TypeError:
+        return 2.0 ** -7 if dtype == "bfloat16" else float(np.finfo(np.float64).eps)
+
+
+def _check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up_to_scaling: bool,
+                     tol: float, semantics: str, eps: float) -> LayerwiseVerdict:
     net = check_net_and_reps("net", net, rho_in, rho_out)
     up_to_scaling = check_bool("up_to_scaling", up_to_scaling)
     tol = check_tolerance("tol", tol)
@@ -176,14 +209,15 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
         if not well_conditioned(float(worst), tol):
             # the float rows, with round-off of the matrices allowed per block: a neuron that still has no
             # partner is beyond round-off, and the exact failure stands
-            vt = _layerwise(net, rho_in, rho_out, up_to_scaling, tol, exact=False, allow_ill_conditioned=True)
+            vt = _layerwise(net, rho_in, rho_out, up_to_scaling, tol, exact=False, allow_ill_conditioned=True,
+                            eps=eps)
             if vt.holds is False and vt.failure == "no-partner":
                 return v
             return dataclasses.replace(v, holds=None, reason=(
                 f"exactly, the numbers are not layer-wise equivariant ({v.reason}); at condition number "
                 f"{worst:.3g} float64 cannot judge whether that is round-off: pass exact weights (Fractions)"))
         note = f"exactly, the numbers are not layer-wise equivariant ({v.reason})"
-    vt = _layerwise(net, rho_in, rho_out, up_to_scaling, tol, exact=False)
+    vt = _layerwise(net, rho_in, rho_out, up_to_scaling, tol, exact=False, eps=eps)
     if note and vt.holds:
         return dataclasses.replace(vt, reason=note + f"; within tolerance {vt.tolerance:.3g} per neuron")
     # both fail: the float verdict names a neuron whose image is missing beyond round-off (the exact one may
@@ -192,7 +226,7 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
 
 
 def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up_to_scaling: bool, tol: float,
-               *, exact: bool, allow_ill_conditioned: bool = False) -> LayerwiseVerdict:
+               *, exact: bool, allow_ill_conditioned: bool = False, eps: float = EPS64) -> LayerwiseVerdict:
     G = rho_in.group
     tol_ = 0.0 if exact else tol
     if not exact:
@@ -206,8 +240,7 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
         wcols = d + 1 if up_to_scaling else d + 2
         block = np.ones(wcols + p + 2)
         # a matrix-vector product with k terms is off by at most k eps ||M|| ||x||: relative k eps cond(M)
-        eps = float(np.finfo(np.float64).eps)
-        err_w, err_v = (d + 1) * eps * cond_in, (p + 1) * eps * cond_out
+        err_w, err_v = (d + 1) * EPS64 * cond_in, (p + 1) * EPS64 * cond_out  # float64 matrices
         block[:wcols] = 1.0 + err_w / max(tol, 1e-300)
         block[wcols:wcols + p + 1] = 1.0 + (err_v + (err_w if up_to_scaling else 0.0)) / max(tol, 1e-300)
     base = dict(tolerance=tol_, up_to_scaling=up_to_scaling, method="exact" if exact else "float64",
@@ -262,7 +295,7 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
             b2_moves = any(x != 0 for x in moved)
         else:
             cond = float(np.linalg.cond(rho_in.dual()(g))) * float(np.linalg.cond(rho_out(g)))
-            b2_moves = not bias_fixed(net.float_params(), rho_out(g), tol_, cond)
+            b2_moves = not bias_fixed(net.float_params(), rho_out(g), tol_, cond, eps)
         if b2_moves:
             why = f"output bias b2 = {_fmt(net.b2)} is not fixed by rho_out({G.word_str(g)})"
             return LayerwiseVerdict(False, **base, element=g, word=G.word_str(g), removed=removed,  # type: ignore[arg-type]

@@ -301,3 +301,15 @@ def test_compensate_keeps_an_orbit_1e400_times_smaller() -> None:
     rz = ef.realizability(f, swap, triv, 4)
     assert rz.realizable is True and ef.equivalent(rz.witness, f).holds is True
     assert ef.realizability(f, swap, triv, 2).realizable is False
+
+
+def test_layerwise_decides_a_float32_module_and_says_so() -> None:
+    torch = pytest.importorskip("torch")
+    net, rot = _symmetrized(5, 0)
+    W1, b1, W2, b2 = (a.astype(np.float32) for a in net.float_params())  # a float32 copy: round-off of eps32
+    m = torch.nn.Sequential(torch.nn.Linear(2, 15), torch.nn.ReLU(), torch.nn.Linear(15, 2)).float()
+    with torch.no_grad():
+        m[0].weight[:], m[0].bias[:] = torch.tensor(W1), torch.tensor(b1)
+        m[2].weight[:], m[2].bias[:] = torch.tensor(W2), torch.tensor(b2)
+    v = ef.check_layerwise(m, rot, rot)
+    assert v.holds is True and "float32" in v.reason and "tolerance" in v.reason, str(v)
