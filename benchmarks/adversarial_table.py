@@ -3,6 +3,7 @@
     python benchmarks/adversarial_table.py            # every family, 60 s per oracle call at most
     python benchmarks/adversarial_table.py --quick    # fewer cases per family
     python benchmarks/adversarial_table.py --json out.json   # also the numbers and every wrong answer as JSON
+    python benchmarks/adversarial_table.py --only subnormal  # only the families whose name contains the text
 
 Each case is a network with rho_in, rho_out and its truths: equivariant (T1), layer-wise (T2, up to
 positive scaling), equivalent to other networks, realizable at some widths, and the hidden
@@ -161,12 +162,14 @@ def score_case(c: Case, limit: float) -> list[tuple[str, str, str]]:
     return out
 
 
-def table(quick: bool, seed: int, limit: float, progress: Callable[[str], None]) -> dict:
+def table(quick: bool, seed: int, limit: float, progress: Callable[[str], None], only: str = "") -> dict:
     n = 2 if quick else 6
     rows: dict = {}
     wrong: list[dict] = []
     undecided: list[dict] = []
     for fi, (name, fam) in enumerate(FAMILIES.items()):
+        if only and only.lower() not in name.lower():
+            continue
         rng = np.random.default_rng([seed, fi])
         t0 = time.perf_counter()
         counts = {o: {"right": 0, "undecided": 0, "wrong": 0} for o in ORACLES}
@@ -213,9 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=float, default=60.0, help="seconds per oracle call before it counts undecided")
     ap.add_argument("--json", default=None, help="also write the numbers and every wrong answer as JSON")
+    ap.add_argument("--only", default="", help="only the families whose name contains this text")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    res = table(a.quick, a.seed, a.limit, lambda s: print(f"... {s}", file=sys.stderr, flush=True))
+    res = table(a.quick, a.seed, a.limit, lambda s: print(f"... {s}", file=sys.stderr, flush=True), a.only)
     print(render(res))
     if res["wrong"]:
         print("\nWrong answers:")
