@@ -124,8 +124,12 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
     G = rho_in.group
     k = form.n_hyperplanes
     U, beta = np.asarray(form.normals, float), np.asarray(form.offsets, float)
-    bscale = 1.0 + (float(np.max(np.abs(beta))) if k else 0.0)
-    base = np.concatenate([U, beta[:, None] / bscale], axis=1)
+    if not np.all(np.isfinite(beta)):
+        raise ShapeError("a kink lies farther from the origin than float64 can represent (|b| / ||w|| beyond "
+                         "1.8e308): its image cannot be located in float64")
+    # offsets compared as asinh(beta), as the canonical form clusters them: relative to max(1, |beta|) per
+    # hyperplane, never against the farthest one (offsets 1 and 2 next to one of 1e200 stay apart)
+    base = np.concatenate([U, np.arcsinh(beta)[:, None]], axis=1)
     dual = rho_in.dual().matrices
     perm = np.zeros((G.order, k), dtype=np.int64)
     sign = np.ones((G.order, k))
@@ -135,7 +139,7 @@ def hyperplane_orbits(net: ReLUNet, rho_in: Representation, tol: float = DEFAULT
         V, b = V / n[:, None], beta / n
         # match each image against both orientations of the hyperplanes (an orientation rule applied to
         # the images could flip a near-threshold copy); sign -1 where it matches the reversed one
-        rows = np.concatenate([V, b[:, None] / bscale], axis=1)
+        rows = np.concatenate([V, np.arcsinh(b)[:, None]], axis=1)
         lab = cluster_rows(np.concatenate([base, -base, rows]), tol)
         owner: dict[int, tuple[int, float]] = {}
         for i in range(2 * k):

@@ -313,3 +313,17 @@ def test_layerwise_decides_a_float32_module_and_says_so() -> None:
         m[2].weight[:], m[2].bias[:] = torch.tensor(W2), torch.tensor(b2)
     v = ef.check_layerwise(m, rot, rot)
     assert v.holds is True and "float32" in v.reason and "tolerance" in v.reason, str(v)
+
+
+def test_hyperplane_orbits_keep_near_offsets_apart_next_to_a_far_one() -> None:
+    # kinks at x = -+1, -+2 and -+1e200: offsets are compared relative to their own size, not the farthest
+    from equifuzz.oracles.realizability import hyperplane_orbits
+
+    C2 = ef.groups.cyclic(2)
+    sign, triv = ef.reps.from_generators(C2, [-np.eye(1)]), ef.reps.trivial(C2)
+    net = ef.ReLUNet([[1.0], [-1.0], [1.0], [-1.0], [1e-200], [-1e-200]], [1, 1, 2, 2, 1, 1],
+                     [[1, 1, 0.5, 0.5, 3, 3]], None)
+    orbits, _, _ = hyperplane_orbits(net, sign)
+    assert sorted(len(o.hyperplanes) for o in orbits) == [2, 2, 2]
+    assert ef.realizability(net, sign, triv, 6).realizable is True
+    assert ef.realizability(net, sign, triv, 5).realizable is False
