@@ -8,7 +8,10 @@ neuron orbits g.(w, b, v) = (rho_in(g)^-T w, b, rho_out(g) v) and group averages
 neuron, over the settings of the adversarial table (small groups with integer, permutation and
 irrational representations, integer bases of condition up to 1e12, S5 and A5), transformed the ways
 the adversarial families are (neurons rescaled by 1e-12..1e12, global scales 1e-200..1e200, every
-neuron split in two, orbits of cancelling pairs, a second orbit 1e-6..1e-3 away, Fraction weights).
+neuron split in two, orbits of cancelling pairs, a second orbit 1e-6..1e-3 away, Fraction weights), and the
+textbook float64 symmetrization of a random network with both biases (neuron (h, i) = (rho_in(h)^T w_i, b_i,
+rho_out(h)^-1 v_i / |G|), b2 = mean_h rho_out(h)^-1 c) under rotations by 2 pi / n in float (C3..C8, D3, D4:
+irrational, C4 and D4 with cos(pi / 2) = 6e-17) and integer C4, D4, with non-trivial outputs.
 
 *False alarms*: on the equivariant draws, ``check_equivariant``, ``check_layerwise`` and ``equivalent``
 (to the same function built the other way) run on every draw; ``realizability`` at the network's width,
@@ -43,7 +46,15 @@ from equifuzz.errors import EquifuzzError
 from equifuzz.reps import Representation
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _families import _base, conditioned_reps, kink_count, large_reps, regular_hidden, reps  # noqa: E402
+from _families import (  # noqa: E402
+    _base,
+    conditioned_reps,
+    kink_count,
+    large_reps,
+    regular_hidden,
+    reps,
+    symmetrization_reps,
+)
 from _truth import averaged_net, character_dimension, orbit_net, rescale_neurons, stack  # noqa: E402
 
 SIZED = ("output_weight", "hidden_weight", "hidden_bias")
@@ -52,7 +63,10 @@ MUTANT_ORACLES = ("check_equivariant", "check_layerwise", "equivalent", "realiza
 CLEAN_ORACLES = ("check_equivariant", "check_layerwise", "equivalent", "realizability", "compensate",
                  "len_dimension")
 CLEAN_KINDS = ("orbits", "average", "rescaled", "global scale", "split", "cancelling pairs", "two close orbits",
-               "fraction")
+               "fraction", "float symmetrized")
+#: the settings of the "float symmetrized" draws: rotations by 2 pi / n in float (irrational; C4 and D4 hold
+#: cos(pi / 2) = 6e-17) with non-trivial outputs, and integer C4 and D4 (rational)
+SYMMETRIZATION_SETTINGS = [(k, ri, ro, False) for k, (ri, ro) in symmetrization_reps().items()]
 
 
 def settings() -> list[tuple[str, Representation, Representation, bool]]:
@@ -74,8 +88,13 @@ def _rational(rho: Representation) -> bool:
     return all(np.all(rho(g) == np.round(rho(g))) for g in rho.group.generators)
 
 
-def draw_clean(rng: np.random.Generator, setting: tuple) -> tuple[str, ef.ReLUNet, ef.ReLUNet, Representation | None]:
-    """(kind, f, an equivalent network built another way, the hidden representation or None)."""
+def draw_clean(rng: np.random.Generator, setting: tuple
+               ) -> tuple[str, ef.ReLUNet, ef.ReLUNet, Representation | None, tuple]:
+    """(kind, f, an equivalent network built another way, the hidden representation or None, the setting: a
+    "float symmetrized" draw takes its own, from SYMMETRIZATION_SETTINGS)."""
+    kind = CLEAN_KINDS[int(rng.integers(len(CLEAN_KINDS)))]
+    if kind == "float symmetrized":
+        setting = SYMMETRIZATION_SETTINGS[int(rng.integers(len(SYMMETRIZATION_SETTINGS)))]
     label, ri, ro, integer_only = setting
     G = ri.group
     big = G.order > 20
@@ -84,7 +103,6 @@ def draw_clean(rng: np.random.Generator, setting: tuple) -> tuple[str, ef.ReLUNe
     W, b, V = _base(rng, k, ri.dim, ro.dim, integer=integer)
     if integer:
         V = np.round(V * 4) / 4 + 0.25  # dyadic, so the group averages below are exact too
-    kind = CLEAN_KINDS[int(rng.integers(len(CLEAN_KINDS)))]
     if kind == "fraction" and not (integer and _rational(ri) and _rational(ro) and (G.order & (G.order - 1)) == 0):
         kind = "orbits"
     f = orbit_net(ri, ro, W, b, V)
@@ -119,7 +137,15 @@ def draw_clean(rng: np.random.Generator, setting: tuple) -> tuple[str, ef.ReLUNe
         hidden = regular_hidden(G, 2 * k) if G.order * 2 * k <= 32 else None
     elif kind == "fraction":
         f = f.to_exact()
-    return kind, f, other, hidden
+    elif kind == "float symmetrized":
+        # the textbook float64 group average of a random network with both biases: neuron (h, i) =
+        # (rho_in(h)^T w_i, b_i, rho_out(h)^-1 v_i / |G|), b2 = mean_h rho_out(h)^-1 c (zero in exact arithmetic
+        # when rho_out fixes nothing, 1e-17 in float); the same function as the orbits of (w_i, b_i, v_i / |G|)
+        W, b, V = _base(rng, k, ri.dim, ro.dim, integer=False)
+        c = rng.normal(size=ro.dim)
+        f = averaged_net(ri, ro, W, b, V, c)
+        other = orbit_net(ri, ro, W, b, V / G.order, c)
+    return kind, f, other, hidden, setting
 
 
 def _answer(fn: Callable[[], bool | None]) -> str:
@@ -165,9 +191,8 @@ def false_alarms(n: int, seed: int, heavy_every: int, deadline: float, progress:
     for i in range(n):
         if time.perf_counter() > deadline:
             break
-        setting = cat[int(rng.integers(len(cat)))]
+        kind, f, other, hidden, setting = draw_clean(rng, cat[int(rng.integers(len(cat)))])
         label, ri, ro, _ = setting
-        kind, f, other, hidden = draw_clean(rng, setting)
         res = clean_answers(f, other, ri, ro, hidden, i % heavy_every == 0)
         bad = False
         for o, r in res.items():
