@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..canonical import norm
 from ..errors import BudgetExceededError, ShapeError
 from ..groups import Subgroup
 from ..nets import ReLUNet, balanced, cluster_rows, extreme_weights, unbalanced
@@ -378,12 +379,14 @@ def _kink_orbits(st: Setting, fx: ReLUNet, net: ReLUNet, orbits: list[Hyperplane
         bh = float(form.offsets[h])
         rep = None
         for i in range(fx.width):
-            n = float(np.linalg.norm(W1f[i]))
+            n = norm(W1f[i])  # no underflow for tiny w
             if n == 0:
                 continue
+            with np.errstate(over="ignore"):
+                bi = b1f[i] / n
             for sg in (1.0, -1.0):
                 if (np.max(np.abs(W1f[i] / n - sg * uh)) < 1e-7
-                        and abs(b1f[i] / n - sg * bh) < 1e-7 * (1 + abs(bh))):
+                        and abs(np.arcsinh(bi) - np.arcsinh(sg * bh)) < 1e-7):  # offsets relative to their size
                     rep = i
             if rep is not None:
                 break
