@@ -181,7 +181,7 @@ class Planted(torch.nn.Module):
             x = x + (term[..., None, :] if x.ndim == 4 else term)  # type-1 features: one per channel
         elif self.kind == "eps_distance":  # ||c_i - c_j + eps||, as F.pairwise_distance computes it
             d = (coors[:, :, None, :] - coors[:, None, :, :] + 1e-6).norm(dim=-1)
-            f = f + (0.01 * d.sum(dim=(1, 2)) if f.ndim == 1 else 0.1 * d.mean(dim=-1, keepdim=True))
+            f = f + (d.sum(dim=(1, 2)) if f.ndim == 1 else 0.1 * d.mean(dim=-1, keepdim=True))
         elif self.kind == "float32_const":
             Q = torch.tensor(_Q)  # the default dtype: float32
             x = x @ (Q.T @ Q).to(x.dtype)

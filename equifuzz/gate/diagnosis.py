@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,8 @@ EPS_SLOPE = -0.5
 EPS_SLOPE_MIN = -1.5
 #: the float32 operations cause "most of" a failure when computing them in float64 divides its ratio by this
 PART = 10.0
+#: the largest relative error that rounding constants to float32 can explain (~100 float32 epsilons)
+ROUNDING_REACH = 1e-5
 #: an error (relative to the output's response) that stays within this factor over all scales is "scale-free"
 FLAT = 10.0
 #: the relative change of the inputs whose effect on the output the error is compared with
@@ -65,16 +68,24 @@ _UP = {torch.float32: torch.float64, torch.float16: torch.float64, torch.bfloat1
 
 
 class _Float32Watch(TorchDispatchMode):
-    """Counts operations on low-precision floating tensors; with ``promote`` runs them in float64."""
+    """Counts operations on low-precision floating tensors; with ``promote`` runs them in float64.
+
+    ``external`` counts the low-precision tensors an operation receives that no operation of the run
+    made (nor ``torch.tensor`` from Python numbers): constants stored or cached in float32 before the
+    run, whose rounding no float64 re-run can undo."""
 
     def __init__(self, promote: bool) -> None:
         super().__init__()
-        self.promote, self.seen, self.first = promote, 0, None
+        self.promote, self.seen, self.first, self.external = promote, 0, None, 0
+        self.made: dict[int, weakref.ref[torch.Tensor]] = {}
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         leaves, _ = tree_flatten((args, kwargs))
-        low = any(isinstance(t, torch.Tensor) and t.dtype in _LOW for t in leaves) or kwargs.get("dtype") in _LOW
+        lows = [t for t in leaves if isinstance(t, torch.Tensor) and t.dtype in _LOW]
+        low = bool(lows) or kwargs.get("dtype") in _LOW
+        if lows and "lift_fresh" not in str(func):
+            self.external += sum(1 for t in lows if not self._made(t))
         if self.promote:
             def up(t: Any) -> Any:
                 if isinstance(t, torch.Tensor) and t.dtype in _UP:
@@ -83,12 +94,19 @@ class _Float32Watch(TorchDispatchMode):
 
             args, kwargs = tree_map(up, args), tree_map(up, kwargs)
         out = func(*args, **kwargs)
+        outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        for t in outs:
+            self.made[id(t)] = weakref.ref(t)
         if not low:
-            low = any(isinstance(t, torch.Tensor) and t.dtype in _LOW for t in tree_flatten(out)[0])
+            low = any(t.dtype in _LOW for t in outs)
         if low:
             self.seen += 1
             self.first = self.first or str(func)
         return out
+
+    def _made(self, t: torch.Tensor) -> bool:
+        ref = self.made.get(id(t))
+        return ref is not None and ref() is t
 
 
 @contextlib.contextmanager
@@ -151,25 +169,25 @@ def _rel(m: Measure, k: int) -> float:
 
 
 def float32_experiment(probe: Probe, trial: Trial, *, rtol: float, atol: float | None
-                       ) -> tuple[int, str | None, tuple[float, ...] | None, int]:
+                       ) -> tuple[int, str | None, tuple[float, ...] | None, int, int]:
     """(operations on float32 tensors seen (-1: the function could not run watched), the first one (or
     why it could not run), every output block's ratio with them in float64 or None if that run failed,
-    model calls)."""
+    model calls, low-precision tensors from outside the run (``_Float32Watch.external``))."""
     watch = _Watched(probe, promote=False)
     try:
         watch(trial.xs)
         watch(_moved(watch, trial))
     except Exception as exc:  # the function does not run under the dispatch mode: nothing is known
-        return -1, f"{type(exc).__name__}: {str(exc)[:100]}", None, watch.calls
-    seen, first = watch.watch.seen, watch.watch.first
+        return -1, f"{type(exc).__name__}: {str(exc)[:100]}", None, watch.calls, 0
+    seen, first, external = watch.watch.seen, watch.watch.first, watch.watch.external
     if not seen:
-        return 0, None, None, watch.calls
+        return 0, None, None, watch.calls, 0
     up = _Watched(probe, promote=True)
     try:
         ratio = measure(up, trial.xs, up(trial.xs), trial.g, rtol=rtol, atol=atol).ratios
     except Exception:
-        return seen, first, None, watch.calls + up.calls
-    return seen, first, ratio, watch.calls + up.calls
+        return seen, first, None, watch.calls + up.calls, external
+    return seen, first, ratio, watch.calls + up.calls, external
 
 
 def float32_rounded_buffers(fn: Any, limit: int = 4) -> tuple[int, list[str]]:
@@ -293,9 +311,9 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
     p = probe64 if low and probe64 is not None and failure64 is None else probe
     base = trial if p is probe else Trial(trial.xs, p(trial.xs), trial.g,
                                           measure(p, trial.xs, p(trial.xs), trial.g, rtol=rtol, atol=atol))
-    seen, first, ratio_up, n_rounded = 0, None, None, 0
+    seen, first, ratio_up, n_rounded, external = 0, None, None, 0, 0
     if not low:
-        seen, first, ratio_up, c = float32_experiment(p, base, rtol=rtol, atol=atol)
+        seen, first, ratio_up, c, external = float32_experiment(p, base, rtol=rtol, atol=atol)
         d.calls += c  # calls of the watched copies (the probes' own calls are counted by their owners)
         if seen < 0:
             d.rows.append(("float32 inside", f"could not run under the dispatch mode ({first})"))
@@ -305,8 +323,9 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
             d.rows.append(("float32 inside", f"{seen} operation(s) on float32 tensors (first {first}); the run with "
                                              "them in float64 failed"))
         else:
-            d.rows.append(("float32 inside", f"{seen} operation(s) on float32 tensors (first {first}); with them in "
-                                             f"float64 the ratio is {max(ratio_up):.3g} (was {base.ratio:.3g})"))
+            ext = f", {external} float32 tensor(s) from outside the run (stored or cached)" if external else ""
+            d.rows.append(("float32 inside", f"{seen} operation(s) on float32 tensors (first {first}{ext}); with them "
+                                             f"in float64 the ratio is {max(ratio_up):.3g} (was {base.ratio:.3g})"))
         n_rounded, rounded = float32_rounded_buffers(probe.fn)
         if n_rounded:
             more = ", ..." if n_rounded > len(rounded) else ""
@@ -362,7 +381,7 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
         rels, sens, _ = series.get(j, ([], [], []))
         up = None if ratio_up is None else ratio_up[j]
         kind, cause, rtol_, note = _cause(base.m.ratios[j], _rel(base.m, j), rels, sens, seen, up, low, fails,
-                                          n_rounded)
+                                          n_rounded, external)
         d.by_block[j] = {"kind": kind, "cause": cause, "suggested_rtol": rtol_}
         if note:
             d.rows.append((f"note (output {j})" if len(failing) > 1 else "note", note))
@@ -384,7 +403,7 @@ def _classes_text(fails: dict[str, float]) -> str:
 
 
 def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[float], seen: int,
-           ratio_up: float | None, low: bool, fails: dict[str, float], n_rounded: int = 0
+           ratio_up: float | None, low: bool, fails: dict[str, float], n_rounded: int = 0, external: int = 0
            ) -> tuple[str, str | None, float | None, str | None]:
     """(kind, the cause the experiments show or None, a suggested rtol or None, a note) for one failing
     block. The scale experiment is read on ``sens``, the error against the output's own response to a
@@ -420,6 +439,15 @@ def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[floa
                 f"not accept it at small inputs; add the epsilon where it is invariant (to a squared norm) or drop "
                 f"it{classes}"), None, None
         flat = max(fit) / min(fit) <= FLAT
+        # rounding constants to float32 moves an output by a few float32 epsilons of it, never more
+        beyond = rel0 > ROUNDING_REACH
+        unchanged = ratio_up is not None and ratio_up * 2 >= ratio  # the float32 operations, run in float64
+        if flat and (beyond or (seen > 0 and unchanged and not external and not n_rounded)):
+            why = (f"{rel0:.1e} of the output, beyond the reach of float32 rounding ({ROUNDING_REACH:g})" if beyond
+                   else f"the {seen} float32 operation(s), run in float64, leave it unchanged")
+            return "defect", (f"a defect that scales with the inputs (the error keeps its size against the "
+                              f"output's response at every input scale; {why}); no tolerance is suggested{classes}"), \
+                None, None
         if flat and n_rounded and not seen:
             return "undetermined", None, None, (
                 "the error may be the float32 rounding of those constants (built in float32, then cast): rebuild "
@@ -429,7 +457,7 @@ def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[floa
             return "undetermined", None, None, (
                 "float32 tensors are inside, but computing them in float64 does not remove the error: a constant "
                 "stored in float32 keeps its rounded value; else a defect")
-        if flat:
+        if flat and (low or seen == 0):
             why = " and no operation runs in float32" if not low and seen == 0 else ""
             return "defect", (
                 f"a defect that scales with the inputs (the error keeps its size against the output's response at "

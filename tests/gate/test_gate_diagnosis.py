@@ -133,6 +133,15 @@ def test_a_leak_below_float32_round_off_is_a_defect_not_a_tolerance(tmp_path):
     assert "no operation runs in float32" in d["cause"]
 
 
+def test_harmless_float32_operations_do_not_hide_a_defect(tmp_path):
+    """A float32 scalar that changes nothing (2.0 is exact) beside a 1e-8 leak: with the float32
+    operations run in float64 the failure is unchanged, so it is a defect, not round-off."""
+    leak = lambda x: x * torch.tensor(2.0) + 1e-8 * x[:, :1] * torch.tensor([0.0, 1.0, 0.0], dtype=x.dtype)  # noqa: E731
+    err = _fails(tmp_path, leak, O3, "cartesian", "cartesian")
+    d = err.verdict.diagnosis
+    assert d["kind"] == "defect" and d["suggested_rtol"] is None and "leave it unchanged" in d["cause"]
+
+
 # -- the minimizer keeps the failure -------------------------------------------------------------------
 
 
