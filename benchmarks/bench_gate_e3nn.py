@@ -6,18 +6,26 @@ Both run on the same modules in one run: every planted defect of ``equifuzz.adap
 float64. e3nn's helper runs with its defaults (one random rotation, with and without parity, its
 absolute tolerance for the default dtype), with the default dtype set to the module's dtype as e3nn's
 own tests do (its random inputs are drawn in the default dtype). equifuzz runs with the ``ci`` profile
-and batched evaluation (``batch_dim`` and ``inputs`` of the zoo case: rows for the row-wise modules, a
-leading batch of clouds for the point convolution). The model calls of one gate are counted with and
-without batching (first seed). equifuzz's time is the check (to the verdict); writing the report of a
-failure (minimal case, figure, pickled module) is timed apart, and the time ratio is the check's median
-over e3nn's.
+and the arguments a newcomer writes: no ``batch_dim`` (the gate decides whether to batch,
+``gate/batching.py``), and the zoo case's ``inputs`` where it has them (one 16-point cloud with a
+leading batch axis for the point convolution). The model calls of one gate are counted with
+``batch_dim=None`` (never batched) and with the default (first seed), and the last column says how the
+default evaluated it.
 
-    python benchmarks/bench_gate_e3nn.py [--seeds 10] [--threads 1] [--out benchmarks/gate_e3nn.md]
+Times, per seed, the two checkers one after the other (alternating, so load on a shared machine falls
+on both alike): equifuzz's time to the verdict (the evaluation, the search, the rounding re-check of a
+float32 failure: everything that decides pass or fail), and apart from it the time spent explaining a
+failure after it is decided (its minimization, its diagnosis and writing the report folder); e3nn's
+helper decides and stops. The time ratio is the median over seeds of the per-seed ratio (equifuzz to the
+verdict / e3nn), with its range; "with explanation" adds the explanation to equifuzz's side.
+
+    python benchmarks/bench_gate_e3nn.py [--seeds 10] [--threads 1] [--only NAME] [--out benchmarks/gate_e3nn.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -33,36 +41,47 @@ import equifuzz.gate.assertion as gate_assertion
 from equifuzz.adapters import e3nn as efe
 from equifuzz.adapters.e3nn_zoo import DEFECTS, REFERENCE, ZooCase, bias_l1
 
-_REPORT_SECONDS = [0.0]
-_write = gate_assertion.write_gate_report
+_EXPLAIN_SECONDS = [0.0]
+#: what the gate does after a failure is decided, to explain it (whichever of these the gate imports)
+_EXPLAINERS = ("minimize_trial", "minimize", "diagnose", "write_gate_report")
 
 
-def _timed_write(*args, **kw):  # type: ignore[no-untyped-def]
-    t = time.perf_counter()
-    try:
-        return _write(*args, **kw)
-    finally:
-        _REPORT_SECONDS[0] += time.perf_counter() - t
+def _timed(fn: Callable[..., object]) -> Callable[..., object]:
+    def timed(*args, **kw):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kw)
+        finally:
+            _EXPLAIN_SECONDS[0] += time.perf_counter() - t
+    return timed
 
 
-gate_assertion.write_gate_report = _timed_write  # type: ignore[assignment]
+for _name in _EXPLAINERS:
+    if hasattr(gate_assertion, _name):
+        setattr(gate_assertion, _name, _timed(getattr(gate_assertion, _name)))
 
 
-def _gate(case: ZooCase, seed: int, out: str, batched: bool = True) -> tuple[bool, int]:
-    """(detected, model calls) of one gate call."""
+def _gate(case: ZooCase, seed: int, out: str, **kw: object) -> tuple[bool, int, str]:
+    """(detected, model calls, how it was evaluated) of one gate call with the newcomer's arguments."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             v = ef.assert_equivariant(case.module, efe.O3, case.rho_in, case.rho_out, dtype=case.dtype, seed=seed,
-                                      profile="ci", report_dir=out, inputs=case.inputs,
-                                      batch_dim=case.batch_dim if batched else None)
+                                      profile="ci", report_dir=out, inputs=case.inputs, **kw)  # type: ignore[arg-type]
     except ef.EquivarianceError as exc:
-        return True, getattr(exc.verdict, "n_evaluations", -1)
-    return False, v.n_evaluations
+        v = exc.verdict
+        return True, getattr(v, "n_evaluations", -1), getattr(v, "batching", "")
+    return False, v.n_evaluations, getattr(v, "batching", "")
 
 
 def _equifuzz(case: ZooCase, seed: int, out: str) -> bool:
     return _gate(case, seed, out)[0]
+
+
+def _how(note: str) -> str:
+    if note.startswith("batched"):
+        return "batched (e3nn module)" if "e3nn's" in note else "batched (checked)"
+    return "not batched" if note else "?"
 
 
 def _e3nn(case: ZooCase, seed: int, out: str) -> bool:
@@ -80,23 +99,27 @@ def _e3nn(case: ZooCase, seed: int, out: str) -> bool:
 
 
 def _rates(build: Callable[[int, torch.dtype], ZooCase], dtype: torch.dtype, seeds: int,
-           out: str) -> tuple[int, int, float, float, float]:
-    """(equifuzz detections, e3nn detections, equifuzz median s to the verdict, e3nn median s, equifuzz
-    median s writing reports); the two checkers alternate seed by seed, so load on a shared machine
-    falls on both alike."""
+           out: str) -> dict[str, float]:
+    """Detections of both, median seconds of both (equifuzz to the verdict; its explanation apart), and
+    the per-seed time ratios; the two checkers alternate seed by seed, so load on a shared machine falls
+    on both alike."""
     ours = theirs = 0
-    t_ours, t_theirs, t_reports = [], [], []
+    t_ours, t_theirs, t_explain, ratios, ratios_all = [], [], [], [], []
     for seed in range(seeds):
         case = build(seed, dtype)
-        _REPORT_SECONDS[0] = 0.0
+        _EXPLAIN_SECONDS[0] = 0.0
         t = time.perf_counter()
         ours += _equifuzz(case, seed, out)
-        t_reports.append(_REPORT_SECONDS[0])
-        t_ours.append(time.perf_counter() - t - _REPORT_SECONDS[0])
+        t_explain.append(_EXPLAIN_SECONDS[0])
+        t_ours.append(time.perf_counter() - t - _EXPLAIN_SECONDS[0])
         t = time.perf_counter()
         theirs += _e3nn(case, seed, out)
         t_theirs.append(time.perf_counter() - t)
-    return ours, theirs, statistics.median(t_ours), statistics.median(t_theirs), statistics.median(t_reports)
+        ratios.append(t_ours[-1] / t_theirs[-1])
+        ratios_all.append((t_ours[-1] + t_explain[-1]) / t_theirs[-1])
+    return dict(ours=ours, theirs=theirs, t_ours=statistics.median(t_ours), t_theirs=statistics.median(t_theirs),
+                t_explain=statistics.median(t_explain), ratio=statistics.median(ratios), lo=min(ratios),
+                hi=max(ratios), ratio_all=statistics.median(ratios_all))
 
 
 def main() -> None:
@@ -104,6 +127,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--out", default=None, help="also write the Markdown table here")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: timings robust to a shared machine)")
+    ap.add_argument("--only", default="", help="only the rows whose module name contains this")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rows: list[tuple[str, Callable[[int, torch.dtype], ZooCase]]] = []
@@ -115,20 +139,24 @@ def main() -> None:
         else:
             rows.append((f"defect: {name}", build))
     rows += [(f"reference: {name}", build) for name, build in REFERENCE.items()]
+    rows = [(label, build) for label, build in rows if args.only in label]
     lines = [f"seeds per cell: {args.seeds}; torch {torch.__version__}; "
-             f"{torch.get_num_threads()} threads", "",
-             "| module | dtype | equifuzz detected | e3nn detected | equifuzz median s | e3nn median s | time ratio "
-             "| report s | calls per gate unbatched -> batched |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"{torch.get_num_threads()} threads; load average before the run "
+             f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}", "",
+             "| module | dtype | equifuzz detected | e3nn detected | equifuzz median s to the verdict | e3nn median s "
+             "| time ratio, median (range) | explanation s | ratio with explanation "
+             "| calls per gate: batch_dim=None -> default | default evaluation |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory() as out:
         for label, build in rows:
             for dtype in (torch.float32, torch.float64):
-                ours, theirs, t_ours, t_theirs, t_report = _rates(build, dtype, args.seeds, out)
-                before, after = _gate(build(0, dtype), 0, out, False)[1], _gate(build(0, dtype), 0, out)[1]
-                line = (f"| {label} | {str(dtype)[6:]} | {ours}/{args.seeds} | {theirs}/{args.seeds} | "
-                        f"{t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.1f} | {t_report:.2f} | "
-                        f"{before} -> {after} |")
+                r = _rates(build, dtype, args.seeds, out)
+                before = _gate(build(0, dtype), 0, out, batch_dim=None)[1]
+                _, after, note = _gate(build(0, dtype), 0, out)
+                line = (f"| {label} | {str(dtype)[6:]} | {r['ours']}/{args.seeds} | {r['theirs']}/{args.seeds} | "
+                        f"{r['t_ours']:.4f} | {r['t_theirs']:.4f} | {r['ratio']:.2f} ({r['lo']:.2f}-{r['hi']:.2f}) | "
+                        f"{r['t_explain']:.3f} | {r['ratio_all']:.1f} | {before} -> {after} | {_how(note)} |")
                 lines.append(line)
                 print(line, flush=True)
     if args.out:

@@ -47,14 +47,19 @@ class Measure:
     atol: float
     rtol: float
 
+    def __post_init__(self) -> None:  # the ratios once per measure (the gate sorts thousands of measures)
+        r = tuple(0.0 if e == 0 else (e / t if t > 0 else float("inf"))
+                  for e, t in zip(self.errors, self.tolerances, strict=True))
+        object.__setattr__(self, "_ratios", r)
+        object.__setattr__(self, "_ratio", max(r, default=0.0))
+
     @property
     def ratios(self) -> tuple[float, ...]:
-        return tuple(0.0 if e == 0 else (e / t if t > 0 else float("inf"))
-                     for e, t in zip(self.errors, self.tolerances, strict=True))
+        return self._ratios  # type: ignore[attr-defined,no-any-return]
 
     @property
     def ratio(self) -> float:
-        return max(self.ratios, default=0.0)
+        return self._ratio  # type: ignore[attr-defined,no-any-return]
 
     @property
     def block(self) -> int:
