@@ -21,7 +21,8 @@ from .errors import InvalidArgument, NonFiniteError, ShapeError
 from .validation import check_array, check_fraction_entries, check_type, describe
 
 __all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
-           "balanced", "unbalanced", "extreme_weights", "far_hyperplanes", "neuron_output_exponent", "HYPERPLANE_TOL"]
+           "balanced", "unbalanced", "extreme_weights", "float_views", "far_hyperplanes", "neuron_output_exponent",
+           "HYPERPLANE_TOL"]
 
 HYPERPLANE_TOL = 1e-8  # two normalized hyperplanes (u, beta) closer than this (relative) are one
 
@@ -493,6 +494,37 @@ def far_hyperplanes(net: ReLUNet) -> bool:
     wmax = np.max(np.abs(W1), axis=1) if W1.size else np.zeros(net.width)
     live = (wmax > 0) & (b1 != 0)
     return bool(np.any(np.frexp(b1[live])[1] - np.frexp(wmax[live])[1] > 1000))
+
+
+def float_views(*nets: ReLUNet) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """float64 weights of the networks, for float screens and canonical data; for Fraction weights beyond
+    float64's range, of the same functions with each neuron's (w, b) over a power of two (v times it) and all
+    outputs over one common power of two 2^s (identities between the networks are homogeneous in it), exact
+    until the final rounding. The common s is 0 whenever every weight converts as it is."""
+    try:
+        return [n.float_params() for n in nets]
+    except OverflowError:
+        pass
+
+    def exp2(q: Fraction) -> int:
+        return q.numerator.bit_length() - q.denominator.bit_length() if q != 0 else 0
+
+    two = Fraction(2)
+    views = []
+    for net in nets:
+        WB = [[Fraction(x) for x in row] + [Fraction(b)] for row, b in zip(net.W1, net.b1, strict=True)]
+        ex = [max((exp2(x) for x in row if x != 0), default=0) for row in WB]
+        V = [[Fraction(x) * two ** e for x, e in zip(col, ex, strict=True)] for col in net.W2]
+        views.append((WB, ex, V, [Fraction(x) for x in net.b2], net.d))
+    s = max([exp2(x) for _, _, V, b2, _ in views for row in V + [b2] for x in row if x != 0], default=0)
+    out = []
+    for WB, ex, V, b2, d in views:
+        W1 = np.array([[float(x / two ** e) for x in row[:d]] for row, e in zip(WB, ex, strict=True)],
+                      dtype=np.float64).reshape(len(WB), d)
+        b1 = np.array([float(row[d] / two ** e) for row, e in zip(WB, ex, strict=True)], dtype=np.float64)
+        W2 = np.array([[float(x / two ** s) for x in row] for row in V], dtype=np.float64).reshape(len(V), len(WB))
+        out.append((W1, b1, W2, np.array([float(x / two ** s) for x in b2], dtype=np.float64)))
+    return out
 
 
 def extreme_weights(net: ReLUNet) -> bool:

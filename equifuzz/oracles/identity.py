@@ -52,7 +52,7 @@ from ..canonical import ROUNDOFF, FloatForm, exact_form, exponents, float_form, 
 from ..certificate import Witness
 from ..errors import RepresentationError
 from ..exact import Scaled, rational_or_none
-from ..nets import ReLUNet
+from ..nets import ReLUNet, float_views
 from .comparison import Defect, compare_exact, compare_float
 from .witness import find_witness
 
@@ -219,7 +219,7 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
     "tolerance" (the float comparison alone, even where exact arithmetic is possible).
     """
     exact_weights = f.exact or g.exact or semantics == "exact"
-    fp, gp = f.to_float().float_params(), g.to_float().float_params()
+    fp, gp = float_views(f, g)
     shift = exponents(fp, gp)  # one output scale per datum for both sides: the identity is homogeneous in it
     FF = float_form(*fp, out_shift=shift)
     GF = FF if g is f else float_form(*gp, out_shift=shift)

@@ -23,6 +23,7 @@ from ..groups import Subgroup
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
 from ..validation import check_bool, check_choice, check_net_and_reps, check_tolerance
+from .comparison import fmt_pow2
 from .equivariance import DEFAULT_TOL, LOW_PRECISION_TOL, _check_net, rational_matrix, read_module
 from .identity import bias_fixed, check_conditioning, well_conditioned
 from .verdict import Verdict
@@ -332,8 +333,19 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
 
 
 def _fmt(x: Any) -> str:
-    a = np.asarray(x, dtype=np.float64)
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except OverflowError:  # Fractions beyond float64's range: each entry over its own power of two
+        a = np.asarray(x, dtype=object)
+        if not a.ndim:
+            return _fmt_big(Fraction(a.item()))
+        return "[" + ", ".join(_fmt_big(Fraction(v)) for v in a.ravel()) + "]"
     return np.array2string(a, precision=6, separator=", ") if a.ndim else f"{float(a):.6g}"
+
+
+def _fmt_big(q: Fraction) -> str:
+    e = q.numerator.bit_length() - q.denominator.bit_length() if q != 0 else 0
+    return fmt_pow2(float(q / Fraction(2) ** e), e)
 
 
 # -- exact mode --------------------------------------------------------------------------------
