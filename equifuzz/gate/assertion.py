@@ -40,7 +40,7 @@ from .batching import AUTO, first_evaluation
 from .check import Probe, compare, default_tolerances, measure, transform_inputs
 from .diagnosis import Diagnosis, diagnose
 from .float64 import as_float64
-from .grid import on_grid
+from .grid import on_grid, size_note
 from .nodes import name_blocks, node_count, permutes, with_node_permutations
 from .search import Trial, draw_inputs, evaluate_many, search, translation_scale
 from .vacuity import allowed_constant, responses, vacuous_message
@@ -90,6 +90,8 @@ class GateVerdict(Verdict):
     diagnosis: dict[str, Any] | None = None
     #: the subgroup actually gated when some elements cannot act exactly (images: rotations off the grid)
     subgroup: str | None = None
+    #: images drawn at several sizes, failing at some only: which fail and which hold
+    sizes: str | None = None
     #: the axis the input sets were stacked along (None: every set evaluated on its own), and why
     batch_dim: int | None = None
     batching: str = ""
@@ -259,7 +261,7 @@ def assert_equivariant(
                                            diagnosis=diagnosis.record(), diagnosis_table=diagnosis.table(),
                                            what=what_failed(worst.g, in_actions),
                                            notes=_notes(worst, str(dt).replace("torch.", ""), failure64)
-                                           + ([subgroup] if subgroup else [])))
+                                           + [n for n in (subgroup, size_note(trials, in_actions)) if n]))
     m, k = worst.m, worst.m.block
     verdict = GateVerdict(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
@@ -267,7 +269,8 @@ def assert_equivariant(
         worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried,
         probe.calls + (p64.calls if p64 is not None else 0) + (diagnosis.calls if diagnosis is not None else 0),
         block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
-        subgroup=subgroup, batch_dim=batching.dim, batching=batching.note,
+        subgroup=subgroup, sizes=None if holds else size_note(trials, in_actions), batch_dim=batching.dim,
+        batching=batching.note,
         diagnosis=None if diagnosis is None else diagnosis.record(),
     )
     if rounding:
@@ -354,8 +357,8 @@ def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], wor
                 f"{found.ratio:.3g}, at {what_failed(found.g, in_actions)}: {found.g.label}\n")
     for note in _notes(worst, v.dtype, v.float64_failure):
         msg += f"  note: {note}\n"
-    if v.subgroup:
-        msg += f"  note: {v.subgroup}\n"
+    for note in (v.subgroup, v.sizes):
+        msg += f"  note: {note}\n" if note else ""
     if diagnosis is not None:
         msg += "  diagnosis (experiments on the failure as found):\n" + diagnosis.text("    ") + "\n"
     if v.report:

@@ -308,3 +308,33 @@ def on_grid(group: AnyGroup, in_actions: Sequence[Action], out_actions: Sequence
                 "the pixel grid to itself; its other elements move the grid off its pixels and are not checked")
     wrap: list[Action] = [Restricted(a, embed, H.name) for a in [*in_actions, *out_actions]]
     return H, wrap[:len(in_actions)], wrap[len(in_actions):], note
+
+
+def _grid_of(a: Action) -> Grid | None:
+    inner = a.inner if isinstance(a, Restricted) else a
+    return inner if isinstance(inner, Grid) else None
+
+
+def size_note(trials: Sequence[Any], in_actions: Sequence[Action]) -> str | None:
+    """When the gate drew images of several sizes and the failure shows at some sizes only: a sentence
+    naming the sizes that fail and those that hold, with their worst ratios (None otherwise)."""
+    grids = [j for j, a in enumerate(in_actions) if _grid_of(a) is not None]
+    if not grids:
+        return None
+    worst: dict[str, float] = {}
+    for t in trials:
+        xs = t.xs
+        if not all(isinstance(xs[j], torch.Tensor) for j in grids):
+            continue
+        d = [_grid_of(in_actions[j]).spatial for j in grids]  # type: ignore[union-attr]
+        key = ", ".join("x".join(map(str, xs[j].shape[-k:])) for j, k in zip(grids, d, strict=True))
+        worst[key] = max(worst.get(key, 0.0), float(t.ratio))
+    fails = {k: r for k, r in worst.items() if not r <= 1.0}
+    holds = {k: r for k, r in worst.items() if r <= 1.0}
+    if not fails or not holds:
+        return None
+
+    def fmt(d: dict[str, float]) -> str:
+        return ", ".join(f"{k} (worst ratio {r:.3g})" for k, r in d.items())
+
+    return f"the failure depends on the image size: it fails at {fmt(fails)} and holds at {fmt(holds)}"

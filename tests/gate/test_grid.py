@@ -191,6 +191,9 @@ def test_a_failure_on_some_sizes_only_is_found_and_reported_at_that_size(tmp_pat
     with pytest.raises(EquivarianceError) as info:
         ef.assert_equivariant(strided, G, Grid(reps.trivial(G, 2)), rho_out, report_dir=tmp_path)  # 17 and 16
     assert "16, 16)" in str(info.value) and replay(info.value.verdict.report).ratio > 1
+    sizes = info.value.verdict.sizes
+    assert sizes.startswith("the failure depends on the image size: it fails at 16x16") and "holds at 17x17" in sizes
+    assert sizes in str(info.value)
 
 
 class RollChannels(Action):
