@@ -21,8 +21,8 @@ from .errors import InvalidArgument, NonFiniteError, ShapeError
 from .validation import check_array, check_fraction_entries, check_type, describe
 
 __all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
-           "balanced", "unbalanced", "extreme_weights", "float_views", "far_hyperplanes", "neuron_output_exponent",
-           "HYPERPLANE_TOL"]
+           "balanced", "unbalanced", "fits_float", "extreme_weights", "float_views", "far_hyperplanes",
+           "neuron_output_exponent", "HYPERPLANE_TOL"]
 
 HYPERPLANE_TOL = 1e-8  # two normalized hyperplanes (u, beta) closer than this (relative) are one
 
@@ -501,13 +501,15 @@ def float_views(*nets: ReLUNet) -> list[tuple[np.ndarray, np.ndarray, np.ndarray
     float64's range, of the same functions with each neuron's (w, b) over a power of two (v times it) and all
     outputs over one common power of two 2^s (identities between the networks are homogeneous in it), exact
     until the final rounding. The common s is 0 whenever every weight converts as it is."""
-    try:
-        return [n.float_params() for n in nets]
-    except OverflowError:
-        pass
-
     def exp2(q: Fraction) -> int:
         return q.numerator.bit_length() - q.denominator.bit_length() if q != 0 else 0
+
+    def in_range(net: ReLUNet) -> bool:  # every non-zero weight a normal float64 (subnormals lose bits)
+        return not net.exact or all(abs(exp2(Fraction(x))) < 1000 for a in (net.W1, net.b1, net.W2, net.b2)
+                                    for x in np.ravel(a) if x != 0)
+
+    if all(in_range(n) for n in nets):
+        return [n.float_params() for n in nets]
 
     two = Fraction(2)
     views = []
@@ -539,18 +541,31 @@ def extreme_weights(net: ReLUNet) -> bool:
     return False
 
 
-def unbalanced(net: ReLUNet, s: int) -> ReLUNet:
-    """A network computing 2^s times ``net``'s function (the inverse of :func:`balanced`): v and b2 times 2^s
-    when |s| is moderate; beyond that the power is split between (w, b) and v, so that neither leaves
-    float64's range when the function's own values do not."""
-    if s == 0:
-        return net
-    # a power 2^a moved into (w, b) and 2^(s - a) into v, chosen so that every non-zero weight stays within
-    # float64's normal range (exact); 0 when that is possible, else nearest to s / 2
+def _split(net: ReLUNet, s: int) -> tuple[int, bool]:
+    """(a, fits): 2^a into (w, b) and 2^(s - a) into v, every non-zero weight then a normal float64 (a = 0 when
+    possible, else nearest s / 2); ``fits`` False when no a does that (or b2 2^s leaves the normal range)."""
     lo1, hi1 = _exponent_range(np.concatenate([np.ravel(net.W1), np.ravel(net.b1)]))
     lo2, hi2 = _exponent_range(np.ravel(net.W2))
+    lo3, hi3 = _exponent_range(np.ravel(net.b2))
     lo_a, hi_a = max(-1021 - int(lo1), s - 1024 + int(hi2)), min(1024 - int(hi1), s + 1021 + int(lo2))
     a = 0 if lo_a <= 0 <= hi_a else int(min(max(s // 2, lo_a), hi_a)) if lo_a <= hi_a else s // 2
+    b2_ok = not any(x != 0 for x in np.ravel(net.b2)) or -1021 <= int(lo3) + s <= int(hi3) + s <= 1024
+    return a, bool(lo_a <= hi_a and b2_ok)
+
+
+def fits_float(net: ReLUNet, s: int) -> bool:
+    """Whether a float64 network computes exactly 2^s times ``net``'s function (see :func:`unbalanced`)."""
+    return _split(net, s)[1]
+
+
+def unbalanced(net: ReLUNet, s: int) -> ReLUNet:
+    """A network computing 2^s times ``net``'s function (the inverse of :func:`balanced`): v and b2 times 2^s
+    when that keeps every weight a normal float64, else the power split between (w, b) and v. Exact for
+    Fraction weights and whenever :func:`fits_float`; otherwise (a function of size 1e-600 needs subnormal
+    factors) float64 rounds the factors."""
+    if s == 0:
+        return net
+    a, _ = _split(net, s)
     if net.exact:
         qa, qv, q = Fraction(2) ** a, Fraction(2) ** (s - a), Fraction(2) ** s
         return ReLUNet(net.W1 * qa, net.b1 * qa if net.hidden_bias else None, net.W2 * qv,

@@ -21,6 +21,7 @@ from ..nets import (
     cluster_rows,
     extreme_weights,
     far_hyperplanes,
+    fits_float,
     unbalanced,
 )
 from ..reps import Representation, fixed_basis
@@ -116,15 +117,19 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
         # product of the merge overflows or underflows
         bal = None if far_hyperplanes(net) else balanced(net)
         if bal is not None:
-            return unbalanced(_compensate(bal[0], rho_in, rho_out, merge, tol), bal[1])
+            out = _compensate(bal[0], rho_in, rho_out, merge, tol)
+            if fits_float(out, bal[1]):
+                return unbalanced(out, bal[1])
         # weights that float64 cannot balance (a kink beyond 2^1000 of the origin, entries spanning more than
-        # its exponent range): exactly, where the representations allow it
+        # its exponent range), or a result it cannot hold (a function of size 1e-600 needs subnormal factors,
+        # which lose bits): exactly, where the representations allow it
         if _exactly_rational(rho_in, rho_out) and _rational(rho_in, rho_out):
             return _compensate(net.to_exact(), rho_in, rho_out, merge, tol)
         raise RepresentationError(
             "compensate: the weights span more than float64's exponent range (a kink beyond 2^1000 of the origin, "
-            "or entries 2^2000 apart) and the representations are not rational, so neither float64 nor exact "
-            "arithmetic can merge them; rescale the inputs or pass rational representations")
+            "entries 2^2000 apart, or neuron sizes below 2^-2000 that only subnormal factors hold) and the "
+            "representations are not rational, so neither float64 nor exact arithmetic can merge them exactly; "
+            "rescale the network (the function times a power of two) or pass rational representations")
     return _compensate(net, rho_in, rho_out, merge, tol)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from ..canonical import norm
 from ..errors import BudgetExceededError, ShapeError
 from ..groups import Subgroup
-from ..nets import ReLUNet, balanced, cluster_rows, extreme_weights, unbalanced
+from ..nets import ReLUNet, balanced, cluster_rows, extreme_weights, fits_float, unbalanced
 from ..reps import Representation, subgroup_from_elements
 from ..validation import check_choice, check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
@@ -201,7 +201,10 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
         # decide on f's neurons scaled by powers of two (exactly the same function over 2^s): no weight product
         # of the search overflows or underflows; the witness is scaled back
         v = _realizability(bal[0], rho_in, rho_out, int(width), ev, tol, budget, method, subgroup_budget)
-        return v if v.witness is None else dataclasses.replace(v, witness=unbalanced(v.witness, bal[1]))
+        if v.witness is None:
+            return v
+        w = v.witness if v.witness.exact or fits_float(v.witness, bal[1]) else v.witness.to_exact()
+        return dataclasses.replace(v, witness=unbalanced(w, bal[1]))  # exactly 2^s times the witness found
     return _realizability(f, rho_in, rho_out, int(width), ev, tol, budget, method, subgroup_budget)
 
 

@@ -327,3 +327,30 @@ def test_hyperplane_orbits_keep_near_offsets_apart_next_to_a_far_one() -> None:
     assert sorted(len(o.hyperplanes) for o in orbits) == [2, 2, 2]
     assert ef.realizability(net, sign, triv, 6).realizable is True
     assert ef.realizability(net, sign, triv, 5).realizable is False
+
+
+def test_compensate_of_subnormal_weights_is_exact() -> None:
+    # sizes ~1e-631: no float64 network holds S f exactly (subnormal factors lose bits when halved); with a
+    # rational representation compensate answers in exact arithmetic instead
+    C2 = ef.groups.cyclic(2)
+    neg, triv = ef.reps.from_generators(C2, [np.array([[-1.0]])]), ef.reps.trivial(C2)
+    f = ef.ReLUNet([[-5.01515355e-316], [5.01515355e-316], [-6.23610325e-316], [6.23610325e-316]],
+                   [-2.1992793e-316, -2.1992793e-316, -4.05692386e-316, -4.05692386e-316],
+                   [[-8.60589836e-316, -8.60589836e-316, 3.92812163e-316, 3.92812163e-316]], None)
+    assert ef.check_equivariant(f, neg, triv).holds is True
+    c = ef.compensate(f, neg, triv)
+    assert ef.equivalent(c, f).holds is True and ef.check_layerwise(c, neg, triv).holds is True
+    rz = ef.realizability(f, neg, triv, 4)
+    assert rz.realizable is True and ef.equivalent(rz.witness, f).holds is True
+
+
+def test_fraction_weights_beyond_float64() -> None:
+    C2 = ef.groups.cyclic(2)
+    sign, triv = ef.reps.from_generators(C2, [-np.eye(1)]), ef.reps.trivial(C2)
+    s = Fraction(10) ** 400
+    good = ef.ReLUNet([[s], [-s]], None, [[s, s]], None)
+    assert ef.check_equivariant(good, sign, triv).holds is True
+    assert ef.check_layerwise(good, sign, triv).holds is True
+    bad = ef.ReLUNet([[s], [-s]], None, [[s, 2 * s]], None)
+    lw = ef.check_layerwise(bad, sign, triv)
+    assert lw.holds is False and "1e+400" in lw.reason
