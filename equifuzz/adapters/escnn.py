@@ -1,4 +1,4 @@
-"""escnn adapter: equifuzz groups and representations from escnn's, and the blocks of an escnn module.
+"""escnn adapter: equifuzz groups and representations from escnn's (and e2cnn's), and the blocks of a module.
 
     from equifuzz.adapters import escnn as efs  # pip install 'equifuzz[escnn]' && pip install --no-deps escnn
     model = efs.prepare(my_escnn_module, torch.float64)   # a copy: cast, eval() under no_grad, tensors in/out
@@ -23,6 +23,8 @@
 - :func:`rtol`: escnn samples its bases in float32 (``basisexpansion_singleblock.py``), so a float64
   escnn model is float32-accurate; the tolerance for it is ``RTOL_FLOAT32_BASES`` (16 float32 eps),
   which correct float64 models pass and a 1e-5 defect fails (measured in tests/adapters/test_escnn.py).
+- e2cnn 0.2.3 models work the same way (``group``, ``representation``, ``blocks``, ``prepare``, ``rtol``):
+  its planar gspaces, with the base-space matrices of :func:`basespace_matrix`.
 - :func:`relu_net`: an escnn Linear-ReLU-Linear model over ``no_base_space`` as
   (``ReLUNet``, rho_in, rho_out) for the exact oracles, and :func:`hidden_representation` its hidden
   permutation representation: ``len_dimension(rho_in, hidden, rho_out)`` equals escnn's parameter
@@ -32,6 +34,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,10 +44,10 @@ import torch
 from ..errors import RepresentationError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup, o2, so2
 from ..nets import ReLUNet
-from ..reps import ContinuousRepresentation, Representation
+from ..reps import ContinuousRepresentation, Representation, subgroup_from_elements
 
 __all__ = ["group", "representation", "blocks", "prepare", "rtol", "relu_net", "hidden_representation", "GridSpec",
-           "Tensors",
+           "Tensors", "basespace_matrix",
            "RTOL_FLOAT32_BASES"]
 
 #: the tolerance for float64 escnn models: 16 float32 eps (their bases are sampled in float32)
@@ -91,8 +94,13 @@ def _convert_new(gspace: Any) -> _Escnn:
             i0 = index[G.identity]
             els[0], els[i0] = els[i0], els[0]
             index = {e: i for i, e in enumerate(els)}
-        table = np.array([[index[a @ b] for b in els] for a in els], dtype=np.int64)
-        gens = [index[g] for g in (G.generators if hasattr(G, "generators") else els[1:]) if index[g] != 0]
+        mul = G.combine if hasattr(G, "combine") else (lambda a, b: a @ b)  # e2cnn: plain ints and tuples
+        table = np.array([[index[mul(a, b)] for b in els] for a in els], dtype=np.int64)
+        if hasattr(G, "generators"):
+            gens = [index[g] for g in G.generators if index[g] != 0]
+        else:  # e2cnn names none: a small generating set, greedily
+            whole = FiniteGroup(table, list(range(1, len(els))))
+            gens = list(subgroup_from_elements(whole, range(len(els))).generators)
         ef = FiniteGroup(table, gens or list(range(1, len(els))), name=G.name, labels=els)
         return _Escnn(ef, G, gspace)
     name = str(G.name)
@@ -103,11 +111,31 @@ def _convert_new(gspace: Any) -> _Escnn:
     return _Escnn(so2() if name == "SO(2)" else o2(), G, gspace)
 
 
+def basespace_matrix(gspace: Any, e: Any) -> np.ndarray:
+    """The matrix element ``e`` moves the base space by: escnn's ``basespace_action``; for e2cnn (which
+    has none) the rotation by e's angle after the reflection about the gspace's flip axis, as e2cnn
+    defines its planar groups (tested against e2cnn's ``GeometricTensor.transform``)."""
+    if hasattr(gspace, "basespace_action"):
+        return np.asarray(gspace.basespace_action(e), dtype=np.float64)
+    G = gspace.fibergroup
+    flip, k = e if isinstance(e, tuple) else (e, 0) if type(gspace).__name__ == "Flip2dOnR2" else (0, e)
+    theta = float(k) if G.continuous else 2 * np.pi * int(k) / max(int(getattr(G, "rotation_order", G.order())), 1)
+    R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    if not flip:
+        return R
+    a = 2 * float(getattr(gspace, "axis", np.pi / 2))
+    return R @ np.array([[np.cos(a), np.sin(a)], [np.sin(a), -np.cos(a)]])
+
+
+def _element(G: Any, value: Any) -> Any:
+    return G.element(value) if hasattr(G, "element") else value  # e2cnn's elements are the values
+
+
 def _matrix(conv: _Escnn, e: Any) -> np.ndarray:
-    """The 2x2 matrix an escnn element of SO(2)/O(2) moves the plane by (its base-space action over R^2,
+    """The 2x2 matrix an element of SO(2)/O(2) moves the plane by (its base-space action over R^2,
     else its standard representation)."""
     if int(conv.gspace.dimensionality) == 2:
-        return np.asarray(conv.gspace.basespace_action(e), dtype=np.float64)
+        return basespace_matrix(conv.gspace, e)
     return np.asarray(conv.escnn_group.standard_representation()(e), dtype=np.float64)
 
 
@@ -115,12 +143,12 @@ def to_escnn(conv: _Escnn, M: np.ndarray) -> Any:
     """The escnn element of SO(2)/O(2) whose matrix (:func:`_matrix`) is M."""
     G = conv.escnn_group
     if conv.group.name == "SO(2)":
-        return G.element(float(np.arctan2(M[1, 0], M[0, 0])))
+        return _element(G, float(np.arctan2(M[1, 0], M[0, 0])))
     if np.linalg.det(M) > 0:
-        return G.element((0, float(np.arctan2(M[1, 0], M[0, 0]))))
-    F = _matrix(conv, G.element((1, 0.0)))  # an element with the flip is R(theta) F
+        return _element(G, (0, float(np.arctan2(M[1, 0], M[0, 0]))))
+    F = _matrix(conv, _element(G, (1, 0.0)))  # an element with the flip is R(theta) F
     R = M @ np.linalg.inv(F)
-    return G.element((1, float(np.arctan2(R[1, 0], R[0, 0]))))
+    return _element(G, (1, float(np.arctan2(R[1, 0], R[0, 0]))))
 
 
 def group(gspace_or_group: Any) -> FiniteGroup | ContinuousGroup:
@@ -176,7 +204,7 @@ def _block(field: Any) -> Representation | ContinuousRepresentation | GridSpec:
     conv = _convert(field.gspace)
     if isinstance(conv.group, FiniteGroup):
         assert conv.group.labels is not None
-        P = np.stack([np.asarray(field.gspace.basespace_action(e), dtype=np.float64) for e in conv.group.labels])
+        P = np.stack([basespace_matrix(field.gspace, e) for e in conv.group.labels])
         points = Representation(conv.group, P, name="base space")
     return GridSpec(rep, d, points)
 
@@ -197,8 +225,8 @@ class Tensors(torch.nn.Module):
         self.module = module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nn = _escnn().nn
-        return self.module(nn.GeometricTensor(x, self.module.in_type)).tensor
+        lib = sys.modules[type(self.module.in_type).__module__.split(".")[0]]  # escnn or e2cnn
+        return self.module(lib.nn.GeometricTensor(x, self.module.in_type)).tensor
 
 
 def prepare(module: Any, dtype: torch.dtype = torch.float64) -> Tensors:
@@ -212,7 +240,11 @@ def prepare(module: Any, dtype: torch.dtype = torch.float64) -> Tensors:
 
 def rtol(module: Any) -> float | None:
     """The tolerance for an escnn model in float64: :data:`RTOL_FLOAT32_BASES` (its bases are float32);
-    None (the gate's default) for a model in a lower precision."""
+    None (the gate's default) for a model in a lower precision, and for e2cnn models (float64 bases:
+    correct float64 e2cnn models score ratios near 1e-9 at the default float64 tolerance)."""
+    inner = getattr(module, "module", module)
+    if type(getattr(inner, "in_type", None)).__module__.startswith("e2cnn"):
+        return None
     t = next((p for p in module.parameters() if p.is_floating_point()), None)
     return RTOL_FLOAT32_BASES if t is None or t.dtype == torch.float64 else None
 

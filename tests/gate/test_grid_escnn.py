@@ -137,3 +137,22 @@ def test_len_dimension_equals_escnns_parameter_count():
         hidden = efs.hidden_representation(net)
         assert len_dimension(rho_in, hidden, rho_out) == sum(p.numel() for p in net.parameters())
         assert realizability(relu, rho_in, rho_out, hidden.dim).holds  # equivariant at its own width
+
+
+def test_e2cnn_models_use_e2cnns_convention_and_its_float64_bases(tmp_path):
+    e2 = pytest.importorskip("e2cnn", reason="e2cnn is not installed (tox -e escnn installs 0.2.3)")
+    g2, n2 = e2.gspaces, e2.nn
+    for gs in (g2.Rot2dOnR2(4), g2.FlipRot2dOnR2(4), g2.FlipRot2dOnR2(4, axis=0.0), g2.Flip2dOnR2()):
+        x = n2.GeometricTensor(torch.randn(2, 1, 5, 5), n2.FieldType(gs, [gs.trivial_repr]))
+        for g in gs.fibergroup.elements:
+            assert torch.equal(move_grid(x.tensor, np.rint(efs.basespace_matrix(gs, g))), x.transform(g).tensor)
+    gs = g2.FlipRot2dOnR2(4)
+    fin, hid = n2.FieldType(gs, [gs.trivial_repr] * 2), n2.FieldType(gs, [gs.regular_repr] * 2)
+    torch.manual_seed(0)
+    net = n2.SequentialModule(n2.R2Conv(fin, hid, 5, padding=2), n2.ReLU(hid), n2.R2Conv(hid, hid, 3, padding=1))
+    model = efs.prepare(net, torch.float64)
+    assert efs.rtol(model) is None  # e2cnn's bases are float64: the gate's default tolerance
+    v = ef.assert_equivariant(model, *efs.blocks(net), report_dir=tmp_path)
+    assert v.holds and v.ratio < 1e-3
+    with pytest.raises(EquivarianceError):
+        ef.assert_equivariant(Plus1x1(model, fin.size, hid.size, 1e-7), *efs.blocks(net), report_dir=tmp_path)
