@@ -12,7 +12,12 @@ hyperplane (equivariance), search all neurons / hyperplanes for a partner with a
 Both representations are rational, so the default oracles decide on the exact numbers (integer
 arithmetic); ``semantics="tolerance"`` times the float64 path on the same networks.
 
-    python benchmarks/bench_oracles.py [--width 10000] [--repeat 3] [--seed 0]
+A second table times failing verdicts: the same networks with one output weight off by a relative 1e-5
+(a failing verdict must find and certify a witness), against the passing network, in one run, alternating
+pass and fail ``--pairs`` times; the ratio of the medians is what counts (goal <= 2). Every failing verdict's
+witness is re-checked by the independent checker.
+
+    python benchmarks/bench_oracles.py [--width 10000] [--repeat 3] [--seed 0] [--pairs 3] [--only-failing]
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -181,24 +187,70 @@ def bench_setting(s: Setting, width: int, seed: int, repeat: int) -> bool:
     return ok
 
 
+def off_by(net: ef.ReLUNet, i: int, rel: float) -> ef.ReLUNet:
+    """The network with neuron i's output weights multiplied by 1 + rel."""
+    W2 = np.array(net.W2, float)
+    W2[:, i] *= 1 + rel
+    return ef.ReLUNet(net.W1, net.b1, W2, net.b2)
+
+
+def bench_failing(s: Setting, width: int, seed: int, pairs: int) -> bool:
+    """One row: check_equivariant on the network and on it with one output weight off by 1e-5, alternating;
+    True when every passing verdict holds and every failing one fails with a witness that verifies."""
+    from equifuzz.certificate import verify_witness
+
+    net = len_network(s, width, seed)
+    bad = off_by(net, net.width // 3, 1e-5)
+    t_pass, t_fail = [], []
+    ok = True
+    for _ in range(pairs):
+        for f, times in ((net, t_pass), (bad, t_fail)):
+            t = time.perf_counter()
+            v = ef.check_equivariant(f, s.rho_in, s.rho_out)
+            times.append(time.perf_counter() - t)
+            if f is net:
+                ok &= v.holds is True
+            else:
+                ok &= v.holds is False and v.witness is not None and verify_witness(bad, bad, v.witness)
+    mp, mf = float(np.median(t_pass)), float(np.median(t_fail))
+    print(f"| {s.name:<27} | {s.rho_in.group.order:>5} | {net.width:>6} | {mp:>10.2f} | {mf:>10.2f} | "
+          f"{mf / mp:>9.2f} | {min(f / p for f, p in zip(t_fail, t_pass, strict=True)):.2f}-"
+          f"{max(f / p for f, p in zip(t_fail, t_pass, strict=True)):.2f} |", flush=True)
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--width", type=int, default=10_000, help="target hidden width (default 10000)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each equifuzz oracle; the best counts")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pairs", type=int, default=3, help="alternating pass/fail runs of the failing table")
+    ap.add_argument("--only-failing", action="store_true", help="only the failing-verdict table")
     args = ap.parse_args(argv)
 
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} CPU(s); float64; equifuzz timings best of {args.repeat}, pairwise one run")
     header = (f"| {'setting':<27} | {'order':>5} | {'width':>6} | {'check':<12} | {'exact (s)':>9} | "
               f"{'float64 (s)':>11} | {'exact/float':>12} | {'pairwise O(m^2) (s)':>19} | {'speed-up':>8} |")
+    ok = True
+    if not args.only_failing:
+        print(header)
+        print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+        for make in (s4_x_c2, s6):
+            ok &= bench_setting(make(), args.width, args.seed, args.repeat)
+        if not ok:
+            print("verdicts disagree: every network here is layer-wise equivariant", file=sys.stderr)
+            return 1
+        print()
+    print(f"failing verdicts (one output weight off by 1e-5), check_equivariant, {args.pairs} alternating pairs")
+    header = (f"| {'setting':<27} | {'order':>5} | {'width':>6} | {'pass (s)':>10} | {'fail (s)':>10} | "
+              f"{'fail/pass':>9} | range |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
-    ok = True
     for make in (s4_x_c2, s6):
-        ok &= bench_setting(make(), args.width, args.seed, args.repeat)
+        ok &= bench_failing(make(), args.width, args.seed, args.pairs)
     if not ok:
-        print("verdicts disagree: every network here is layer-wise equivariant", file=sys.stderr)
+        print("wrong verdict or a witness that does not verify on the failing networks", file=sys.stderr)
         return 1
     return 0
 

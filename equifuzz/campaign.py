@@ -277,8 +277,10 @@ def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -
         ok3 = fv.holds and not fl.holds and below.realizable is False
         checks.append(Check("T3", f"{cid}/folded", ok3,
                             f"equivariant {fv.holds}, layer-wise {fl.holds}, width {F.width}, lower {below.lower}"))
+        known = {F.width: below}  # realizability verdicts of F by width, reused by the minimal width below
         if below.lower is not None:
             at = realizability(F, rho_in, rho_out, below.upper or below.lower)
+            known[below.upper or below.lower] = at
             w = at.witness
             ok4 = w is not None and w.width >= below.lower
             ok5c = (at.realizable is True and w is not None and check_layerwise(w, rho_in, rho_out).holds
@@ -290,7 +292,7 @@ def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -
         if fv.holds and not fl.holds:
             findings.append(Finding(f"{cid}/folded", "layerwise", "equivariant-not-layerwise", F, rho_in, rho_out,
                                     spec.seed, {"width": F.width, "lower": below.lower, "upper": below.upper,
-                                                **_minimal(F, rho_in, rho_out)}))
+                                                **_minimal(F, rho_in, rho_out, known)}))
     for c in checks:
         net_name = c.case[len(cid) + 1:].split("/")[0]
         if not c.holds and c.claim != "T1" and net_name in nets:
@@ -548,11 +550,13 @@ def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], worke
     return "\n".join(lines) + "\n"
 
 
-def _minimal(f: ReLUNet, rho_in: Representation, rho_out: Representation) -> dict[str, Any]:
-    """The minimal compensating width of an equivariant f (the realizability oracle walked up from T4)."""
+def _minimal(f: ReLUNet, rho_in: Representation, rho_out: Representation,
+             known: dict[int, Any] | None = None) -> dict[str, Any]:
+    """The minimal compensating width of an equivariant f (the realizability oracle walked up from T4; the
+    verdicts T3 and T4 already asked for, by width, in ``known``)."""
     from .search.sweep import minimal_layerwise_width
 
-    return minimal_layerwise_width(f, rho_in, rho_out).summary()
+    return minimal_layerwise_width(f, rho_in, rho_out, known=known).summary()
 
 
 def _minimal_str(e: dict[str, Any]) -> str:

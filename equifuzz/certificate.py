@@ -1,8 +1,10 @@
 """The independent checker: re-verify a verdict's evidence by direct, exact evaluation.
 
-It shares nothing with the oracles but the network weights: it evaluates networks exactly on dyadic
-inputs (every float64 is one) in integer arithmetic (each array is Python integers over one rational
-scale, :mod:`equifuzz.exact`; no Fraction is formed per neuron), and checks
+It shares nothing with the oracles but the network weights and the reading of representation matrices
+(:func:`equifuzz.exact.rational_matrix`: a float matrix within a few ulps of a rational one is that
+rational matrix, as the question means it). It evaluates networks exactly on dyadic inputs (every float64
+is one) in integer arithmetic (each array is Python integers over one rational scale,
+:mod:`equifuzz.exact`; no Fraction is formed per neuron), and checks
 
 * a **witness** of a failure: points x_k, coefficients c_k and an element acting by (A, B); the error
   E = ||sum_k c_k (f(A x_k) - B g(x_k))|| is computed exactly and must exceed ``tolerance`` times the
@@ -32,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .exact import Scaled, scaled
+from .exact import Scaled, rational_matrix, scaled
 from .nets import ReLUNet
 
 __all__ = ["ExactNet", "Witness", "WitnessEvaluator", "evaluate_witness", "verify_witness", "verify_matching",
@@ -41,7 +43,7 @@ __all__ = ["ExactNet", "Witness", "WitnessEvaluator", "evaluate_witness", "verif
 K_BITS = 64  # extra bits carried by every integer upper bound of a norm
 
 
-def _sqrt_up(q: Fraction) -> Fraction:
+def sqrt_up(q: Fraction) -> Fraction:
     """An upper bound of sqrt(q) as an exact fraction (within one part in 2^64 for any magnitude)."""
     if q <= 0:
         return Fraction(0)
@@ -215,6 +217,18 @@ def _fractions(M: Any) -> np.ndarray:
     return scaled(a).fractions()
 
 
+def _matrix(M: Any) -> np.ndarray:
+    """A representation matrix as exact Fractions, read as the oracles' question reads it: a float matrix
+    within a few units in the last place of a rational one (cos(pi/2) = 6e-17 as 0) is that rational
+    matrix (:func:`equifuzz.exact.rational_matrix`), any other float matrix its exact dyadic value."""
+    a = np.asarray(M)
+    if a.dtype != object:
+        q = rational_matrix(a)
+        if q is not None:
+            return q
+    return _fractions(a)
+
+
 @dataclass(frozen=True)
 class Witness:
     """Evidence that f(A x) = B g(x) fails: ``sum_k coefficients[k] * (f(A x_k) - B g(x_k))`` has norm
@@ -252,7 +266,7 @@ class Witness:
         pts = "; ".join(np.array2string(np.asarray(x, float), precision=6, separator=", ") for x in self.points)
         what = {"kink": "second difference across a kink", "linear": "first difference",
                 "constant": "value"}.get(self.kind, self.kind)
-        err = f"{self.error:.6g}" if self.exact_error2 is None else sci(_sqrt_up(self.exact_error2), 6)
+        err = f"{self.error:.6g}" if self.exact_error2 is None else sci(sqrt_up(self.exact_error2), 6)
         sc = f"{self.scale:.3g}" if self.exact_scale is None else sci(self.exact_scale)
         return (f"witness ({what}) at x = {pts}: exact error {err} = {self.ratio:.3g} x the "
                 f"per-neuron scale {sc} (tolerance {self.tolerance:.3g})")
@@ -273,12 +287,12 @@ class WitnessEvaluator:
 
     def __init__(self, f: ReLUNet, g: ReLUNet, A: Any, B: Any) -> None:
         self.F, self.G = exact_net(f), exact_net(g)
-        self.A = None if A is None else scaled(A)
-        self.B = None if B is None else scaled(B)
+        self.A = None if A is None else scaled(_matrix(A))
+        self.B = None if B is None else scaled(_matrix(B))
         b2g = self.G.b2 if self.B is None else self.B.fractions().dot(self.G.b2)
         self.b2 = self.F.b2 - b2g  # the output-bias part of the error per unit of sum c_k
-        self.bias = (_sqrt_up(sum((b * b for b in self.F.b2), Fraction(0)))
-                     + _sqrt_up(sum((b * b for b in b2g), Fraction(0))))
+        self.bias = (sqrt_up(sum((b * b for b in self.F.b2), Fraction(0)))
+                     + sqrt_up(sum((b * b for b in b2g), Fraction(0))))
         self._done: dict[tuple[bytes, tuple[int, ...]], tuple[Fraction, tuple[Any, ...]]] = {}
 
     def _exact(self, points: np.ndarray, coefficients: tuple[int, ...]) -> tuple[Fraction, tuple[Any, ...]]:
@@ -364,8 +378,8 @@ def verify_matching(f: ReLUNet, g: ReLUNet, A: Any, B: Any) -> bool:
             e = e + v * b / 2
         return {k: c for k, c in kinks.items() if any(x != 0 for x in c)}, L, e
 
-    Aq = None if A is None else _fractions(A)
-    Bq = None if B is None else _fractions(B)
+    Aq = None if A is None else _matrix(A)
+    Bq = None if B is None else _matrix(B)
     kf, Lf, ef = data(f, Aq, None)
     kg, Lg, eg = data(g, None, Bq)
     if set(kf) != set(kg):
@@ -379,7 +393,7 @@ def verify_permutation(net: ReLUNet, A_dual: Any, B: Any, sigma: np.ndarray, neu
     ``neurons[j]`` onto ``neurons[sigma[j]]``: (A_dual w, b, B v) = (s w', s b', v' / s) with s > 0 (s = 1 when
     ``up_to_scaling`` is False), and fixes b2."""
     W1, b1, W2, b2 = (_fractions(a) for a in (net.W1, net.b1, net.W2, net.b2))
-    Ad, Bq = _fractions(A_dual), _fractions(B)
+    Ad, Bq = _matrix(A_dual), _matrix(B)
     for j, i in enumerate(neurons):
         t = neurons[int(sigma[j])]
         w, b, v = Ad.dot(W1[i]), b1[i], Bq.dot(W2[:, i])
@@ -402,7 +416,7 @@ def _has_partner(net: ReLUNet, A_dual: Any, B: Any, i: int, up_to_scaling: bool)
     (A neuron whose image matches but with other multiplicities also fails layer-wise equivariance; this
     check certifies the commoner "no partner at all".)"""
     W1, b1, W2, _ = (_fractions(a) for a in (net.W1, net.b1, net.W2, net.b2))
-    Ad, Bq = _fractions(A_dual), _fractions(B)
+    Ad, Bq = _matrix(A_dual), _matrix(B)
     w, b, v = Ad.dot(W1[i]), b1[i], Bq.dot(W2[:, i])
     for t in range(W1.shape[0]):
         w2, bt, v2 = W1[t], b1[t], W2[:, t]

@@ -66,16 +66,17 @@ def _nullspace_dimension(rho_in: Representation, rho_h: Representation, rho_out:
     mats = [(rho_in(g), rho_h(g), rho_out(g)) for g in gens]
     exact = [tuple(rational_or_none(M) for M in trio) for trio in mats]
     if all(q is not None for trio in exact for q in trio):
-        blocks = []
+        n = _size(rho_in.dim, rho_h.dim, rho_out.dim, hidden_bias, output_bias)
+        if not exact:
+            return n
+        ints = []
         for trio in exact:
             D = _den(trio)
-            A, P, B = (q.ints * (q.scale * D) for q in trio)  # type: ignore[union-attr]
-            blocks.append(_constraints(A, P, B, hidden_bias, output_bias, one=D))
-        n = blocks[0].shape[1] if blocks else _size(rho_in.dim, rho_h.dim, rho_out.dim, hidden_bias, output_bias)
-        if not blocks:
-            return n
-        M = np.concatenate(blocks)
-        return n - _integer_rank(M)
+            A, P, B = (q.ints * int(q.scale * D) for q in trio)  # type: ignore[union-attr]  # integers
+            ints.append((A, P, B, int(D)))
+        # the unknowns W1, b1, W2, b2 are constrained separately: the rank is the sum of the four blocks' ranks
+        return n - sum(_integer_rank(np.concatenate(rows)) for rows in zip(
+            *(_constraint_blocks(A, P, B, hidden_bias, output_bias, D) for A, P, B, D in ints), strict=True))
     blocks = [_constraints(A, P, B, hidden_bias, output_bias) for A, P, B in mats]
     n = _size(rho_in.dim, rho_h.dim, rho_out.dim, hidden_bias, output_bias)
     if not blocks:
@@ -124,9 +125,32 @@ def _constraints(A: np.ndarray, P: np.ndarray, B: np.ndarray, hidden_bias: bool,
     return np.concatenate(rows)
 
 
+def _small(M: np.ndarray) -> np.ndarray:
+    """An integer object array as int64 when its entries are small (exact either way)."""
+    if M.size and max(abs(int(x)) for x in M.ravel()) < 2**20:
+        return M.astype(np.int64)
+    return M
+
+
+def _constraint_blocks(A: np.ndarray, P: np.ndarray, B: np.ndarray, hidden_bias: bool, output_bias: bool,
+                       one: int) -> list[np.ndarray]:
+    """The integer constraints of one generator on W1, b1, W2 and b2 separately (times ``one``): W1 A - P W1,
+    P b1 - b1, W2 P - B W2, B b2 - b2 (a block with no unknown is an empty matrix)."""
+    A, P, B = _small(A), _small(P), _small(B)
+    d, m, p = A.shape[0], P.shape[0], B.shape[0]
+    Id, Im, Ip = (np.eye(k, dtype=np.int64) for k in (d, m, p))
+    out = [np.kron(Im, A.T) - np.kron(P, Id)]  # W1 A - P W1 (row-major vec of W1)
+    out.append(P - Im * one if hidden_bias else np.zeros((0, 0), dtype=np.int64))
+    out.append(np.kron(Ip, P.T) - np.kron(B, Im))  # W2 P - B W2
+    out.append(B - Ip * one if output_bias else np.zeros((0, 0), dtype=np.int64))
+    return out
+
+
 def _integer_rank(M: np.ndarray) -> int:
     """The exact rank of an integer matrix (python-flint's fmpz_mat; fraction-free elimination without it)."""
-    rows = [[int(x) for x in r] for r in M]
+    if M.size == 0:
+        return 0
+    rows = M.tolist() if M.dtype != object else [[int(x) for x in r] for r in M]
     try:
         import flint
     except ImportError:  # pragma: no cover - python-flint is a dependency

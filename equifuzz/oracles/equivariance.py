@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from ..canonical import output_exponent
-from ..certificate import Witness
+from ..certificate import Witness, sci, sqrt_up
 from ..errors import GroupMismatchError, ShapeError
 from ..exact import rational_matrix
 from ..groups import ContinuousGroup, FiniteGroup, same_group
-from ..nets import ReLUNet
+from ..nets import ReLUNet, float_views
 from ..reps import ContinuousRepresentation, Representation
 from ..validation import (
     check_callable,
@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 DEFAULT_TOL = 1e-8
+EPS = float(np.finfo(np.float64).eps)
 LOW_PRECISION_TOL = 1e-4  # float32/float16/bfloat16 modules: the tolerance their own arithmetic can meet
 _IDENTITY_TOL = 1e-6  # ||rho(g) - I|| below this is round-off of the identity, not a small rotation
 AnyRep = Representation | ContinuousRepresentation
@@ -87,6 +88,7 @@ class EquivarianceVerdict(Verdict):
     witness: Witness | None = field(default=None, repr=False)
     certificate: tuple[str, ...] = ()
     scope: str = ""  # what the verdict covers, when that is not "all inputs of this ReLUNet"
+    input_error_exact: Fraction | None = field(default=None, repr=False, compare=False)  # beyond float64's range
 
     def __str__(self) -> str:
         head = {True: "equivariant", False: "NOT equivariant", None: "UNDECIDED whether equivariant"}[self.holds]
@@ -102,8 +104,10 @@ class EquivarianceVerdict(Verdict):
         if self.holds is False:
             s += f"\n  worst element: {self.word} (element {self.element})"
             if self.input is not None:
+                gap = (f"{self.input_error:.6g}" if self.input_error_exact is None
+                       else sci(sqrt_up(self.input_error_exact), 6))
                 s += (f"\n  input x = {np.array2string(np.asarray(self.input, float), precision=6)}: "
-                      f"||f(g x) - g f(x)|| = {self.input_error:.6g}")
+                      f"||f(g x) - g f(x)|| = {gap}")
             if self.reason:
                 s += f"\n  {self.reason}"
             if self.witness is not None:
@@ -132,6 +136,14 @@ class EquivalenceVerdict(Verdict):
         s += f"\n  {self.reason}" if self.reason else ""
         s += f"\n  {self.witness.describe()}" if self.witness is not None else ""
         return s + (f"\n  {self.scope}" if self.scope else "")
+
+
+def _unit_roundoff(dtype: str) -> float:
+    """The unit round-off of a torch floating dtype's arithmetic (float64's for any other name)."""
+    import torch
+
+    t = getattr(torch, dtype, None)
+    return float(torch.finfo(t).eps) if isinstance(t, torch.dtype) and t.is_floating_point else EPS
 
 
 def read_module(f: Any) -> tuple[ReLUNet, str, str] | None:
@@ -193,15 +205,17 @@ def check_equivariant(
     n_words = check_int("n_words", n_words, min=0, max=10**5, too_large="draw at most 10^5 words per call")
     seed = check_int("seed", seed, min=0)
     scope = ""
+    eps = EPS
     if not isinstance(f, ReLUNet) and method != "sampled" and isinstance(rho_in, Representation):
         read = read_module(f)
         if read is not None:
             f, dtype, scope = read
+            eps = _unit_roundoff(dtype)
             if dtype != "float64" and semantics == "auto" and method != "exact":
                 semantics = "tolerance"
                 tol = LOW_PRECISION_TOL if tol is None else tol
-                scope += (f", with the tolerance semantics at tolerance {tol:g} because the module computes in "
-                          f"{dtype}")
+                scope += (f", with the tolerance semantics at tolerance {tol:g} and {dtype} round-off because the "
+                          f"module computes in {dtype}")
     if method in ("canonical", "exact") and not isinstance(f, ReLUNet):
         f = check_net("f", f)  # these methods need a ReLUNet: a torch Sequential(Linear, ReLU, Linear) converts
     if isinstance(f, ReLUNet):
@@ -223,7 +237,8 @@ def check_equivariant(
     if method in ("canonical", "exact"):
         if not (is_net and finite):
             raise ShapeError("the canonical check needs a ReLUNet and finite-group representations")
-        v = _check_canonical(f, rho_in, rho_out, tol, semantics=semantics, seed=seed)  # type: ignore[arg-type]
+        v = _check_canonical(f, rho_in, rho_out, tol, semantics=semantics, seed=seed,  # type: ignore[arg-type]
+                             eps=eps)
         return dataclasses.replace(v, scope=scope) if scope else v
     v = _check_sampled(f, rho_in, rho_out, tol, n_inputs, n_words, seed)
     if v.n_inputs:
@@ -234,7 +249,7 @@ def check_equivariant(
 
 
 def _check_canonical(net: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float | None,
-                     *, semantics: str, seed: int) -> EquivarianceVerdict:
+                     *, semantics: str, seed: int, eps: float = EPS) -> EquivarianceVerdict:
     G = rho_in.group
     gens = [g for g in dict.fromkeys(G.generators) if g != 0]
     if semantics == "exact":
@@ -248,7 +263,7 @@ def _check_canonical(net: ReLUNet, rho_in: Representation, rho_out: Representati
         sem = "tolerance" if semantics == "tolerance" and not net.exact else "exact"
         return EquivarianceVerdict(True, 0.0, tol_, "canonical-float64" if sem == "tolerance" else "canonical-exact",
                                    n_elements=0, semantics=sem)
-    decision = decide(net, net, elements, tol_, semantics=semantics, seed=seed)
+    decision = decide(net, net, elements, tol_, semantics=semantics, seed=seed, eps=eps)
     return _verdict(decision, net, len(gens), tol_)
 
 
@@ -260,9 +275,9 @@ def _verdict(decision: Decision, net: ReLUNet, n_elements: int, tol: float) -> E
     if worst is None:  # trivial group: nothing to check
         return EquivarianceVerdict(True, 0.0, tol, method, n_elements=0, semantics="exact")
     w = worst.witness if worst.status == "fails" else None
-    x, xerr = (None, 0.0)
+    x, xerr, xexact = (None, 0.0, None)
     if w is not None:
-        x, xerr = _worst_point(net, w)
+        x, xerr, xexact = _worst_point(net, w)
     reason = worst.note
     ds = worst.defects or worst.exact_defects
     if decision.status == "fails" and ds:
@@ -271,17 +286,16 @@ def _verdict(decision: Decision, net: ReLUNet, n_elements: int, tol: float) -> E
         decision.holds, worst.error, max(worst.tolerance, tol) if decision.semantics != "exact" else tol, method,
         element=worst.element.element, word=worst.element.word, input=x, input_error=xerr, reason=reason,
         residuals=residuals, n_elements=n_elements, dtype="fraction" if net.exact else "float64",
-        semantics=decision.semantics, witness=w, certificate=cert,
+        semantics=decision.semantics, witness=w, certificate=cert, input_error_exact=xexact,
     )
 
 
-def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float]:
+def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float, Fraction | None]:
     """An input where ||f(A x) - B f(x)|| is large against ||f(A x)|| + ||B f(x)||, for display: the witness
     points, and points further out along the witness's direction (a defect between nearly coincident
     hyperplanes shows little at the witness points themselves). Float64 evaluation."""
     A = np.eye(net.d) if w.A is None else np.asarray(w.A, dtype=np.float64)
     B = np.eye(net.p) if w.B is None else np.asarray(w.B, dtype=np.float64)
-    F = net.to_float()
     pts = [np.asarray(x, dtype=np.float64) for x in w.points]
     if len(pts) >= 2:
         x0, step = pts[len(pts) // 2], pts[-1] - pts[0]
@@ -292,10 +306,14 @@ def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float]:
         pts += [x0 + s * r * e for e in np.eye(net.d)[:16] for s in (-1.0, 1.0)]
     X = np.stack(pts)
     with np.errstate(all="ignore"):
-        fa, fb = np.atleast_2d(F(X @ A.T)), np.atleast_2d(F(X)) @ B.T
-        finite = bool(np.all(np.isfinite(fa)) and np.all(np.isfinite(fb)))
+        try:
+            F = net.to_float()
+            fa, fb = np.atleast_2d(F(X @ A.T)), np.atleast_2d(F(X)) @ B.T
+            finite = bool(np.all(np.isfinite(fa)) and np.all(np.isfinite(fb)))
+        except OverflowError:  # Fraction weights beyond float64's range
+            finite = False
         if not finite:  # weights or points beyond float64's range: the same function, outputs over 2^shift
-            W1, b1, W2, b2 = net.to_float().float_params()
+            W1, b1, W2, b2 = float_views(net)[0]
             W1, b1, W2, b2 = normalized_params(W1, b1, W2, b2, output_exponent((W1, b1, W2, b2)))
             Fn = ReLUNet(W1, b1, W2, b2)
             fa, fb = np.atleast_2d(Fn(X @ A.T)), np.atleast_2d(Fn(X)) @ B.T
@@ -305,11 +323,11 @@ def _worst_point(net: ReLUNet, w: Witness) -> tuple[np.ndarray, float]:
     visible = gap >= 1e-3 * float(gap.max(initial=0.0))
     i = int(np.argmax(np.where(visible & (gap > 0) & np.isfinite(rel), rel, -1.0)))
     if finite:
-        return X[i], float(gap[i])
-    # the gap at that point exactly (float display, saturating beyond float64's range)
+        return X[i], float(gap[i]), None
+    # the gap at that point exactly: its square, and a float for display (saturating beyond float64's range)
     ev, _ = witness_evaluators(net, net, w.A, w.B)
     E2 = ev.error2(X[i][None], (1,))
-    return X[i], Witness.from_exact("constant", X[i][None], (1,), E2, Fraction(1), 0.0).error
+    return X[i], Witness.from_exact("constant", X[i][None], (1,), E2, Fraction(1), 0.0).error, E2
 
 
 # -- sampled ---------------------------------------------------------------------------------
@@ -448,7 +466,7 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: 
     Fraction weights, else with the tolerance semantics of :mod:`equifuzz.oracles.identity` (``tol``
     default 1e-8). A torch module it can read is decided on its weights, read exactly, and the verdict says
     so; a float32 (float16, bfloat16) one with the tolerance semantics at 1e-4 unless told otherwise."""
-    scopes, low = [], []
+    scopes, low, eps = [], [], EPS
     nets = []
     for name, n in (("net1", net1), ("net2", net2)):
         read = None if isinstance(n, ReLUNet) else read_module(n)
@@ -456,6 +474,7 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: 
             scopes.append(f"{name}: {read[2]}")
             if read[1] != "float64":
                 low.append(read[1])
+                eps = max(eps, _unit_roundoff(read[1]))
             nets.append(read[0])
         else:
             nets.append(check_net(name, n))
@@ -470,7 +489,8 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: 
         raise ShapeError(f"networks map R^{net1.d} -> R^{net1.p} and R^{net2.d} -> R^{net2.p}: not comparable")
     semantics = check_choice("semantics", semantics, SEMANTICS)
     tol_ = 0.0 if (net1.exact or net2.exact or semantics == "exact") else float(tol)
-    decision = decide(net1, net2, [Element(None, "identity", None, None)], tol_, semantics=semantics, seed=seed)
+    decision = decide(net1, net2, [Element(None, "identity", None, None)], tol_, semantics=semantics, seed=seed,
+                      eps=eps)
     o = decision.outcomes[0]
     ds = o.defects or o.exact_defects
     reason = o.note if decision.status != "fails" or not ds else ds[0].describe()

@@ -6,18 +6,21 @@ t half the distance to the next hyperplane along n; a linear defect M gives a fi
 M's top right singular vector (and along that vector with the heaviest normals projected out, so that
 large neurons do not move); a constant defect gives the value at 0.
 
-The candidates are screened in float64 first (every neuron rescaled by a power of two, as the float
-canonical form is, so no value overflows): a candidate whose estimated error, plus a bound on the
-estimate's round-off, stays below half the tolerance times its estimated per-neuron scale cannot verify
-and is not evaluated exactly. The others are evaluated exactly, in their order, until one verifies; only
-the exact evaluation decides. Exact evaluations are kept per (f, g, A, B), so the second search of
-:func:`~equifuzz.oracles.identity.decide` (the exact claim after the tolerance claim) reuses them.
+The candidates of wide networks (more than ``SCREEN_WIDTH`` neurons in f and g together) are screened
+in float64 first (every neuron rescaled by a power of two, as the float canonical form is, so no value
+overflows): a candidate whose estimated error, plus a bound on the estimate's round-off, stays below half
+the tolerance times its estimated per-neuron scale cannot verify and is not evaluated exactly. The others
+are evaluated exactly, in their order (for the exact claim, E > 0, those whose float error clearly
+exceeds its round-off first), until one verifies; only the exact evaluation decides. Exact evaluations
+are kept per (f, g, A, B), so the second search of :func:`~equifuzz.oracles.identity.decide` (the exact
+claim after the tolerance claim) reuses them. Narrower networks are evaluated exactly in order.
 """
 
 from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -25,12 +28,13 @@ import numpy as np
 
 from ..canonical import FloatForm, output_exponent
 from ..certificate import Witness, WitnessEvaluator
-from ..nets import ReLUNet
+from ..nets import ReLUNet, float_views
 from .comparison import Defect
 
 __all__ = ["find_witness", "witness_evaluators"]
 
 MAX_CANDIDATES = 16
+SCREEN_WIDTH = 256  # networks of at most this many neurons (f and g together) are evaluated without screening
 
 
 def _hyperplanes_x(F: FloatForm, G: FloatForm, A: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +113,7 @@ class _FloatScreen:
     """float64 estimates of (E, S, round-off of E) for candidates, on per-neuron normalized weights."""
 
     def __init__(self, f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | None) -> None:
-        fp, gp = f.to_float().float_params(), g.to_float().float_params()
+        fp, gp = float_views(f, g) if g is not f else float_views(f) * 2  # scale-free for Fraction weights too
         shift = output_exponent(fp, gp)
         self.A = None if A is None else np.asarray(A, dtype=np.float64)
         self.B = None if B is None else np.asarray(B, dtype=np.float64)
@@ -181,42 +185,53 @@ def find_witness(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | N
     rng = np.random.default_rng(seed)
     ev, screen = witness_evaluators(f, g, A, B)
     tol = Fraction(tolerance)
-    cands: list[tuple[str, np.ndarray, tuple[int, ...]]] = []
-    for defect in defects[:4]:
-        for cand in _candidates(defect, F, G, A, rng):
-            if len(cands) < MAX_CANDIDATES:
-                cands.append(cand)
-    cands = [c for c in cands if np.all(np.isfinite(c[1]))]
+
+    def generate() -> Iterator[tuple[str, np.ndarray, tuple[int, ...]]]:
+        n = 0
+        for defect in defects[:4]:
+            for cand in _candidates(defect, F, G, A, rng):
+                if n >= MAX_CANDIDATES:
+                    return
+                n += 1
+                if np.all(np.isfinite(cand[1])):
+                    yield cand
+
+    def witness(cand: tuple[str, np.ndarray, tuple[int, ...]], E2: Fraction) -> Witness:
+        kind, pts, coef = cand
+        return Witness.from_exact(kind, pts, coef, E2, ev.scale(pts, coef, tol), tolerance, element, word, A, B)
+
+    best: Witness | None = None
+    if f.width + g.width <= SCREEN_WIDTH:
+        # exact evaluation costs about what the screen does: every candidate, in order, built as needed
+        for cand in generate():
+            E2 = ev.error2(cand[1], cand[2])
+            if E2 == 0:
+                continue
+            w = witness(cand, E2)
+            if E2 > (tol * w.exact_scale) ** 2:  # type: ignore[operator]  # for tol = 0: E > 0
+                return w, w
+            if best is None or w.ratio > best.ratio:
+                best = w
+        return None, best
+    cands = list(generate())
     # float screen: skip what cannot verify; remember the most promising for the report
-    hopeless = []
-    est = []
-    clear = []
+    hopeless, est, clear = [], [], []
     for _, pts, coef in cands:
         E, S, noise = screen(pts, coef, tolerance)
         ok = np.isfinite(E) and np.isfinite(S) and np.isfinite(noise)
         hopeless.append(bool(ok and tolerance > 0 and E + noise < 0.5 * tolerance * S))
         est.append(E / S if ok and S > 0 else (math.inf if ok and E > 0 else 0.0))
         clear.append(bool(ok and E > 4 * noise))
-    best: Witness | None = None
     order = list(range(len(cands)))
     if tol == 0:  # any E > 0 verifies: first the candidates whose float error clearly exceeds its round-off
         order.sort(key=lambda j: not clear[j])
-
-    def witness(j: int, E2: Fraction) -> Witness:
-        kind, pts, coef = cands[j]
-        return Witness.from_exact(kind, pts, coef, E2, ev.scale(pts, coef, tol), tolerance, element, word, A, B)
-
     for j in order:
         if hopeless[j]:
             continue
-        _, pts, coef = cands[j]
-        E2 = ev.error2(pts, coef)
+        E2 = ev.error2(cands[j][1], cands[j][2])
         if E2 == 0:
             continue
-        if tol == 0:  # E > 0 is the whole claim; the scale is only reported
-            w = witness(j, E2)
-            return w, w
-        w = witness(j, E2)
+        w = witness(cands[j], E2)
         if E2 > (tol * w.exact_scale) ** 2:  # type: ignore[operator]
             return w, w
         if best is None or w.ratio > best.ratio:
@@ -225,5 +240,5 @@ def find_witness(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | N
         # nothing worth an exact evaluation verified: report the most promising candidate, evaluated exactly
         j = max(range(len(cands)), key=lambda j: est[j])
         E2 = ev.error2(cands[j][1], cands[j][2])
-        best = witness(j, E2) if E2 != 0 else None
+        best = witness(cands[j], E2) if E2 != 0 else None
     return None, best

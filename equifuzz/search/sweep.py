@@ -178,19 +178,23 @@ class WidthResult:
 
 
 def minimal_layerwise_width(f: ReLUNet, rho_in: Representation, rho_out: Representation, *,
-                            max_width: int | None = None) -> WidthResult:
+                            max_width: int | None = None, known: dict[int, Any] | None = None) -> WidthResult:
     """Ask ``realizability`` at increasing widths from its lower bound; return the first realizable one.
 
     Widths where the oracle answers None (budget exhausted) are listed in ``unknown`` and skipped.
+    ``known`` holds verdicts of ``realizability(f, rho_in, rho_out, width=m)`` already computed (by width m):
+    they are used instead of asking again (the oracle is deterministic).
     """
     f = check_net_and_reps("f", f, rho_in, rho_out)
     if max_width is not None:
         max_width = check_int("max_width", max_width, min=0)
     cap = max_width if max_width is not None else rho_in.group.order * max(f.width, 1)
-    first = realizability(f, rho_in, rho_out, width=max(f.width, 1))
+    verdicts = dict(known or {})
+    w0 = max(f.width, 1)
+    first = verdicts[w0] if w0 in verdicts else realizability(f, rho_in, rho_out, width=w0)
     lower = getattr(first, "lower", None)
     upper = getattr(first, "upper", None)
-    verdicts = {max(f.width, 1): first}
+    verdicts[w0] = first
     unknown: list[int] = []
     start = lower if lower is not None else 0
     stop = min(cap, upper) if upper is not None else cap

@@ -116,3 +116,20 @@ def test_messages_print_exact_values_beyond_float_range() -> None:
     w = certificate.Witness.from_exact("constant", np.zeros((1, 1)), (1,), Fraction(1, 10**800), Fraction(10**500), 0.0)
     assert w.error == 0.0 and w.scale == float("inf")  # the float fields saturate ...
     assert "1e-400" in w.describe() and "1e+500" in w.describe()  # ... the message does not
+
+
+@pytest.mark.parametrize("s", [1e160, Fraction(10) ** 400])
+def test_verdict_text_beyond_float_range(s: float | Fraction) -> None:
+    """f(x) = s relu(s x) + 2 s relu(-s x) under C2 acting by -1: the values (1e320, 1e800) exceed float64. The
+    verdict fails with a verified witness, no warning, and its text prints the exact sizes, not inf."""
+    C2 = ef.groups.cyclic(2)
+    rho_in, rho_out = ef.reps.from_generators(C2, [-np.eye(1)]), ef.reps.trivial(C2)
+    net = ef.ReLUNet([[s], [-s]], None, [[s, 2 * s]], None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = ef.check_equivariant(net, rho_in, rho_out)
+        text = str(v)
+    assert v.holds is False and v.witness is not None and verify_witness(net, net, v.witness)
+    assert "inf" not in text and "nan" not in text
+    exp = 320 if isinstance(s, float) else 800
+    assert f"= 1e+{exp}" in text  # ||f(g x) - g f(x)|| at the reported input, and the witness's exact error
