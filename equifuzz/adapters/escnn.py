@@ -229,11 +229,21 @@ class Tensors(torch.nn.Module):
         return self.module(lib.nn.GeometricTensor(x, self.module.in_type)).tensor
 
 
-def prepare(module: Any, dtype: torch.dtype = torch.float64) -> Tensors:
-    """The module the gate calls (module docstring): a deep copy, cast, eval() under no_grad, on tensors."""
+def prepare(module: Any, dtype: torch.dtype = torch.float64, *, copy_module: bool = True) -> Tensors:
+    """The module the gate calls (module docstring): a deep copy, cast, eval() under no_grad, on tensors.
+
+    Some escnn modules cannot be deep-copied (R3Conv over the octahedral group: escnn's group elements,
+    used as dictionary keys, cannot be hashed while being copied); ``copy_module=False`` then casts the
+    module itself, and with it the basis buffers it shares with modules built alike."""
     with torch.no_grad():
-        m = copy.deepcopy(module.train())  # train mode holds no cached (non-leaf) filters
-        m = m.to(dtype)
+        module.train()  # train mode holds no cached (non-leaf) filters
+        if copy_module:
+            try:
+                module = copy.deepcopy(module)
+            except Exception as exc:
+                raise RepresentationError(f"{type(module).__name__} cannot be deep-copied ({type(exc).__name__}: "
+                                          f"{exc}); pass copy_module=False to cast it in place") from None
+        m = module.to(dtype)
         m.eval()
     return Tensors(m)
 

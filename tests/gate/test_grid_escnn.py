@@ -156,3 +156,20 @@ def test_e2cnn_models_use_e2cnns_convention_and_its_float64_bases(tmp_path):
     assert v.holds and v.ratio < 1e-3
     with pytest.raises(EquivarianceError):
         ef.assert_equivariant(Plus1x1(model, fin.size, hid.size, 1e-7), *efs.blocks(net), report_dir=tmp_path)
+
+
+def test_an_r3conv_on_the_octahedral_group_is_gated_on_voxels(tmp_path):
+    gs = gspaces.octaOnR3()
+    fin, hid = enn.FieldType(gs, [gs.trivial_repr]), enn.FieldType(gs, [gs.regular_repr])
+    torch.manual_seed(0)
+    net = enn.SequentialModule(enn.R3Conv(fin, hid, 3, padding=1))
+    with pytest.raises(ef.errors.RepresentationError, match="copy_module=False"):
+        efs.prepare(net)  # escnn cannot deep-copy it: said, not a crash inside the gate
+    model = efs.prepare(net, torch.float64, copy_module=False)
+    G, rho_in, rho_out = efs.blocks(net)
+    assert G.order == 24 and rho_in.spatial == 3
+    v = ef.assert_equivariant(model, G, rho_in, rho_out, rtol=efs.rtol(model), report_dir=tmp_path)
+    assert v.holds and v.subgroup is None  # all 24 rotations of the cube move voxels exactly
+    with pytest.raises(EquivarianceError):
+        ef.assert_equivariant(Plus1x1(model, 1, 24, 1e-5), G, rho_in, rho_out, rtol=efs.rtol(model),
+                              report_dir=tmp_path)
