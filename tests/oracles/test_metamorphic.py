@@ -87,8 +87,18 @@ def catalogue() -> tuple[tuple[str, Representation, Representation], ...]:
     )
 
 
+@cache
+def reversing_catalogue() -> tuple[tuple[str, Representation, Representation], ...]:
+    """The settings of the catalogue whose rho_in reverses some hyperplane (where flipped networks exist)."""
+    from equifuzz.builders import reversing_elements
+
+    return tuple(c for c in catalogue() if reversing_elements(c[1]))
+
+
 @st.composite
-def reps_pair(draw: st.DrawFn) -> tuple[str, Representation, Representation]:
+def reps_pair(draw: st.DrawFn, reversing: bool = False) -> tuple[str, Representation, Representation]:
+    if reversing:
+        return draw(st.sampled_from(reversing_catalogue()))
     if draw(st.integers(0, 3)):
         return draw(st.sampled_from(catalogue()))
     s = draw(drawn_settings(max_order=8, max_d=3, max_p=2))
@@ -103,9 +113,9 @@ DEFECTS = ("drop_neuron", "perturb", "flip_sign", "bias_nontrivial")
 
 @st.composite
 def known_networks(draw: st.DrawFn) -> tuple[mm.Known, str]:
-    name, ri, ro = draw(reps_pair())
-    G = ri.group
     base = draw(st.sampled_from(BASES))
+    name, ri, ro = draw(reps_pair(reversing=base == "flipped"))
+    G = ri.group
     s = draw(efs.seeds())
     hb, ob, integer = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
     k: mm.Known | None = None
@@ -125,6 +135,8 @@ def known_networks(draw: st.DrawFn) -> tuple[mm.Known, str]:
     for change in draw(st.lists(st.sampled_from(tuple(mm.CHANGES)), max_size=3)):
         k = mm.CHANGES[change](k, rng)
     dtype = draw(st.sampled_from(mm.DTYPES))
+    if dtype in ("float32", "torch32"):
+        k = mm.round_to_float32(k)
     net, dtype = mm.as_dtype(k.net, dtype)
     k = mm.Known(net, k.rho_in, k.rho_out, k.equivariant, k.layerwise, k.realizable, k.same_as,
                  k.history + (dtype,), k.integer)
@@ -188,6 +200,14 @@ def test_equivariance_layerwise_and_equivalence_answer_the_truth(case: tuple[mm.
         definite(v, truth, "equivalent", v.holds)
         if v.holds is False:
             assert v.witness is not None and verify_witness(k.net, ref, v.witness), f"unverified:\n{v}"
+        ex = run(ef.equivalent, k.net, ref, semantics="exact")
+        tl = run(ef.equivalent, k.net, ref, semantics="tolerance")
+        if ex is not None and tl is not None:
+            assert not (ex.holds is True and tl.holds is False), \
+                f"exactly equivalent, NOT within tolerance:\n{ex}\n{tl}"
+            definite(tl, truth, "equivalent(semantics='tolerance')", tl.holds)
+            if not truth:
+                definite(ex, False, "equivalent(semantics='exact')", ex.holds)
     if exact_semantics_apply(k):
         # exact and tolerance semantics agree wherever both apply, except that the exact numbers of a float
         # construction may differ by round-off the tolerance semantics accepts (identity.py)
@@ -241,6 +261,8 @@ def test_realizability_and_compensate_answer_the_truth_and_obey_their_laws(case:
     assert cl is None or cl.holds is not False, f"compensate(f) is NOT layer-wise:\n{cl}"
     if cl is not None:
         assert cl.holds is not None or cl.reason
+        assert check_verdict(c, k.rho_in, k.rho_out, cl), \
+            f"compensate(f): the layer-wise verdict does not re-check:\n{cl}"
     ce = run(ef.check_equivariant, c, k.rho_in, k.rho_out)
     assert ce is None or ce.holds is not False, f"compensate(f) is NOT equivariant:\n{ce}"
     if k.equivariant:
