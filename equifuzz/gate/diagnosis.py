@@ -58,6 +58,14 @@ EPS_SLOPE_MIN = -1.5
 PART = 10.0
 #: the largest relative error that rounding constants to float32 can explain (~100 float32 epsilons)
 ROUNDING_REACH = 1e-5
+#: one float32 rounding, relative (half an ulp)
+ROUNDING = 2.0 ** -24
+#: re-rounding the stored float32 constants moves a failure that their rounding makes by about its size
+#: (at least MOVES of it); a smaller move shows nothing (a constant computed in float32 carries many
+#: roundings, so one more moves its error little)
+MOVES = 0.3
+#: re-roundings drawn (the one that moves the failure most is kept)
+DRAWS = 3
 #: an error (relative to the output's response) that stays within this factor over all scales is "scale-free"
 FLAT = 10.0
 #: the relative change of the inputs whose effect on the output the error is compared with
@@ -74,10 +82,12 @@ class _Float32Watch(TorchDispatchMode):
     made (nor ``torch.tensor`` from Python numbers): constants stored or cached in float32 before the
     run, whose rounding no float64 re-run can undo."""
 
-    def __init__(self, promote: bool) -> None:
+    def __init__(self, promote: bool, jitter: torch.Generator | None = None) -> None:
         super().__init__()
         self.promote, self.seen, self.first, self.external = promote, 0, None, 0
         self.made: dict[int, weakref.ref[torch.Tensor]] = {}
+        self.jitter = jitter
+        self.jittered: dict[int, tuple[weakref.ref[torch.Tensor], torch.Tensor]] = {}
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
@@ -87,8 +97,12 @@ class _Float32Watch(TorchDispatchMode):
         if lows and "lift_fresh" not in str(func):
             self.external += sum(1 for t in lows if not self._made(t))
         if self.promote:
+            fresh = "lift_fresh" in str(func)
+
             def up(t: Any) -> Any:
                 if isinstance(t, torch.Tensor) and t.dtype in _UP:
+                    if self.jitter is not None and not fresh and t.dtype in _LOW and not self._made(t):
+                        return self._rerounded(t)
                     return t.to(_UP[t.dtype])
                 return _UP.get(t, t) if isinstance(t, torch.dtype) else t
 
@@ -102,6 +116,18 @@ class _Float32Watch(TorchDispatchMode):
         if low:
             self.seen += 1
             self.first = self.first or str(func)
+        return out
+
+    def _rerounded(self, t: torch.Tensor) -> torch.Tensor:
+        """A stored float32 tensor in float64, every entry moved by up to one float32 rounding (the same
+        draw every time the run meets it)."""
+        hit = self.jittered.get(id(t))
+        if hit is not None and hit[0]() is t:
+            return hit[1]
+        assert self.jitter is not None
+        u = torch.rand(t.shape, generator=self.jitter, dtype=torch.float64).to(t.device)
+        out = t.to(torch.float64) * (1.0 + ROUNDING * (2.0 * u - 1.0))
+        self.jittered[id(t)] = (weakref.ref(t), out)
         return out
 
     def _made(self, t: torch.Tensor) -> bool:
@@ -122,10 +148,10 @@ def _default_float64() -> Iterator[None]:
 class _Watched(Probe):
     """The probe with every call of the function under a ``_Float32Watch``."""
 
-    def __init__(self, probe: Probe, promote: bool) -> None:
+    def __init__(self, probe: Probe, promote: bool, jitter: torch.Generator | None = None) -> None:
         super().__init__(probe.fn, probe.dtype, probe.device, probe.in_actions, probe.out_actions, probe.out_tuple,
                          cast_all=probe.cast_all)
-        self.eps, self.watch, self.promote = probe.eps, _Float32Watch(promote), promote
+        self.eps, self.watch, self.promote = probe.eps, _Float32Watch(promote, jitter), promote
 
     def __call__(self, xs: Sequence[Any]) -> list[torch.Tensor]:
         with contextlib.ExitStack() as stack:
@@ -188,6 +214,44 @@ def float32_experiment(probe: Probe, trial: Trial, *, rtol: float, atol: float |
     except Exception:
         return seen, first, None, watch.calls + up.calls, external
     return seen, first, ratio, watch.calls + up.calls, external
+
+
+def rerounding_experiment(probe: Probe, trial: Trial, buffers: Sequence[str], *, rtol: float, atol: float | None,
+                          seed: int) -> tuple[tuple[float, ...], tuple[float, ...], int] | None:
+    """Every block's ratio with the float32 operations in float64, and again with every stored float32
+    constant (float32 tensors from outside the run, float64 ``buffers`` holding float32 numbers) moved
+    by up to one float32 rounding of each entry; and the model calls. If the failure is the rounding of
+    those constants, re-rounding them moves it by about its own size; if it is something else, hardly.
+    None when the function cannot run so."""
+    gen = torch.Generator().manual_seed(seed + 24)
+    same = _Watched(probe, promote=True)
+    fn = probe.fn
+    calls = 0
+    try:
+        before = measure(same, trial.xs, same(trial.xs), trial.g, rtol=rtol, atol=atol).ratios
+        calls += same.calls
+        after = before
+        for _ in range(DRAWS):  # the draw that moves the failure most
+            moved, saved = _Watched(probe, promote=True, jitter=gen), []
+            try:
+                with torch.no_grad():
+                    for name in buffers:
+                        b = fn.get_buffer(name)
+                        saved.append((b, b.detach().clone()))
+                        b.mul_(1.0 + ROUNDING * (2.0 * torch.rand(b.shape, generator=gen, dtype=b.dtype).to(b.device)
+                                                 - 1.0))
+                got = measure(moved, trial.xs, moved(trial.xs), trial.g, rtol=rtol, atol=atol).ratios
+            finally:
+                calls += moved.calls
+                with torch.no_grad():
+                    for b, v in saved:
+                        b.copy_(v)
+            if max(abs(a - b) for a, b in zip(got, before, strict=True)) > max(
+                    abs(a - b) for a, b in zip(after, before, strict=True)):
+                after = got
+    except Exception:
+        return None
+    return before, after, calls
 
 
 def float32_rounded_buffers(fn: Any, limit: int = 4) -> tuple[int, list[str]]:
@@ -312,6 +376,7 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
     base = trial if p is probe else Trial(trial.xs, p(trial.xs), trial.g,
                                           measure(p, trial.xs, p(trial.xs), trial.g, rtol=rtol, atol=atol))
     seen, first, ratio_up, n_rounded, external = 0, None, None, 0, 0
+    moved_by: tuple[float, ...] | None = None
     if not low:
         seen, first, ratio_up, c, external = float32_experiment(p, base, rtol=rtol, atol=atol)
         d.calls += c  # calls of the watched copies (the probes' own calls are counted by their owners)
@@ -331,28 +396,42 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
             more = ", ..." if n_rounded > len(rounded) else ""
             d.rows.append(("float32-rounded constants", f"{n_rounded} float64 buffer(s) hold only float32 numbers "
                                                         f"({', '.join(rounded)}{more}): computed in float32 and cast"))
+        if external > 0 or n_rounded > 0:
+            got = rerounding_experiment(p, base, float32_rounded_buffers(probe.fn, limit=1 << 30)[1], rtol=rtol,
+                                        atol=atol, seed=seed)
+            if got is None:
+                d.rows.append(("stored float32 constants re-rounded", "could not run"))
+            else:
+                before, after, c = got
+                d.calls += c
+                moved_by = tuple(abs(a - b) / b if b > 0 else 0.0 for a, b in zip(after, before, strict=True))
+                d.rows.append(("stored float32 constants re-rounded", "; ".join(
+                    f"output {j}: ratio {b:.3g} -> {a:.3g} (moves {m:.0%})"
+                    for j, (b, a, m) in enumerate(zip(before, after, moved_by, strict=True)) if b > 1.0)
+                    + f" (each entry of the {external + n_rounded} stored constant(s) moved by up to one float32 "
+                      "rounding)"))
 
     K = len(base.m.errors)
-    series: dict[int, tuple[list[float], list[float], list[float]]] = {}  # block -> (rel, sens, ratio) per scale
+    series: dict[int, tuple[list[float], ...]] = {}  # block -> (rel, sens, ratio, error) per scale
     failing = [j for j in range(K) if base.m.ratios[j] > 1.0]
     if math.isfinite(base.m.errors[k]):
         gen = torch.Generator().manual_seed(seed + 21)
         noise = [torch.randn(x.shape, generator=gen, dtype=torch.float64).to(device=x.device, dtype=x.dtype)
                  if a.transforms and isinstance(x, torch.Tensor) else None for a, x in zip(p.in_actions, base.xs,
                                                                                           strict=True)]
-        series = {j: ([], [], []) for j in failing}
+        series = {j: ([], [], [], []) for j in failing}
         for s_ in SCALES:
             try:
                 m, response = _scaled(p, base, s_, noise, rtol=rtol, atol=atol)
-                got = [(_rel(m, j), m.errors[j] / response[j] if response[j] > 0 else math.inf, m.ratios[j])
-                       for j in failing]
+                got = [(_rel(m, j), m.errors[j] / response[j] if response[j] > 0 else math.inf, m.ratios[j],
+                        m.errors[j]) for j in failing]
             except Exception:
-                got = [(math.nan, math.nan, math.nan) for _ in failing]
+                got = [(math.nan, math.nan, math.nan, math.nan) for _ in failing]
             for j, vals in zip(failing, got, strict=True):
                 for lst, v in zip(series[j], vals, strict=True):
                     lst.append(v)
         for j in failing:
-            rels, sens, ratios = series[j]
+            rels, sens, ratios, _ = series[j]
             d.rows.append((f"input scale x {', '.join(f'{s_:g}' for s_ in SCALES)} (output {j})",
                            f"error / output scale {_fmt_rel(rels)}; error / change of the output when the inputs "
                            f"change by a relative {RESPONSE:g}: {_fmt_rel(sens)}; ratio {_fmt_rel(ratios)}"))
@@ -378,10 +457,11 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
         for j, (a, r) in enumerate(zip(p.out_actions, per_block, strict=True)))))
     d.fails = fails
     for j in failing or [k]:
-        rels, sens, _ = series.get(j, ([], [], []))
+        rels, sens, _, errs = series.get(j, ([], [], [], []))
         up = None if ratio_up is None else ratio_up[j]
+        moves = None if moved_by is None else moved_by[j]
         kind, cause, rtol_, note = _cause(base.m.ratios[j], _rel(base.m, j), rels, sens, seen, up, low, fails,
-                                          n_rounded, external)
+                                          n_rounded, external, errs, moves)
         d.by_block[j] = {"kind": kind, "cause": cause, "suggested_rtol": rtol_}
         if note:
             d.rows.append((f"note (output {j})" if len(failing) > 1 else "note", note))
@@ -403,13 +483,15 @@ def _classes_text(fails: dict[str, float]) -> str:
 
 
 def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[float], seen: int,
-           ratio_up: float | None, low: bool, fails: dict[str, float], n_rounded: int = 0, external: int = 0
-           ) -> tuple[str, str | None, float | None, str | None]:
+           ratio_up: float | None, low: bool, fails: dict[str, float], n_rounded: int = 0, external: int = 0,
+           errs: Sequence[float] = (), moves: float | None = None) -> tuple[str, str | None, float | None, str | None]:
     """(kind, the cause the experiments show or None, a suggested rtol or None, a note) for one failing
     block. The scale experiment is read on ``sens``, the error against the output's own response to a
     relative change of the inputs: scale-free for a defect proportional to the inputs or outputs
     (whatever the model's degree), and falling like 1/scale for a constant of fixed absolute size
-    (its error is the model's Jacobian times the constant, the response the Jacobian times the scale)."""
+    (its error is the model's Jacobian times the constant, the response the Jacobian times the scale);
+    or, where other parts of the output respond otherwise, the error keeps its absolute size (within
+    FLAT) while the response grows EPS_FALL-fold ( ``errs``: the error at every scale)."""
     classes = _classes_text(fails)
     good = [r for r in rels if r > 0 and math.isfinite(r)]
     fit = [r for r in sens if r > 0 and math.isfinite(r)]
@@ -426,16 +508,28 @@ def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[floa
             f"mostly float32 round-off inside the model: with the {seen} float32 operation(s) in float64 the ratio "
             f"falls from {ratio:.3g} to {ratio_up:.3g}; what remains has another cause, so no tolerance is "
             "suggested"), None, None
+    if moves is not None and moves >= MOVES:
+        worst = max([rel0, *good])
+        rtol = float(10 ** math.ceil(math.log10(4 * worst))) if worst > 0 else None
+        return "float32 (stored constants)", (
+            "round-off of constants stored in float32 (cached or computed in float32, then cast): moving each of "
+            f"their entries by up to one float32 rounding moves the failure by {moves:.0%} of its size, so the error "
+            "is of the size their rounding makes. Compute them in float64, or accept the round-off with "
+            f"rtol={rtol:.0e} (the largest relative error measured, {worst:.1e}, times 4, rounded up)"), rtol, None
     slope = _slope(SCALES, sens) if len(sens) == len(SCALES) else None
     if len(fit) == len(SCALES) and slope is not None:
         fall = fit[0] / fit[-1]
         scaled = [r * s for r, s in zip(fit, SCALES, strict=True)]  # flat for a constant of fixed absolute size
-        if fall >= EPS_FALL and EPS_SLOPE_MIN <= slope <= EPS_SLOPE and max(scaled) / min(scaled) <= FLAT:
+        absolute = [e for e in errs if e > 0 and math.isfinite(e)]
+        kept = len(absolute) == len(SCALES) and max(absolute) / min(absolute) <= FLAT  # the error keeps its size
+        change = f"; the error itself changes {max(absolute) / min(absolute):.2g}-fold" if absolute else ""
+        if fall >= EPS_FALL and ((EPS_SLOPE_MIN <= slope <= EPS_SLOPE and max(scaled) / min(scaled) <= FLAT)
+                                 or (kept and slope <= EPS_SLOPE)):
             return "absolute epsilon", (
                 "a constant of fixed absolute size inside the model (an epsilon added to coordinates, their "
                 "differences or norms, as F.pairwise_distance adds eps=1e-6 to every coordinate difference): the "
                 f"error, against the output's response to the inputs, falls {fall:.2g}-fold as the inputs grow "
-                f"1e4-fold (log-log slope {slope:.2f}, as 1/scale). No tolerance is suggested: a relative one would "
+                f"1e4-fold (log-log slope {slope:.2f}{change}). No tolerance is suggested: a relative one would "
                 f"not accept it at small inputs; add the epsilon where it is invariant (to a squared norm) or drop "
                 f"it{classes}"), None, None
         flat = max(fit) / min(fit) <= FLAT
@@ -466,6 +560,11 @@ def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[floa
         if slope >= -EPS_SLOPE and fit[-1] >= fit[0]:
             return "defect", (f"a defect that grows faster than the output's response with the inputs (log-log "
                               f"slope {slope:.2f}); no tolerance is suggested{classes}"), None, None
-    if classes and not seen:
+    if rel0 > ROUNDING_REACH or (seen > 0 and ratio_up is not None and ratio_up * 2 >= ratio and not external
+                                 and not n_rounded):
+        why = (f"{rel0:.1e} of the output, beyond the reach of float32 rounding ({ROUNDING_REACH:g})"
+               if rel0 > ROUNDING_REACH else f"the {seen} float32 operation(s), run in float64, leave it unchanged")
+        return "defect", f"a defect, not round-off ({why}); no tolerance is suggested{classes}", None, None
+    if classes and not seen and not n_rounded:
         return "defect", f"not round-off, not an epsilon by the scale experiment{classes}", None, None
     return "undetermined", None, None, None

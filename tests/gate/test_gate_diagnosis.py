@@ -125,6 +125,26 @@ def test_a_float32_constant_in_a_float64_model_is_diagnosed_with_a_tolerance(tmp
     assert "float32 round-off" in Path(err.verdict.report, "report.md").read_text()
 
 
+class StoredFloat32(torch.nn.Module):
+    """A float64 model whose change of basis was rounded to float32 and cast back (a buffer of float32
+    numbers, as a model built in float32 and cast with .double() holds)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        q = torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)))[0]
+        self.register_buffer("q", q.float().double())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ (self.q.T @ self.q)
+
+
+def test_a_constant_stored_in_float32_is_diagnosed_by_re_rounding_it(tmp_path):
+    err = _fails(tmp_path, StoredFloat32(), O3, "cartesian", "cartesian")
+    d = err.verdict.diagnosis
+    assert d["kind"] == "float32 (stored constants)" and d["suggested_rtol"] is not None
+    assert "1 float64 buffer(s) hold only float32 numbers (q)" in str(err)
+
+
 def test_a_leak_below_float32_round_off_is_a_defect_not_a_tolerance(tmp_path):
     leak = lambda x: x + 1e-8 * x[:, :1] * torch.tensor([0.0, 1.0, 0.0], dtype=x.dtype)  # noqa: E731
     err = _fails(tmp_path, leak, O3, "cartesian", "cartesian")
