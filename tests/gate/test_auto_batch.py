@@ -111,6 +111,17 @@ def test_randomness_outside_a_layer_is_found_by_experiment(tmp_path):
     assert not verdict.holds and verdict.batch_dim is None and "interact" in verdict.batching
 
 
+def test_a_batched_failure_that_single_calls_do_not_reproduce_restarts_unbatched(tmp_path):
+    def late_rows_tilted(v):  # rows from 6000 on (only ever present in a stack) get a term along x
+        tilt = (torch.arange(v.shape[0]) >= 6000).to(v.dtype)[:, None]
+        return v + 1e-3 * tilt * v[:, :1]
+
+    # the first evaluation stacks 2 sets x (x and 64 elements) x 64 rows: set 1's x sits at rows 4160-4223,
+    # so the comparison of that set alone agrees, and only entries past row 6000 fail
+    v = ef.assert_equivariant(late_rows_tilted, O3, VEC, VEC, profile="dev", report_dir=tmp_path)
+    assert v.holds and v.batch_dim is None and "did not reproduce with single calls" in v.batching
+
+
 def _messages(pos, h, edges):
     """One EGNN-style layer: node i moves along sum_j w(|x_i - x_j|, h_j) (x_i - x_j) over its edges."""
     src, dst = edges
