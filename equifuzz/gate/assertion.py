@@ -230,10 +230,10 @@ def assert_equivariant(
             tried = len(trials)
             if trials[0].ratio <= 1.0 and budget.search_rounds:
                 searched: dict[str, int] = {}
-                found = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_,
-                               atol=atol_, seed=seed, batcher=batcher, stats=searched)
+                climbed = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_,
+                                 atol=atol_, seed=seed, batcher=batcher, stats=searched)
                 tried += searched["tried"]  # the rounds run (the search may stop early)
-                trials = sorted(found + trials, key=lambda t: -t.ratio)
+                trials = sorted(climbed + trials, key=lambda t: -t.ratio)
             if trials[0].ratio <= 1.0 or batching.confirms(probe, trials[0], rtol=rtol_, atol=atol_):
                 break
             batching = batching.restart_unbatched(probe, sets, elements, rtol=rtol_, atol=atol_)

@@ -192,10 +192,11 @@ def first_evaluation(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements:
     if known is not None:
         return Batching(0, f"batched along axis 0 (e3nn's {known} maps every entry of its leading axes on its "
                            "own)", batcher=batcher, trials=trials)
-    s = _offset_set(batcher, sets, len(elements))
-    if s is None:
+    at = _offset_set(batcher, sets, len(elements))
+    if at is None:
         return _unbatched(probe, sets, elements, "not batched: the memory budget holds one input set per call, "
                           "so stacking saves nothing", rtol=rtol, atol=atol)
+    s = at
     alone = probe(sets[s])
     m = difference(probe, alone, ys_sets[s], rtol=rtol, atol=atol)
     if m.ratio > 1.0:

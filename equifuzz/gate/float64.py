@@ -31,6 +31,9 @@ __all__ = ["Float64View", "as_float64", "viewable"]
 class Float64View(torch.nn.Module):
     """``module`` called with float64 copies of its floating parameters and buffers."""
 
+    module: torch.nn.Module
+    state: dict[str, torch.Tensor]
+
     def __init__(self, module: torch.nn.Module) -> None:
         super().__init__()
         object.__setattr__(self, "module", module)  # not a submodule: nothing done to the view reaches it
