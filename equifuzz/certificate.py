@@ -125,8 +125,9 @@ class ExactNet:
     def __init__(self, net: ReLUNet) -> None:
         m, d = net.W1.shape
         self.d, self.p, self.m = d, net.p, m
-        WB = scaled(np.concatenate([np.asarray(net.W1, dtype=object).reshape(m, d),
-                                    np.asarray(net.b1, dtype=object).reshape(m, 1)], axis=1))
+        dt = object if net.exact else np.float64  # float weights convert without a per-entry type check
+        WB = scaled(np.concatenate([np.asarray(net.W1, dtype=dt).reshape(m, d),
+                                    np.asarray(net.b1, dtype=dt).reshape(m, 1)], axis=1))
         self.Nw, self.Nb, self.s1 = _obj(WB.ints[:, :d]), _obj(WB.ints[:, d]), WB.scale
         V = scaled(net.W2)
         self.N2, self.s2 = _obj(V.ints), V.scale
