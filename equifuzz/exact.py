@@ -63,10 +63,7 @@ def _from_floats(a: np.ndarray) -> Scaled:
     nz = mant != 0
     e0 = int(ex[nz].min())
     shift = np.where(nz, ex - e0, 0)
-    ints = np.empty(a.shape, dtype=object)
-    flat_m, flat_s, flat_o = mant.ravel(), shift.ravel(), ints.reshape(-1)
-    for i in range(flat_m.size):
-        flat_o[i] = int(flat_m[i]) << int(flat_s[i])
+    ints = np.left_shift(mant.astype(object), shift.astype(object))  # Python ints, shifted in one C loop
     return Scaled(ints, Fraction(2) ** e0)
 
 
