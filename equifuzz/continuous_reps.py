@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from .validation import (
     check_type,
 )
 
-__all__ = ["ContinuousRepresentation", "defining", "determinant"]
+__all__ = ["ContinuousRepresentation", "defining", "determinant", "rotation_turns"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,27 @@ def determinant(K: ContinuousGroup) -> ContinuousRepresentation:
     """The one-dimensional representation m -> det(m) (+-1)."""
     check_type("K", K, ContinuousGroup, "a ContinuousGroup such as so3()")
     return ContinuousRepresentation(K, 1, lambda m: np.array([[np.round(np.linalg.det(m))]]), name="det")
+
+
+def rotation_turns(q: Fraction) -> np.ndarray:
+    """The SO(2) matrix of the angle 2 pi q: entries exact where rational (q a multiple of 1/4 or 1/6: 0, +-1/2,
+    +-1, by Niven's theorem), else cos and sin of the angle folded into [0, 1/8] of a turn."""
+    c, s = _cos_turns(q), _cos_turns(q - Fraction(1, 4))
+    return np.array([[c, -s], [s, c]]) + 0.0
+
+
+def _cos_turns(q: Fraction) -> float:
+    """cos(2 pi q): exact where rational (q a multiple of 1/4 or 1/6), else of the angle folded into [0, 1/8]."""
+    q, sign = q - math.floor(q), 1.0
+    if q in _RATIONAL_COS:
+        return _RATIONAL_COS[q]
+    q = min(q, 1 - q)  # [0, 1/2]
+    if q > Fraction(1, 4):
+        q, sign = Fraction(1, 2) - q, -1.0
+    if q > Fraction(1, 8):
+        return sign * math.sin(2 * math.pi * float(Fraction(1, 4) - q))
+    return sign * math.cos(2 * math.pi * float(q))
+
+
+_RATIONAL_COS = {Fraction(k, 12): c for k, c in ((0, 1.0), (2, 0.5), (3, 0.0), (4, -0.5), (6, -1.0), (8, -0.5),
+                                                 (9, 0.0), (10, 0.5))}

@@ -6,7 +6,6 @@ homomorphism law rho(g h) = rho(g) rho(h) (checked for all g and all generators 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from functools import cached_property
@@ -14,6 +13,7 @@ from typing import overload
 
 import numpy as np
 
+from .continuous_reps import rotation_turns
 from .errors import (
     GroupMismatchError,
     HomomorphismError,
@@ -473,49 +473,23 @@ def coset(G: FiniteGroup, K: Subgroup) -> Representation:
 
 
 def rotation(G: FiniteGroup) -> Representation:
-    """C_n by rotations of 2 pi / n, and D_n additionally by the reflection diag(1, -1), on R^2.
-
-    Every element's matrix is computed from its own angle 2 pi k / n (not as a product of generator
-    matrices), and every entry that is rational in the reals is exact: 0 and +-1 at multiples of 90
-    degrees (C2, C4, D2, D4 are integer matrices), +-1/2 at multiples of 30 and 60 degrees (cos 60 = 1/2);
-    the others are the correctly rounded cos and sin."""
+    """C_n by rotations of 2 pi / n, and D_n additionally by the reflection diag(1, -1), on R^2. Each element's
+    matrix comes from its own angle 2 pi k / n, exact where rational (Niven: 0, +-1/2, +-1; C2, C4, D2, D4
+    are integer matrices, cos 60 = 1/2), else the correctly rounded cos and sin."""
     check_group("G", G)
     fam = G.family
     if fam is None or fam[0] not in ("cyclic", "dihedral"):
         raise RepresentationError(f"rotation(G) needs a cyclic or dihedral group, got {G.name}")
-    n = fam[1]
-    if n <= 1 and fam[0] == "cyclic":
-        return Representation(G, np.eye(2)[None], name="rotation", _checked=True)
+    n = max(fam[1], 1)
     # generator i as (k, e): the element r^k s^e; (r^a s^e)(r^b s^f) = r^(a + (-1)^e b) s^(e + f)
-    gens = ([(1, 0)] if n > 1 else []) + ([(0, 1)] if fam[0] == "dihedral" else [])
+    gens = ([(1, 0)] if fam[1] > 1 else []) + ([(0, 1)] if fam[0] == "dihedral" else [])
     mats = np.empty((G.order, 2, 2))
     for x in G.elements:
         k, e = 0, 0
         for i in G.word(x):
-            b, f = gens[i]
-            k, e = (k + (-b if e else b)) % max(n, 1), (e + f) % 2
-        c, s_ = _cos_turns(Fraction(k, max(n, 1))), _cos_turns(Fraction(k, max(n, 1)) - Fraction(1, 4))
-        R = np.array([[c, -s_], [s_, c]])
-        mats[x] = (R @ np.diag([1.0, -1.0]) if e else R) + 0.0  # no -0.0 entries
+            k, e = (k + (-gens[i][0] if e else gens[i][0])) % n, (e + gens[i][1]) % 2
+        mats[x] = rotation_turns(Fraction(k, n)) @ np.diag([1.0, -1.0 if e else 1.0]) + 0.0  # no -0.0
     return Representation(G, mats, name="rotation")
-
-
-def _cos_turns(q: Fraction) -> float:
-    """cos(2 pi q): exact (0, +-1/2, +-1) where it is rational (q a multiple of 1/4 or 1/6, Niven's theorem),
-    otherwise cos of the angle reduced to [0, 1/8] of a turn (correctly rounded to a few ulp)."""
-    q = q - math.floor(q)  # [0, 1)
-    exact = {Fraction(0): 1.0, Fraction(1, 6): 0.5, Fraction(1, 4): 0.0, Fraction(1, 3): -0.5, Fraction(1, 2): -1.0,
-             Fraction(2, 3): -0.5, Fraction(3, 4): 0.0, Fraction(5, 6): 0.5}
-    if q in exact:
-        return exact[q]
-    sign = 1.0
-    if q > Fraction(1, 2):  # cos(2 pi q) = cos(2 pi (1 - q))
-        q = 1 - q
-    if q > Fraction(1, 4):  # cos(2 pi q) = -cos(2 pi (1/2 - q))
-        q, sign = Fraction(1, 2) - q, -1.0
-    if q > Fraction(1, 8):  # cos(2 pi q) = sin(2 pi (1/4 - q))
-        return sign * math.sin(2 * math.pi * float(Fraction(1, 4) - q))
-    return sign * math.cos(2 * math.pi * float(q))
 
 
 def standard(G: FiniteGroup) -> Representation:

@@ -26,7 +26,7 @@ import numpy as np
 from ..canonical import norm
 from ..errors import BudgetExceededError, ShapeError
 from ..groups import Subgroup
-from ..nets import ReLUNet, balanced, cluster_rows, extreme_weights, fits_float, unbalanced
+from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation, subgroup_from_elements
 from ..validation import check_choice, check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
@@ -34,6 +34,7 @@ from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_eq
 from .layerwise import check_layerwise
 from .orbit_types import KinkOrbit, Setting, orbit_types
 from .realizability_search import Problem, Structure
+from .scaling import balanced, extreme_weights, fits_float, unbalanced
 from .verdict import Verdict
 
 __all__ = ["HyperplaneOrbit", "RealizabilityVerdict", "realizability", "hyperplane_orbits"]
