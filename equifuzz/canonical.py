@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -29,14 +30,14 @@ EPS = float(np.finfo(np.float64).eps)
 ROUNDOFF = 64 * EPS  # per unit of summed size and per term: what float64 sums of that size can leave
 
 
-def roundoff_threshold(own: float, network: float, tol: float, cond: float = 1.0, terms: int = 1,
-                       eps: float = EPS) -> float:
+def roundoff_threshold(own: Any, network: Any, tol: float, cond: float = 1.0, terms: int = 1,
+                       eps: float = EPS) -> Any:
     """The one round-off rule (stated in :mod:`equifuzz.oracles.identity`): a datum's defect is negligible
     when it is at most ``tol`` times the datum's ``own`` size plus the round-off 64 ``eps`` * ``cond`` *
     ``terms`` that a float construction can leave relative to the ``network``'s own scale for that datum
     (the summed per-neuron sizes that feed it), never relative to the datum's own size alone. ``eps`` is
     the unit round-off of the arithmetic that built the network (float64's by default; float32's for a
-    float32 module)."""
+    float32 module). ``own`` and ``network`` may be arrays (one threshold per datum)."""
     return tol * own + 64 * eps * cond * terms * network
 
 
@@ -115,9 +116,9 @@ class FloatForm:
     linear_mass: float  # sum_i ||w_i|| ||v_i||: the round-off scale of the linear part
     constant_mass: float  # sum_i ||v_i|| |b_i| + ||b2||: the round-off scale of the constant
     neuron: np.ndarray  # (k,) index of the neuron each row comes from
-    unit_channels: np.ndarray | None = None  # (k, p) channels over 2**channel_exp
-    unit_mass: np.ndarray | None = None  # (k,)
-    channel_exp: np.ndarray | None = None  # (k,) int
+    unit_channels: np.ndarray  # (k, p) channels over 2**channel_exp
+    unit_mass: np.ndarray  # (k,)
+    channel_exp: np.ndarray  # (k,) int
     exponents: Exponents = Exponents()
 
 
