@@ -228,6 +228,8 @@ def test_equivariance_layerwise_and_equivalence_answer_the_truth(case: tuple[mm.
                 f"exactly layer-wise, NOT within tolerance:\n{lex}\n{ltl}"
             definite(ltl, k.layerwise if k.equivariant else False, "check_layerwise(semantics='tolerance')",
                      ltl.holds)
+            for v, what in ((lex, "exact"), (ltl, "tolerance")):
+                certified(k, v, f"check_layerwise(semantics={what!r})")
 
 
 @settings(max_examples=EXAMPLES)
@@ -279,3 +281,5 @@ def test_torch_modules_get_the_truth_or_undecided(case: tuple[mm.Known, str]) ->
     v = run(ef.check_equivariant, module, k.rho_in, k.rho_out)
     if v is not None:
         definite(v, k.equivariant, "check_equivariant(torch module)", v.holds)
+        if v.method.startswith("canonical"):  # decided on the module's weights: the same evidence as for the net
+            certified(k, v, "check_equivariant(torch module)")
