@@ -23,6 +23,11 @@ from .validation import check_array, check_fraction_entries, check_type, describ
 __all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
            "float_views", "HYPERPLANE_TOL"]
 
+class FloatRangeError(NonFiniteError, OverflowError):
+    """Fraction weights that have no float64 copy (beyond 1.8e308); an OverflowError too, for callers that
+    catch the conversion's own error."""
+
+
 HYPERPLANE_TOL = 1e-8  # two normalized hyperplanes (u, beta) closer than this (relative) are one
 
 
@@ -183,7 +188,12 @@ class ReLUNet:
         return y[0] if single else y
 
     def float_params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return tuple(np.asarray(a, dtype=np.float64) for a in (self.W1, self.b1, self.W2, self.b2))  # type: ignore[return-value]
+        try:
+            return tuple(np.asarray(a, dtype=np.float64) for a in (self.W1, self.b1, self.W2, self.b2))  # type: ignore[return-value]
+        except OverflowError:
+            raise FloatRangeError("the network has Fraction weights beyond float64's range (above 1.8e308), so it "
+                                 "has no float64 copy; the oracles decide it exactly (float_views gives float data "
+                                 "of the same function over a power of two)") from None
 
     def _torch_call(self, x: Any) -> Any:
         import torch

@@ -333,13 +333,12 @@ def _layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up
 
 
 def _fmt(x: Any) -> str:
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except OverflowError:  # Fractions beyond float64's range: each entry over its own power of two
-        a = np.asarray(x, dtype=object)
-        if not a.ndim:
-            return _fmt_big(Fraction(a.item()))
-        return "[" + ", ".join(_fmt_big(Fraction(v)) for v in a.ravel()) + "]"
+    o = np.asarray(x)
+    if o.dtype == object and any(v != 0 and not 2.0 ** -1000 < abs(Fraction(v)) < 2.0 ** 1000 for v in o.ravel()):
+        # Fractions beyond float64's normal range: each entry over its own power of two (1e+400, 1e-400)
+        return _fmt_big(Fraction(o.item())) if not o.ndim else "[" + ", ".join(
+            _fmt_big(Fraction(v)) for v in o.ravel()) + "]"
+    a = np.asarray(x, dtype=np.float64)
     return np.array2string(a, precision=6, separator=", ") if a.ndim else f"{float(a):.6g}"
 
 

@@ -34,7 +34,7 @@ from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_eq
 from .layerwise import check_layerwise
 from .orbit_types import KinkOrbit, Setting, orbit_types
 from .realizability_search import Problem, Structure
-from .scaling import balanced, extreme_weights, fits_float, unbalanced
+from .scaling import balanced, balanced_exact, extreme_weights, fits_float, unbalanced
 from .verdict import Verdict
 
 __all__ = ["HyperplaneOrbit", "RealizabilityVerdict", "realizability", "hyperplane_orbits"]
@@ -197,7 +197,7 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
         return RealizabilityVerdict(False, int(width), False, None, None, naive, None, equivariance=ev, tolerance=tol,
                                     budget=budget, reason="f is not equivariant (T1), so no layer-wise equivariant "
                                                           "network computes it")
-    bal = balanced(f) if not f.exact and extreme_weights(f) else None
+    bal = balanced_exact(f) if f.exact else balanced(f) if extreme_weights(f) else None
     if bal is not None:
         # decide on f's neurons scaled by powers of two (exactly the same function over 2^s): no weight product
         # of the search overflows or underflows; the witness is scaled back

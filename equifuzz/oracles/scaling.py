@@ -13,7 +13,7 @@ import numpy as np
 
 from ..nets import ReLUNet
 
-__all__ = ["balanced", "unbalanced", "fits_float", "extreme_weights", "far_hyperplanes"]
+__all__ = ["balanced", "balanced_exact", "unbalanced", "fits_float", "extreme_weights", "far_hyperplanes"]
 
 
 def _exponent_range(a: np.ndarray, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -117,3 +117,26 @@ def unbalanced(net: ReLUNet, s: int) -> ReLUNet:
     with np.errstate(under="ignore", over="ignore"):
         return ReLUNet(np.ldexp(W1, a), np.ldexp(b1, a) if net.hidden_bias else None, np.ldexp(W2, s - a),
                        np.ldexp(b2, s) if net.output_bias else None)
+
+
+def _exp2(q: Fraction) -> int:
+    return q.numerator.bit_length() - q.denominator.bit_length() if q != 0 else 0
+
+
+def balanced_exact(net: ReLUNet) -> tuple[ReLUNet, int] | None:
+    """:func:`balanced` for Fraction weights: (n, s) with n computing exactly 2^-s f, every neuron's (w, b) over
+    the power of two of its largest entry (v times it) and the outputs over the largest; None when every
+    weight is already within 2^+-1000 (nothing to do)."""
+    vals = [Fraction(x) for a in (net.W1, net.b1, net.W2, net.b2) for x in np.ravel(a) if x != 0]
+    if not net.exact or all(abs(_exp2(q)) < 1000 for q in vals):
+        return None
+    two = Fraction(2)
+    W1 = np.array(net.W1, dtype=object)
+    b1 = np.array(net.b1, dtype=object)
+    W2 = np.array(net.W2, dtype=object)
+    ex = [max((_exp2(Fraction(x)) for x in list(W1[i]) + [b1[i]] if x != 0), default=0) for i in range(net.width)]
+    q = np.array([two ** e for e in ex] + [None], dtype=object)[:-1]
+    V = W2 * q[None, :] if net.width else W2
+    s = max([_exp2(Fraction(x)) for x in list(np.ravel(V)) + list(net.b2) if x != 0], default=0)
+    return ReLUNet(W1 / q[:, None] if net.width else W1, b1 / q if net.hidden_bias else None, V / two ** s,
+                   np.array(net.b2, dtype=object) / two ** s if net.output_bias else None, exact=True), s

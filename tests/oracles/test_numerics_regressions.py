@@ -351,6 +351,14 @@ def test_fraction_weights_beyond_float64() -> None:
     good = ef.ReLUNet([[s], [-s]], None, [[s, s]], None)
     assert ef.check_equivariant(good, sign, triv).holds is True
     assert ef.check_layerwise(good, sign, triv).holds is True
+    rz = ef.realizability(good, sign, triv, 2)
+    assert rz.realizable is True and ef.equivalent(rz.witness, good).holds is True
     bad = ef.ReLUNet([[s], [-s]], None, [[s, 2 * s]], None)
     lw = ef.check_layerwise(bad, sign, triv)
     assert lw.holds is False and "1e+400" in lw.reason
+    assert ef.check_equivariant(bad, sign, triv).holds is False
+    assert ef.realizability(bad, sign, triv, 2).realizable is False
+    tiny = ef.ReLUNet([[1 / s], [-1 / s]], None, [[1 / s, 2 / s]], None)
+    assert "1e-400" in ef.check_layerwise(tiny, sign, triv).reason
+    with pytest.raises(OverflowError, match="beyond float64"):
+        good.to_float()
