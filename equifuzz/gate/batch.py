@@ -106,7 +106,21 @@ class Batcher:
         return out
 
     def many(self, sets: Sequence[Sequence[Any]]) -> list[list[torch.Tensor]]:
-        """f on every input set (each a list of blocks), in as few calls as the memory budget allows."""
+        """f on every input set (each a list of blocks), in as few calls as the memory budget allows; sets
+        of different shapes (images of several sizes) are stacked with the sets of their own shape."""
+        groups: dict[tuple[tuple[int, ...], ...], list[int]] = {}
+        for i, xs in enumerate(sets):
+            self._rows(xs)
+            groups.setdefault(tuple(tuple(x.shape) for x in xs), []).append(i)
+        if len(groups) <= 1:
+            return self._many(sets)
+        out: list[list[torch.Tensor]] = [[] for _ in sets]
+        for idx in groups.values():
+            for i, ys in zip(idx, self._many([sets[i] for i in idx]), strict=True):
+                out[i] = ys
+        return out
+
+    def _many(self, sets: Sequence[Sequence[Any]]) -> list[list[torch.Tensor]]:
         if not sets:
             return []
         rows = self._rows(sets[0])

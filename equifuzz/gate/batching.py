@@ -7,10 +7,10 @@ and a false one raises :class:`batch.BatchIndependenceError`), ``batch_dim=None`
 verdict says which, and why not (:attr:`Batching.note`). The automatic decision, cheapest first:
 
 1. Shapes (no call). Every input block of every set must be a tensor with a leading axis besides the
-   axes its action works on, of one size across the blocks, and the sets must be joinable along it.
-   Not batched otherwise: a leading axis of nodes (``NodeWise`` on a 2-axis tensor, an N x N
-   ``Adjacency``) is not a batch of independent entries for a message-passing model, and an edge list
-   (2, E) numbers the nodes of one graph.
+   axes its action works on, of one size across the blocks of a set; sets of different shapes (images
+   of several sizes) are stacked with the sets of their own shape. Not batched otherwise: a leading axis
+   of nodes (``NodeWise`` on a 2-axis tensor, an N x N ``Adjacency``) is not a batch of independent
+   entries for a message-passing model, and an edge list (2, E) numbers the nodes of one graph.
 2. Layers that couple or randomize entries (no call). A BatchNorm (torch's or e3nn's) in training mode
    normalizes with statistics over the batch; a dropout layer (torch's or e3nn's, p > 0) in training
    mode draws random masks, and a random function can agree with itself by luck, so it is named, not
@@ -19,15 +19,15 @@ verdict says which, and why not (:attr:`Batching.note`). The automatic decision,
    products, SphericalHarmonics, Norm, Gate, ...; not BatchNorm or Dropout) map every entry of their
    leading axes on its own: batched without an experiment.
 4. Otherwise an experiment: the first evaluation is made stacked (x and g.x of every input set and
-   element, in as few calls as the memory budget allows), and f of one input set is evaluated alone: the
-   set whose x sits furthest from the start of its stacked call (the last set), so that neither a
-   statistic over the batch nor a term that depends on the position along the axis can agree by
-   construction. Its outputs alone and inside the stack must agree within the gate's tolerance. Entries
+   element, in as few calls as the memory budget allows), and f of one input set per shape is evaluated
+   alone: the set whose x sits furthest from the start of its stacked call (the last set), so that
+   neither a statistic over the batch nor a term that depends on the position along the axis can agree
+   by construction. Its outputs alone and inside the stack must agree within the gate's tolerance. Entries
    that interact (a mean or a normalization over the batch, messages between nodes on the leading axis,
    a position along it, randomness) make them differ: every input set is then evaluated on its own,
    reusing the output computed alone. A stacked call that raises, or whose outputs lose the leading
-   axis (an energy summed over the rows), is not batched either. The experiment costs one call when
-   batching holds (the stacked call is the evaluation itself), and the stacked call when it does not;
+   axis (an energy summed over the rows), is not batched either. The experiment costs one call per shape
+   when batching holds (the stacked call is the evaluation itself), and the stacked call when it does not;
    :attr:`GateVerdict.n_evaluations` counts both.
 5. A failure found batched is re-measured with single calls before it is reported (:meth:`confirms`);
    if it does not reproduce, the gate starts over unbatched.
@@ -99,32 +99,37 @@ def _axis(axis: int, ndim: int) -> int | None:
 
 
 def unbatchable_shapes(in_actions: Sequence[Any], sets: Sequence[Sequence[Any]]) -> str | None:
-    """Why the input sets cannot be stacked along a leading batch axis (rule 1), or None."""
-    sizes = set()
-    for j, a in enumerate(in_actions):
-        x = sets[0][j]
-        where = f"input block {j} ({a.name})"
-        if not isinstance(x, torch.Tensor):
-            return f"{where} is a {type(x).__name__}, not a tensor with a leading batch axis"
-        if x.ndim < 2:
-            return f"{where} has shape {tuple(x.shape)}: no leading batch axis besides its feature axis"
-        if isinstance(a, EdgeIndex) and x.ndim == 2:
-            return (f"{where} is an edge list of shape {tuple(x.shape)}: it numbers the nodes of one graph, so its "
-                    "leading axis is no batch")
-        if isinstance(a, NodeWise) and _axis(a.axis, x.ndim) == 0:
-            return (f"{where} has its nodes on the leading axis (shape {tuple(x.shape)}, node axis {a.axis}): the "
-                    "nodes of one graph are not independent entries for a model that passes messages between them")
-        if isinstance(a, Adjacency) and 0 in {_axis(ax, x.ndim) for ax in a.axes}:
-            return f"{where} is indexed by nodes on its leading axis (shape {tuple(x.shape)})"
-        sizes.add(int(x.shape[0]))
-        for xs in sets[1:]:
-            y = xs[j]
-            if not isinstance(y, torch.Tensor) or y.shape[1:] != x.shape[1:] or y.shape[0] != x.shape[0]:
-                shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-                return f"{where} has shape {tuple(x.shape)} in one input set and {shape} in another: not stackable"
-    if len(sizes) > 1:
-        return f"the input blocks have different leading sizes {sorted(sizes)}: no common batch axis"
+    """Why the input sets cannot be stacked along a leading batch axis (rule 1), or None. Sets of
+    different shapes (images of several sizes) are stacked with the sets of their own shape."""
+    for xs in sets:
+        sizes = set()
+        for j, (a, x) in enumerate(zip(in_actions, xs, strict=True)):
+            where = f"input block {j} ({a.name})"
+            if not isinstance(x, torch.Tensor):
+                return f"{where} is a {type(x).__name__}, not a tensor with a leading batch axis"
+            if x.ndim < 2:
+                return f"{where} has shape {tuple(x.shape)}: no leading batch axis besides its feature axis"
+            if isinstance(a, EdgeIndex) and x.ndim == 2:
+                return (f"{where} is an edge list of shape {tuple(x.shape)}: it numbers the nodes of one graph, so "
+                        "its leading axis is no batch")
+            if isinstance(a, NodeWise) and _axis(a.axis, x.ndim) == 0:
+                return (f"{where} has its nodes on the leading axis (shape {tuple(x.shape)}, node axis {a.axis}): "
+                        "the nodes of one graph are not independent entries for a model that passes messages "
+                        "between them")
+            if isinstance(a, Adjacency) and 0 in {_axis(ax, x.ndim) for ax in a.axes}:
+                return f"{where} is indexed by nodes on its leading axis (shape {tuple(x.shape)})"
+            sizes.add(int(x.shape[0]))
+        if len(sizes) > 1:
+            return f"the input blocks have different leading sizes {sorted(sizes)}: no common batch axis"
     return None
+
+
+def _shape_groups(sets: Sequence[Sequence[Any]]) -> list[list[int]]:
+    """The indices of the input sets, grouped by the shapes of their blocks (each group stacks)."""
+    groups: dict[tuple[tuple[int, ...], ...], list[int]] = {}
+    for i, xs in enumerate(sets):
+        groups.setdefault(tuple(tuple(x.shape) for x in xs), []).append(i)
+    return list(groups.values())
 
 
 def coupling_layers(fn: Any) -> str | None:
@@ -156,11 +161,19 @@ def _known(fn: Any) -> str | None:
     return type(fn).__name__ if maps_entries_independently(fn) else None
 
 
-def _stacked_first(probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element], *, rtol: float,
+def _stacked_first(probe: Probe, sets: Sequence[list[Any]], groups: Sequence[Sequence[int]],
+                   elements: Sequence[Element], *, rtol: float,
                    atol: float | None) -> tuple[Batcher, list[Trial], list[list[torch.Tensor]]]:
+    """The first evaluation stacked, the sets of each shape together: the trials in set order, f of every set."""
     batcher = Batcher(probe, 0, declared=False)
-    trials, ys_sets = evaluate_many(probe, batcher, sets, elements, rtol=rtol, atol=atol)
-    return batcher, trials, ys_sets
+    E = len(elements)
+    per_set: list[list[Trial]] = [[] for _ in sets]
+    ys_sets: list[list[torch.Tensor]] = [[] for _ in sets]
+    for idx in groups:
+        trials, ys = evaluate_many(probe, batcher, [sets[i] for i in idx], elements, rtol=rtol, atol=atol)
+        for j, i in enumerate(idx):
+            per_set[i], ys_sets[i] = trials[j * E:(j + 1) * E], ys[j]
+    return batcher, [t for ts in per_set for t in ts], ys_sets
 
 
 def first_evaluation(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element],
@@ -175,14 +188,16 @@ def first_evaluation(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements:
         s = _offset_set(batcher, sets, len(elements)) or 0
         m = batcher.check_independence(sets[s], probe(sets[s]), ys_sets[s], rtol=rtol, atol=atol)
         return Batching(batch_dim, f"batched along axis {batch_dim} (batch_dim={batch_dim}; input set {s} alone "
-                                   f"agreed with its entries inside the stack: ratio {m.ratio:.2g} of the tolerance)",
+                                   f"agreed with the same entries inside the stack: ratio {m.ratio:.2g} of the "
+                                   "tolerance)",
                         declared=True, batcher=batcher, trials=trials)
     why = unbatchable_shapes(probe.in_actions, sets) or coupling_layers(fn)
     if why is not None:
         return _unbatched(probe, sets, elements, f"not batched: {why}", rtol=rtol, atol=atol)
     known = _known(fn)
+    groups = _shape_groups(sets)
     try:
-        batcher, trials, ys_sets = _stacked_first(probe, sets, elements, rtol=rtol, atol=atol)
+        batcher, trials, ys_sets = _stacked_first(probe, sets, groups, elements, rtol=rtol, atol=atol)
     except ShapeError as exc:  # an output without the leading axis, or sets that do not join
         return _unbatched(probe, sets, elements, f"not batched: {exc}",
                           rtol=rtol, atol=atol)
@@ -192,13 +207,17 @@ def first_evaluation(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements:
     if known is not None:
         return Batching(0, f"batched along axis 0 (e3nn's {known} maps every entry of its leading axes on its "
                            "own)", batcher=batcher, trials=trials)
-    at = _offset_set(batcher, sets, len(elements))
-    if at is None:
-        return _unbatched(probe, sets, elements, "not batched: the memory budget holds one input set per call, "
-                          "so stacking saves nothing", rtol=rtol, atol=atol)
-    s = at
-    alone = probe(sets[s])
-    m = difference(probe, alone, ys_sets[s], rtol=rtol, atol=atol)
+    chosen = []  # per shape, the set furthest from the start of its call
+    for idx in groups:
+        at = _offset_set(batcher, [sets[i] for i in idx], len(elements))
+        if at is None:
+            return _unbatched(probe, sets, elements, f"not batched: input set {idx[0]} starts every call it is in "
+                              "(the only set of its shape, or one set per call within the memory budget), so no "
+                              "comparison can show that entries along axis 0 are independent", rtol=rtol, atol=atol)
+        chosen.append(idx[at])
+    alone = {s: probe(sets[s]) for s in chosen}
+    found = [(s, difference(probe, alone[s], ys_sets[s], rtol=rtol, atol=atol)) for s in chosen]
+    s, m = max(found, key=lambda sm: sm[1].ratio)
     if m.ratio > 1.0:
         k = m.block
         return _unbatched(probe, sets, elements,
@@ -206,8 +225,9 @@ def first_evaluation(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements:
                           f"the sets along axis 0 give outputs {k} differing by {m.errors[k]:.3e} > tolerance "
                           f"{m.tolerances[k]:.3e}: a statistic or normalization over the axis, messages between "
                           "its entries, a dependence on the position along it, or randomness)",
-                          rtol=rtol, atol=atol, known={s: alone})
-    return Batching(0, f"batched along axis 0 (input set {s} alone agreed with its entries inside the stack: "
+                          rtol=rtol, atol=atol, known=alone)
+    which = f"input set {s}" if len(chosen) == 1 else f"input sets {', '.join(map(str, chosen))} (one per shape)"
+    return Batching(0, f"batched along axis 0 ({which} alone agreed with the same entries inside the stack: "
                        f"ratio {m.ratio:.2g} of the tolerance)", batcher=batcher, trials=trials)
 
 

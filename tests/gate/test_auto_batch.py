@@ -41,7 +41,7 @@ def _same(auto, plain):
 
 def test_a_row_wise_function_is_batched_after_one_comparison():
     auto = ef.assert_equivariant(Rowwise(torch.nn.Tanh()), O3, VEC, VEC, seed=1)
-    assert auto.batch_dim == 0 and "agreed with its entries inside the stack" in auto.batching
+    assert auto.batch_dim == 0 and "agreed with the same entries inside the stack" in auto.batching
     assert auto.n_evaluations <= 20 and "batched along axis 0" in str(auto)
 
 
@@ -160,6 +160,17 @@ def test_a_leading_batch_of_graphs_is_batched():
     v = ef.assert_equivariant(centred, O3, NodeWise("cartesian_points"), NodeWise(VEC),
                               inputs=torch.randn(3, 5, 3, dtype=torch.float64))
     assert v.holds and v.batch_dim == 0 and v.n_evaluations <= 20
+
+
+def test_images_of_two_sizes_are_stacked_with_their_own_size():
+    from equifuzz.gate.grid import Grid
+
+    C4 = ef.groups.cyclic(4)
+    pixels = Grid(ef.reps.trivial(C4, 2), sizes=(9, 8))  # pixel-wise maps of 2-channel images
+    v = ef.assert_equivariant(torch.tanh, C4, pixels, pixels)
+    assert v.holds and v.batch_dim == 0 and "one per shape" in v.batching
+    coupled = ef.assert_equivariant(lambda x: x - x.mean(dim=0), C4, pixels, pixels)  # a mean over the images
+    assert coupled.holds and coupled.batch_dim is None and "interact" in coupled.batching
 
 
 def test_outputs_without_the_leading_axis_are_not_batched():
