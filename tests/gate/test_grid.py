@@ -232,3 +232,22 @@ def test_a_user_written_action_gets_a_verdict_a_report_and_a_replay(action, tmp_
     v = info.value.verdict
     assert replay(v.report).ratio > 1 and replay(v.report, circular).ratio <= 1
     _replays_on_the_command_line(v.report, fresh=action is ChannelMatrixOnly, capsys=capsys)
+
+
+def test_an_image_classifier_with_invariant_logits_mixes_grid_and_vector_blocks(tmp_path):
+    D4 = groups.dihedral(4)
+
+    class Classifier(torch.nn.Module):
+        def __init__(self, pool: str) -> None:
+            super().__init__()
+            self.net, self.pool = InvariantNet(dihedral=True), pool
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, 3) logits
+            y = self.net(x)
+            return y.mean((-2, -1)) if self.pool == "mean" else y[..., 0, :].mean(-1)  # the top row only: not invariant
+
+    triv = reps.trivial(D4, 3)
+    assert ef.assert_equivariant(Classifier("mean"), D4, Grid(reps.trivial(D4, 2)), triv, report_dir=tmp_path).holds
+    with pytest.raises(EquivarianceError) as info:
+        ef.assert_equivariant(Classifier("top row"), D4, Grid(reps.trivial(D4, 2)), triv, report_dir=tmp_path)
+    assert replay(info.value.verdict.report).ratio > 1
