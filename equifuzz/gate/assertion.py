@@ -357,8 +357,8 @@ def _message(fn: Any, group: Any, v: GateVerdict, in_actions: Sequence[Any], wor
                 f"{found.ratio:.3g}, at {what_failed(found.g, in_actions)}: {found.g.label}\n")
     for note in _notes(worst, v.dtype, v.float64_failure):
         msg += f"  note: {note}\n"
-    for note in (v.subgroup, v.sizes):
-        msg += f"  note: {note}\n" if note else ""
+    for extra in (v.subgroup, v.sizes):
+        msg += f"  note: {extra}\n" if extra else ""
     if diagnosis is not None:
         msg += "  diagnosis (experiments on the failure as found):\n" + diagnosis.text("    ") + "\n"
     if v.report:
