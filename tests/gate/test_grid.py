@@ -251,3 +251,25 @@ def test_an_image_classifier_with_invariant_logits_mixes_grid_and_vector_blocks(
     with pytest.raises(EquivarianceError) as info:
         ef.assert_equivariant(Classifier("top row"), D4, Grid(reps.trivial(D4, 2)), triv, report_dir=tmp_path)
     assert replay(info.value.verdict.report).ratio > 1
+
+
+class ApplyOnly(Action):
+    """The least a user writes: ``apply`` alone (no dim, no draw, no matrix)."""
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        return x.roll(int(g.index or 0), dims=-1)
+
+
+def test_an_action_with_apply_alone_needs_inputs_and_then_reports_and_replays(tmp_path):
+    G = groups.cyclic(4)
+
+    def broken(x: torch.Tensor) -> torch.Tensor:
+        return x.cumsum(-1)  # a prefix sum does not commute with cyclic shifts
+
+    with pytest.raises(ShapeError, match="pass inputs="):
+        ef.assert_equivariant(broken, G, ApplyOnly(), ApplyOnly(), report_dir=tmp_path)
+    x = torch.randn(3, 4, dtype=torch.float64)
+    with pytest.raises(EquivarianceError) as info:  # not RepresentationError: the report needs no matrix
+        ef.assert_equivariant(broken, G, ApplyOnly(), ApplyOnly(), inputs=x, report_dir=tmp_path)
+    assert replay(info.value.verdict.report).ratio > 1
+    assert replay(info.value.verdict.report, lambda x: x).ratio <= 1
