@@ -182,9 +182,12 @@ class Planted(torch.nn.Module):
             term = self.size * torch.cross(c, axis.expand_as(c), dim=-1)
             x = x + (term[..., None, :] if x.ndim == 4 else term)  # type-1 features: one per channel
         elif self.kind == "eps_distance":  # ||c_i - c_j + eps||, as F.pairwise_distance computes it
-            d = (coors[:, :, None, :] - coors[:, None, :, :] + 1e-6).norm(dim=-1)
-            # (each pair once for an energy: over both orders the epsilon's first-order terms cancel)
-            f = f + (d.triu(1).sum(dim=(1, 2)) if f.ndim == 1 else 0.1 * d.mean(dim=-1, keepdim=True))
+            if f.ndim == 1:  # an energy: distances to the centroid (over both orders of every pair the
+                # epsilon's first-order terms would cancel)
+                f = f + (coors - coors.mean(dim=1, keepdim=True) + 1e-6).norm(dim=-1).sum(dim=1)
+            else:
+                d = (coors[:, :, None, :] - coors[:, None, :, :] + 1e-6).norm(dim=-1)
+                f = f + 0.1 * d.mean(dim=-1, keepdim=True)
         elif self.kind == "float32_const":
             Q = torch.tensor(_Q)  # the default dtype: float32
             x = x @ (Q.T @ Q).to(x.dtype)
