@@ -23,6 +23,8 @@
 - :func:`rtol`: escnn samples its bases in float32 (``basisexpansion_singleblock.py``), so a float64
   escnn model is float32-accurate; the tolerance for it is ``RTOL_FLOAT32_BASES`` (16 float32 eps),
   which correct float64 models pass and a 1e-5 defect fails (measured in tests/adapters/test_escnn.py).
+- :func:`point_blocks` and :func:`prepare_points`: point convolutions (``R2PointConv``, needs
+  torch_geometric) on rows of nodes, their positions and an edge list, for ``NodeWise`` blocks.
 - e2cnn 0.2.3 models work the same way (``group``, ``representation``, ``blocks``, ``prepare``, ``rtol``):
   its planar gspaces, with the base-space matrices of :func:`basespace_matrix`.
 - :func:`relu_net`: an escnn Linear-ReLU-Linear model over ``no_base_space`` as
@@ -47,7 +49,7 @@ from ..nets import ReLUNet
 from ..reps import ContinuousRepresentation, Representation, subgroup_from_elements
 
 __all__ = ["group", "representation", "blocks", "prepare", "rtol", "relu_net", "hidden_representation", "GridSpec",
-           "Tensors", "basespace_matrix",
+           "Tensors", "basespace_matrix", "point_blocks", "prepare_points", "PointTensors",
            "RTOL_FLOAT32_BASES"]
 
 #: the tolerance for float64 escnn models: 16 float32 eps (their bases are sampled in float32)
@@ -246,6 +248,48 @@ def prepare(module: Any, dtype: torch.dtype = torch.float64, *, copy_module: boo
         m = module.to(dtype)
         m.eval()
     return Tensors(m)
+
+
+def point_blocks(module: Any) -> tuple[FiniteGroup | ContinuousGroup, Any, Any, Any]:
+    """(group, rho_features_in, rho_positions, rho_features_out) of an escnn point convolution
+    (``R2PointConv``, ``R3PointConv``): features are rows of nodes, positions move by the base-space
+    matrices (escnn's ``basespace_action``; the defining representation for SO(2)/O(2)). Gate it as
+
+        G, f_in, pos, f_out = efs.point_blocks(conv)
+        ef.assert_equivariant(efs.prepare_points(conv), G, (NodeWise(f_in), NodeWise(Points(pos)), EdgeIndex()),
+                              NodeWise(f_out), inputs=(features, positions, edge_index))
+
+    so that rotations (every element: point clouds have no grid), translations and relabellings of the
+    nodes are checked together."""
+    if not (hasattr(module, "in_type") and hasattr(module, "out_type")):
+        raise RepresentationError(f"{type(module).__name__} has no in_type/out_type: not an escnn EquivariantModule")
+    gspace = module.in_type.gspace
+    conv = _convert(gspace)
+    G = conv.group
+    if isinstance(G, FiniteGroup):
+        assert G.labels is not None
+        pos: Representation | ContinuousRepresentation = Representation(
+            G, np.stack([basespace_matrix(gspace, e) for e in G.labels]), name="positions")
+    else:
+        pos = ContinuousRepresentation(G, G.dim, lambda M: np.asarray(M, dtype=np.float64), name="positions")
+    return G, representation(module.in_type), pos, representation(module.out_type)
+
+
+class PointTensors(torch.nn.Module):
+    """An escnn point convolution called on plain tensors (features (N, C), positions (N, d), edge_index)."""
+
+    def __init__(self, module: Any) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, features: torch.Tensor, positions: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        lib = sys.modules[type(self.module.in_type).__module__.split(".")[0]]
+        return self.module(lib.nn.GeometricTensor(features, self.module.in_type, positions), edge_index).tensor
+
+
+def prepare_points(module: Any, dtype: torch.dtype = torch.float64, *, copy_module: bool = True) -> PointTensors:
+    """:func:`prepare` for a point convolution: the module on (features, positions, edge_index)."""
+    return PointTensors(prepare(module, dtype, copy_module=copy_module).module)
 
 
 def rtol(module: Any) -> float | None:

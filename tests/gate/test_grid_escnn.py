@@ -173,3 +173,34 @@ def test_an_r3conv_on_the_octahedral_group_is_gated_on_voxels(tmp_path):
     with pytest.raises(EquivarianceError):
         ef.assert_equivariant(Plus1x1(model, 1, 24, 1e-5), G, rho_in, rho_out, rtol=efs.rtol(model),
                               report_dir=tmp_path)
+
+
+def test_a_point_convolution_is_gated_with_rotations_translations_and_relabellings(tmp_path):
+    pytest.importorskip("torch_geometric", reason="escnn's point convolutions need torch_geometric")
+    from equifuzz.gate import EdgeIndex, NodeWise, Points
+
+    gs = gspaces.rot2dOnR2(-1, maximum_frequency=4)
+    fin, fout = enn.FieldType(gs, [gs.trivial_repr] * 2), enn.FieldType(gs, [gs.irrep(1)] * 2 + [gs.trivial_repr])
+    torch.manual_seed(0)
+    conv = enn.R2PointConv(fin, fout, width=2.0, n_rings=3)
+    G, f_in, pos, f_out = efs.point_blocks(conv)
+    model = efs.prepare_points(conv)
+    n = 8
+    edges = torch.stack(torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")).reshape(2, -1)
+    inputs = (torch.randn(n, fin.size, dtype=torch.float64), torch.randn(n, 2, dtype=torch.float64), edges)
+    rho_in = (NodeWise(f_in), NodeWise(Points(pos)), EdgeIndex())
+    v = ef.assert_equivariant(model, G, rho_in, NodeWise(f_out), inputs=inputs, rtol=efs.rtol(model),
+                              report_dir=tmp_path)
+    assert v.holds and v.subgroup is None  # points have no grid: every rotation is checked
+
+    class Absolute(torch.nn.Module):  # a planted defect: the absolute position leaks into the output
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, f: torch.Tensor, p: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+            return self.m(f, p, e) + 1e-3 * p[:, :1]
+
+    with pytest.raises(EquivarianceError):
+        ef.assert_equivariant(Absolute(), G, rho_in, NodeWise(f_out), inputs=inputs, rtol=efs.rtol(model),
+                              report_dir=tmp_path)
