@@ -150,6 +150,46 @@ def row(name: str, make: Callable[[], Any], dtype: torch.dtype, defect: str | No
             f"{t_gate * 1e3:.0f} ms | {v.n_evaluations} | {e} | {t_escnn * 1e3:.0f} ms | {loose} |")
 
 
+def point_row(dtype: torch.dtype, defect: str | None, folder: str) -> str:
+    """R2PointConv on SO(2) (8 nodes, all pairs as edges): rotations, translations and relabellings;
+    the library's check (``R2PointConv.check_equivariance``, its testing elements, no translations)
+    runs on the module itself, so only on the correct one."""
+    from equifuzz.gate import EdgeIndex, NodeWise, Points
+
+    gs = gspaces.rot2dOnR2(-1, maximum_frequency=4)
+    fin, fout = enn.FieldType(gs, [gs.trivial_repr] * 2), enn.FieldType(gs, [gs.irrep(1)] * 2 + [gs.trivial_repr])
+    torch.manual_seed(0)
+    conv = enn.R2PointConv(fin, fout, width=2.0, n_rings=3)
+    G, f_in, pos, f_out = efs.point_blocks(conv)
+    model = efs.prepare_points(conv, dtype)
+    fn: Any = model if defect is None else (lambda f, p, e: model(f, p, e) + 1e-3 * p[:, :1])
+    n = 8
+    edges = torch.stack(torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")).reshape(2, -1)
+    inputs = (torch.randn(n, fin.size, dtype=dtype), torch.randn(n, 2, dtype=dtype), edges)
+    t = time.perf_counter()
+    try:
+        v = ef.assert_equivariant(fn, G, (NodeWise(f_in), NodeWise(Points(pos)), EdgeIndex()), NodeWise(f_out),
+                                  inputs=inputs, rtol=efs.rtol(model), report_dir=folder, profile="dev", dtype=dtype)
+    except ef.EquivarianceError as exc:
+        v = exc.verdict
+    t_gate = time.perf_counter() - t
+    own = "-"
+    if defect is None and dtype == torch.float32:
+        t = time.perf_counter()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                conv.eval().check_equivariance()
+            own = "passes"
+        except AssertionError:
+            own = "fails"
+        own += f" | {(time.perf_counter() - t) * 1e3:.0f} ms | -"
+    else:
+        own += " | - | -"
+    verdict = "holds" if v.holds else "FAILS"
+    return (f"| R2PointConv SO(2) | {str(dtype).removeprefix('torch.')} | {defect or '-'} | {verdict} | "
+            f"{v.ratio:.3g} | {t_gate * 1e3:.0f} ms | {v.n_evaluations} | {own} |")
+
+
 def main() -> None:
     models: list[tuple[str, Callable[[], Any]]] = [
         ("MLP C4", lambda: mlp(eg.cyclic_group(4))), ("MLP D4", lambda: mlp(eg.dihedral_group(4))),
@@ -173,6 +213,10 @@ def main() -> None:
         for name, gs in (("R2Conv C4 stride 2", gspaces.rot2dOnR2(4)),
                          ("R2Conv D4 stride 2", gspaces.flipRot2dOnR2(4))):
             print(row(name, lambda gs=gs: cnn(gs, stride=2), torch.float64, None, folder), flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        for dtype in (torch.float32, torch.float64):
+            for defect in (None, "absolute position 1e-3"):
+                print(point_row(dtype, defect, folder), flush=True)
     print(f"\n(escnn {__import__('escnn').__version__ if hasattr(__import__('escnn'), '__version__') else '1.0.11'}, "
           f"torch {torch.__version__}, {os.cpu_count()} CPUs)")
 
