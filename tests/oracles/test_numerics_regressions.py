@@ -59,6 +59,7 @@ def test_float_symmetrized_network_is_layerwise_and_equivariant(n: int) -> None:
         assert eq.holds is True, str(eq)
         assert lw.holds is True, str(lw)
         assert lw.width == 3 * n
+        assert check_verdict(net, rot, rot, eq) and check_verdict(net, rot, rot, lw)
 
 
 def test_float_symmetrized_network_oracles_agree() -> None:
