@@ -66,10 +66,6 @@ class Batching:
     batcher: Batcher | None = None
     trials: list[Trial] = field(default_factory=list)
 
-    @property
-    def batched(self) -> bool:
-        return self.dim is not None
-
     def confirms(self, probe: Probe, trial: Trial, *, rtol: float, atol: float | None) -> bool:
         """Whether a failing ``trial`` found by automatic batching fails with single calls too (2 calls);
         a declared or unbatched evaluation needs no confirmation."""
@@ -82,7 +78,8 @@ class Batching:
                           rtol: float, atol: float | None) -> Batching:
         """Every set on its own, after a batched failure that single calls did not reproduce."""
         note = (f"not batched: a failure found with the sets stacked along axis {self.dim} did not reproduce "
-                "with single calls, so the entries interact in a way the first comparison missed")
+                "with single calls, so stacked and single calls differ (entries that interact, or randomness) "
+                "in a way the first comparison missed")
         return _unbatched(probe, sets, elements, note, rtol=rtol, atol=atol)
 
 
