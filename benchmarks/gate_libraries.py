@@ -413,10 +413,12 @@ def _row(lib: str, version: str, out: str, repeats: int) -> str:
                          f"(built in float64: {plain_torch_error(build(torch.float64), torch.float64, lib):.1e})")
     if lib in SHIPPED_TESTS:
         SHIPPED.append(f"{lib} {version}: {SHIPPED_TESTS[lib]()}")
+    timing = (f"{statistics.median(times):.3f} ({time_before:.3f}) | {calls_before} -> {calls_after}" if repeats
+              else "not timed (--no-timing) | not counted")
     own = (f"own test: {', '.join(caught_own) or 'none'}; library-style: {', '.join(caught_style) or 'none'}"
            if lib in OWN_TESTS else ', '.join(caught_style) or 'none')
     return (f"| {lib} | {version} | {K.name} | {verdicts[torch.float32]} | {verdicts[torch.float64]} | "
-            f"{statistics.median(times):.3f} ({time_before:.3f}) | {calls_before} -> {calls_after} | "
+            f"{timing} | "
             f"{', '.join(caught_gate) or 'none'} | {own} |")
 
 

@@ -492,7 +492,8 @@ def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[floa
     (whatever the model's degree), and falling like 1/scale for a constant of fixed absolute size
     (its error is the model's Jacobian times the constant, the response the Jacobian times the scale);
     or, where other parts of the output respond otherwise, the error keeps its absolute size (within
-    FLAT) while the response grows EPS_FALL-fold ( ``errs``: the error at every scale)."""
+    FLAT) while the response moves FLAT times more than the error does (``errs``: the error at every
+    scale)."""
     classes = _classes_text(fails)
     good = [r for r in rels if r > 0 and math.isfinite(r)]
     fit = [r for r in sens if r > 0 and math.isfinite(r)]
@@ -524,14 +525,16 @@ def _cause(ratio: float, rel0: float, rels: Sequence[float], sens: Sequence[floa
         fall = fit[0] / fit[-1]
         scaled = [r * s for r, s in zip(fit, SCALES, strict=True)]  # flat for a constant of fixed absolute size
         absolute = [e for e in errs if e > 0 and math.isfinite(e)]
-        kept = len(absolute) == len(SCALES) and max(absolute) / min(absolute) <= FLAT  # the error keeps its size
-        change = f"; the error itself changes {max(absolute) / min(absolute):.2g}-fold" if absolute else ""
-        if fall >= EPS_FALL and ((EPS_SLOPE_MIN <= slope <= EPS_SLOPE and max(scaled) / min(scaled) <= FLAT)
-                                 or (kept and slope <= EPS_SLOPE)):
+        e_var = max(absolute) / min(absolute) if len(absolute) == len(SCALES) else math.inf
+        # the error keeps its absolute size while the response moves 10 times more than it does
+        kept = e_var <= FLAT and max(fit) / min(fit) >= FLAT * e_var
+        change = f"; the error itself changes {e_var:.2g}-fold" if math.isfinite(e_var) else ""
+        if (fall >= EPS_FALL and EPS_SLOPE_MIN <= slope <= EPS_SLOPE and max(scaled) / min(scaled) <= FLAT) or kept:
             return "absolute epsilon", (
                 "a constant of fixed absolute size inside the model (an epsilon added to coordinates, their "
-                "differences or norms, as F.pairwise_distance adds eps=1e-6 to every coordinate difference): the "
-                f"error, against the output's response to the inputs, falls {fall:.2g}-fold as the inputs grow "
+                "differences or norms, as F.pairwise_distance adds eps=1e-6 to every coordinate difference, or a "
+                f"constant bias): the error, against the output's response to the inputs, changes "
+                f"{max(fit) / min(fit):.2g}-fold (falls {fall:.2g}-fold) as the inputs grow "
                 f"1e4-fold (log-log slope {slope:.2f}{change}). No tolerance is suggested: a relative one would "
                 f"not accept it at small inputs; add the epsilon where it is invariant (to a squared norm) or drop "
                 f"it{classes}"), None, None
