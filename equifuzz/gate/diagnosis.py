@@ -120,14 +120,14 @@ class _Float32Watch(TorchDispatchMode):
         return out
 
     def _rerounded(self, t: torch.Tensor) -> torch.Tensor:
-        """A stored float32 tensor in float64, every entry moved by up to one float32 rounding (the same
-        draw every time the run meets it)."""
+        """A stored float32 tensor in float64, every entry that may have been rounded moved by up to one
+        float32 rounding (the same draw every time the run meets it)."""
         hit = self.jittered.get(id(t))
         if hit is not None and hit[0]() is t:
             return hit[1]
         assert self.jitter is not None
         u = torch.rand(t.shape, generator=self.jitter, dtype=torch.float64).to(t.device)
-        out = t.to(torch.float64) * (1.0 + ROUNDING * (2.0 * u - 1.0))
+        out = t.to(torch.float64) * (1.0 + ROUNDING * (2.0 * u - 1.0) * _rounded(t))
         self.jittered[id(t)] = (weakref.ref(t), out)
         return out
 
@@ -239,8 +239,8 @@ def rerounding_experiment(probe: Probe, trial: Trial, buffers: Sequence[str], *,
                     for name in buffers:
                         b = fn.get_buffer(name)
                         saved.append((b, b.detach().clone()))
-                        b.mul_(1.0 + ROUNDING * (2.0 * torch.rand(b.shape, generator=gen, dtype=b.dtype).to(b.device)
-                                                 - 1.0))
+                        u = torch.rand(b.shape, generator=gen, dtype=b.dtype).to(b.device)
+                        b.mul_(1.0 + ROUNDING * (2.0 * u - 1.0) * _rounded(b))
                 got = measure(moved, trial.xs, moved(trial.xs), trial.g, rtol=rtol, atol=atol).ratios
             finally:
                 calls += moved.calls
@@ -253,6 +253,13 @@ def rerounding_experiment(probe: Probe, trial: Trial, buffers: Sequence[str], *,
     except Exception:
         return None
     return before, after, calls
+
+
+def _rounded(t: torch.Tensor) -> torch.Tensor:
+    """1.0 where an entry may have been rounded (not a multiple of 2^-20: 0, 0.5, 1, 3/8 ... were exact
+    and are left alone), else 0.0, in float64."""
+    x = t.detach().to(torch.float64) * 2.0 ** 20
+    return (torch.round(x) != x).to(torch.float64)
 
 
 def float32_rounded_buffers(fn: Any, limit: int = 4) -> tuple[int, list[str]]:
