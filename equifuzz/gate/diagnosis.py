@@ -85,7 +85,8 @@ class _Float32Watch(TorchDispatchMode):
 
     def __init__(self, promote: bool, jitter: torch.Generator | None = None) -> None:
         super().__init__()
-        self.promote, self.seen, self.first, self.external = promote, 0, None, 0
+        self.promote, self.seen, self.external = promote, 0, 0
+        self.first: str | None = None
         self.made: dict[int, weakref.ref[torch.Tensor]] = {}
         self.jitter = jitter
         self.jittered: dict[int, tuple[weakref.ref[torch.Tensor], torch.Tensor]] = {}
@@ -226,7 +227,7 @@ def rerounding_experiment(probe: Probe, trial: Trial, buffers: Sequence[str], *,
     None when the function cannot run so."""
     gen = torch.Generator().manual_seed(seed + 24)
     same = _Watched(probe, promote=True)
-    fn = probe.fn
+    fn: Any = probe.fn
     calls = 0
     try:
         before = measure(same, trial.xs, same(trial.xs), trial.g, rtol=rtol, atol=atol).ratios
@@ -431,11 +432,11 @@ def _diagnose(d: Diagnosis, probe: Probe, group: FiniteGroup | ContinuousGroup, 
         for s_ in SCALES:
             try:
                 m, response = _scaled(p, base, s_, noise, rtol=rtol, atol=atol)
-                got = [(_rel(m, j), m.errors[j] / response[j] if response[j] > 0 else math.inf, m.ratios[j],
-                        m.errors[j]) for j in failing]
+                at_s = [(_rel(m, j), m.errors[j] / response[j] if response[j] > 0 else math.inf, m.ratios[j],
+                         m.errors[j]) for j in failing]
             except Exception:
-                got = [(math.nan, math.nan, math.nan, math.nan) for _ in failing]
-            for j, vals in zip(failing, got, strict=True):
+                at_s = [(math.nan, math.nan, math.nan, math.nan) for _ in failing]
+            for j, vals in zip(failing, at_s, strict=True):
                 for lst, v in zip(series[j], vals, strict=True):
                     lst.append(v)
         for j in failing:
