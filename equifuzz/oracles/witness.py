@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -152,7 +152,7 @@ class _FloatScreen:
         return E, S, 8.0 * EPS * (d + len(coef) + 4) * noise
 
 
-_EVALUATORS: list[tuple[Any, Any, bytes, bytes, WitnessEvaluator, _FloatScreen]] = []
+_EVALUATORS: list[tuple[Any, Any, bytes, bytes, WitnessEvaluator, list[_FloatScreen]]] = []
 
 
 def _key(M: np.ndarray | None) -> bytes:
@@ -163,16 +163,22 @@ def _key(M: np.ndarray | None) -> bytes:
 
 
 def witness_evaluators(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | None
-                ) -> tuple[WitnessEvaluator, _FloatScreen]:
-    """The exact evaluator and float screen for (f, g, A, B), kept for the last few identities decided."""
+                       ) -> tuple[WitnessEvaluator, Callable[[], _FloatScreen]]:
+    """The exact evaluator and (a maker of) the float screen for (f, g, A, B), kept for the last few identities
+    decided; the screen is built on first use (narrow networks never need it)."""
     ka, kb = _key(A), _key(B)
-    for rf, rg, a, b, ev, sc in _EVALUATORS:
-        if rf() is f and rg() is g and a == ka and b == kb:
-            return ev, sc
-    ev, sc = WitnessEvaluator(f, g, A, B), _FloatScreen(f, g, A, B)
-    _EVALUATORS.insert(0, (weakref.ref(f), weakref.ref(g), ka, kb, ev, sc))
-    del _EVALUATORS[8:]
-    return ev, sc
+    hit = next((e for e in _EVALUATORS if e[0]() is f and e[1]() is g and e[2] == ka and e[3] == kb), None)
+    if hit is None:
+        hit = (weakref.ref(f), weakref.ref(g), ka, kb, WitnessEvaluator(f, g, A, B), [])
+        _EVALUATORS.insert(0, hit)
+        del _EVALUATORS[8:]
+    ev, sc = hit[4], hit[5]
+
+    def screen() -> _FloatScreen:
+        if not sc:
+            sc.append(_FloatScreen(f, g, A, B))
+        return sc[0]
+    return ev, screen
 
 
 def find_witness(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | None, defects: list[Defect],
@@ -219,7 +225,7 @@ def find_witness(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | N
     # float screen: skip what cannot verify; remember the most promising for the report
     hopeless, est, clear = [], [], []
     for _, pts, coef in cands:
-        E, S, noise = screen(pts, coef, tolerance)
+        E, S, noise = screen()(pts, coef, tolerance)
         ok = np.isfinite(E) and np.isfinite(S) and np.isfinite(noise)
         hopeless.append(bool(ok and tolerance > 0 and E + noise < 0.5 * tolerance * S))
         est.append(E / S if ok and S > 0 else (math.inf if ok and E > 0 else 0.0))
