@@ -187,16 +187,19 @@ def assert_equivariant(
     for nm, r in (("rho_in", rho_in), ("rho_out", rho_out)):
         if isinstance(r, (tuple, list)) and not r:
             raise InvalidArgument(f"{nm} must name at least one block, got an empty {type(r).__name__}")
+    pre_calls = 0  # calls of fn before the probe exists (they count toward n_evaluations too)
     if inputs is None and isinstance(rho_in, (Representation, ContinuousRepresentation)):
         dt0, dev0 = _dtype_device(fn, None, dtype, device)
         x0 = torch.from_numpy(np.random.default_rng(seed).standard_normal((2, rho_in.dim))).to(dt0).to(dev0)
         try:
             with torch.no_grad(), no_tf32():
                 try:
+                    pre_calls += 1
                     fn(x0)
                 except (TypeError, AttributeError):  # a numpy callable (the gate calls it with arrays)
                     if isinstance(fn, torch.nn.Module):
                         raise
+                    pre_calls += 1
                     fn(x0.cpu().numpy())
         except Exception as exc:
             raise InvalidArgument(f"fn cannot be called on a batch of shape {tuple(x0.shape)} ({dt0}) for rho_in of "
@@ -267,7 +270,7 @@ def assert_equivariant(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
         out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
         worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried,
-        probe.calls + (p64.calls if p64 is not None else 0) + (diagnosis.calls if diagnosis is not None else 0),
+        pre_calls + probe.calls + (p64.calls if p64 is not None else 0) + (diagnosis.calls if diagnosis else 0),
         block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
         subgroup=subgroup, sizes=None if holds else size_note(trials, in_actions), batch_dim=batching.dim,
         batching=batching.note,

@@ -285,6 +285,9 @@ def test_n_evaluations_counts_every_call_of_the_model(tmp_path):
 
     v = ef.assert_equivariant(norm, O3, "cartesian", None, batch_dim=None)  # a pass: the vacuity probe counts too
     assert v.n_evaluations == calls[0]
+    calls[0] = 0  # a single representation on the input side: the gate first tries fn on a batch of its own
+    v = ef.assert_equivariant(norm, O3, ef.reps.defining(O3), ef.reps.trivial(O3), batch_dim=None)
+    assert v.n_evaluations == calls[0]
 
 
 def test_the_readme_lists_every_spec_string():
