@@ -5,7 +5,9 @@
 Inputs are drawn (or taken from ``inputs=``) in float64, transformed in float64 and cast to the
 function's own dtype and device; TF32 is off while it runs. The gate measures every output block
 under the elements of ``elements.elements_to_try`` on two sets of inputs, then hill-climbs from the
-worst pairs over inputs and elements. A failure is shrunk (``report.gate_minimize``), written as a
+worst pairs over inputs and elements. A pass is returned only when every output block responds to its
+inputs (``gate.vacuity``; else ``VacuousCheckError``). A failure is diagnosed by experiment
+(``gate.diagnosis``), shrunk keeping its class (``report.gate_minimize``), written as a
 report (``report.gate_case``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
 function is re-run in float64 (against the same tolerance) is rounding: the gate passes, warns
 ``RoundingWarning`` and the verdict says so. The function runs with gradients enabled, so a model may
