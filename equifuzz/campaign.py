@@ -181,6 +181,7 @@ class CaseOutcome:
     spec: CaseSpec
     checks: list[Check]
     findings: list[Finding]
+    reports: list[str] | None = None  # folders of the findings' reports when the shard wrote them itself
 
 
 def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -> CaseOutcome:
@@ -301,9 +302,12 @@ def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -
     return CaseOutcome(spec, checks, findings)
 
 
-def _run_cases(args: tuple[list[CaseSpec], CampaignPlan, str | None, float | None]) -> list[CaseOutcome]:
-    """Shard entry point: run cases with one torch thread (the process is one shard of the machine)."""
-    specs, profile, device, deadline = args
+def _run_cases(args: tuple[Any, ...]) -> list[CaseOutcome]:
+    """Shard entry point: run cases with one torch thread (the process is one shard of the machine); with a
+    report folder (a local engine on CPUs: the folder is this machine's), also minimize and write the reports
+    of the findings here, in parallel with the other shards, instead of on the driver."""
+    specs, profile, device, deadline = args[:4]
+    report_out = args[4] if len(args) > 4 else None
     import torch
 
     threads = torch.get_num_threads()
@@ -313,7 +317,10 @@ def _run_cases(args: tuple[list[CaseSpec], CampaignPlan, str | None, float | Non
         for s in specs:
             if deadline is not None and time.time() > deadline:
                 break
-            out.append(run_case(s, profile, device))
+            o = run_case(s, profile, device)
+            if report_out is not None and o.findings:
+                o.reports = [str(p) for p in _write_reports(o.findings, Path(report_out), device or "cpu")]
+            out.append(o)
     finally:
         torch.set_num_threads(threads)
     return out
@@ -403,11 +410,18 @@ def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | P
                 n_workers = max(1, min(eng.workers, len(specs)))
                 task = bar.add_task(f"cases ({n_workers} shard{'s' if n_workers > 1 else ''}, {eng.name})",
                                     total=len(specs))
-                jobs = [([s], profile, eng.devices[i % len(eng.devices)], deadline) for i, s in enumerate(specs)]
+                # on a local engine of CPUs the shards minimize and write their findings' reports themselves
+                # (same device as the driver, folders named by content): the driver does not serialize them
+                in_shard = eng.name == "local" and all(str(dv) == str(driver_device) == "cpu" for dv in eng.devices)
+                jobs = [([s], profile, eng.devices[i % len(eng.devices)], deadline, str(out) if in_shard else None)
+                        for i, s in enumerate(specs)]
 
                 def collect(_: int, res: list[CaseOutcome]) -> None:
                     for o in res:  # reports are written as each shard comes back, not at the end
-                        report_dirs.extend(_write_reports(o.findings, out, driver_device))
+                        if o.reports is not None:
+                            report_dirs.extend(Path(p) for p in o.reports)
+                        else:
+                            report_dirs.extend(_write_reports(o.findings, out, driver_device))
                         outcomes.append(o)
                     bar.advance(task)
 
