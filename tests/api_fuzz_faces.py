@@ -46,7 +46,8 @@ def _oracle_entries(w: dict[str, Any]) -> list[Entry]:
         )
     rin = Slot("rho_in", one_of(neg), (), other)
     rout = Slot("rho_out", one_of(triv2), (), other)
-    tol = lambda: Slot("tol", tols(), (np.float32(1e-6), Fraction(1, 10**9)), (-1e-8,), keyword=True)  # noqa: E731
+    tol = lambda none=False: Slot("tol", tols(none=none), (np.float32(1e-6), Fraction(1, 10**9)), (-1e-8,),  # noqa: E731
+                                  keyword=True)
     holds = lambda v: expect(True)(v.holds)  # noqa: E731
     fails = lambda v: expect(False)(v.holds)  # noqa: E731
     return [
@@ -90,7 +91,7 @@ def _oracle_entries(w: dict[str, Any]) -> list[Entry]:
             "check_layerwise",
             ef.check_layerwise,
             {"net": A, "rho_in": neg, "rho_out": triv2, "up_to_scaling": True, "tol": 1e-8},
-            (net_slot("net"), rin, rout, Slot("up_to_scaling", is_bool, (False,), keyword=True), tol()),
+            (net_slot("net"), rin, rout, Slot("up_to_scaling", is_bool, (False,), keyword=True), tol(none=True)),
             fails,
         ),
         Entry(
@@ -111,7 +112,7 @@ def _oracle_entries(w: dict[str, Any]) -> list[Entry]:
             "equivalent",
             ef.equivalent,
             {"net1": A, "net2": A, "tol": 1e-8},
-            (net_slot("net1"), net_slot("net2"), tol()),
+            (net_slot("net1"), net_slot("net2"), tol(none=True)),  # None: the default (1e-8, 1e-4 for float32)
             holds,
         ),
         Entry(
