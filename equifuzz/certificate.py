@@ -412,22 +412,26 @@ def verify_permutation(net: ReLUNet, A_dual: Any, B: Any, sigma: np.ndarray, neu
 
 
 
-def _has_partner(net: ReLUNet, A_dual: Any, B: Any, i: int, up_to_scaling: bool) -> bool:
-    """Whether the image of neuron i under (A_dual, B) equals a neuron of the network (up to scaling), exactly.
-    (A neuron whose image matches but with other multiplicities also fails layer-wise equivariance; this
-    check certifies the commoner "no partner at all".)"""
+def _copies(net: ReLUNet, A_dual: Any, B: Any, i: int, up_to_scaling: bool) -> tuple[int, int]:
+    """(how many neurons equal neuron i, how many equal its image under (A_dual, B)), exactly and up to positive
+    scaling (w, b, v) ~ (s w, s b, v / s) when ``up_to_scaling``. Layer-wise equivariance permutes the neurons,
+    so the two counts agree; a verdict that neuron i has no partner (0 images) or too few copies of its image
+    re-checks iff they differ."""
     W1, b1, W2, _ = (_fractions(a) for a in (net.W1, net.b1, net.W2, net.b2))
     Ad, Bq = _matrix(A_dual), _matrix(B)
-    w, b, v = Ad.dot(W1[i]), b1[i], Bq.dot(W2[:, i])
-    for t in range(W1.shape[0]):
+
+    def same(w: np.ndarray, b: Fraction, v: np.ndarray, t: int) -> bool:
         w2, bt, v2 = W1[t], b1[t], W2[:, t]
         ref = next((k for k in range(len(w2)) if w2[k] != 0), None)
         s = (w[ref] / w2[ref] if ref is not None else (b / bt if bt != 0 else Fraction(1)))
         if s <= 0 or (not up_to_scaling and s != 1):
-            continue
-        if np.all(w == s * w2) and b == s * bt and np.all(v * s == v2):
-            return True
-    return False
+            return False
+        return bool(np.all(w == s * w2) and b == s * bt and np.all(v * s == v2))
+
+    own = (W1[i], b1[i], W2[:, i])
+    image = (Ad.dot(W1[i]), b1[i], Bq.dot(W2[:, i]))
+    m = W1.shape[0]
+    return sum(same(*own, t) for t in range(m)), sum(same(*image, t) for t in range(m))
 
 
 def check_verdict(net: ReLUNet, rho_in: Any, rho_out: Any, verdict: Any) -> bool:
@@ -445,7 +449,11 @@ def check_verdict(net: ReLUNet, rho_in: Any, rho_out: Any, verdict: Any) -> bool
             if verdict.semantics != "exact" or verdict.neuron is None:
                 return verdict.reason != ""  # a tolerance failure names the neuron; no exact claim to check
             g = verdict.element
-            return not _has_partner(net, rho_in.dual()(g), rho_out(g), verdict.neuron, verdict.up_to_scaling)
+            if getattr(verdict, "failure", "") == "bias":  # rho_out(g) moves the output bias, exactly
+                b2 = _fractions(net.b2)
+                return not bool(np.all(_matrix(rho_out(g)).dot(b2) == b2))
+            own, image = _copies(net, rho_in.dual()(g), rho_out(g), verdict.neuron, verdict.up_to_scaling)
+            return own != image
         w = getattr(verdict, "witness", None)
         return w is not None and verify_witness(net, net, w)
     if verdict.holds is None or getattr(verdict, "semantics", "tolerance") != "exact":
