@@ -199,11 +199,13 @@ def bench_failing(s: Setting, width: int, seed: int, pairs: int) -> bool:
     True when every passing verdict holds and every failing one fails with a witness that verifies."""
     from equifuzz.certificate import verify_witness
 
-    net = len_network(s, width, seed)
-    bad = off_by(net, net.width // 3, 1e-5)
+    net0 = len_network(s, width, seed)
     t_pass, t_fail = [], []
     ok = True
     for _ in range(pairs):
+        # fresh network objects every time: nothing the checker keeps per network object is reused
+        net = ef.ReLUNet(net0.W1.copy(), net0.b1.copy(), net0.W2.copy(), net0.b2.copy())
+        bad = off_by(net0, net0.width // 3, 1e-5)
         for f, times in ((net, t_pass), (bad, t_fail)):
             t = time.perf_counter()
             v = ef.check_equivariant(f, s.rho_in, s.rho_out)

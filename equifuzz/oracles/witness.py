@@ -8,12 +8,13 @@ large neurons do not move); a constant defect gives the value at 0.
 
 The candidates of wide networks (more than ``SCREEN_WIDTH`` neurons in f and g together) are screened
 in float64 first (every neuron rescaled by a power of two, as the float canonical form is, so no value
-overflows): a candidate whose estimated error, plus a bound on the estimate's round-off, stays below half
-the tolerance times its estimated per-neuron scale cannot verify and is not evaluated exactly. The others
-are evaluated exactly, in their order (for the exact claim, E > 0, those whose float error clearly
-exceeds its round-off first), until one verifies; only the exact evaluation decides. Exact evaluations
-are kept per (f, g, A, B), so the second search of :func:`~equifuzz.oracles.identity.decide` (the exact
-claim after the tolerance claim) reuses them. Narrower networks are evaluated exactly in order.
+overflows): a candidate whose estimated error, plus a bound on the estimate's round-off, stays below 0.8
+times the tolerance times its estimated per-neuron scale is taken not to verify and is not evaluated exactly.
+The others are evaluated exactly, in their order (for the exact claim, E > 0, those whose float error
+clearly exceeds its round-off first), until one verifies; only the exact evaluation decides. Exact
+evaluations are kept per (f, g, A, B): the second search of :func:`~equifuzz.oracles.identity.decide` (the
+exact claim, E > 0, after the tolerance claim) takes a combination the first one already evaluated with
+E > 0. Narrower networks are evaluated exactly in order.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class _FloatScreen:
         return E, S, 8.0 * EPS * (d + len(coef) + 4) * noise
 
 
-_EVALUATORS: list[tuple[Any, Any, bytes, bytes, WitnessEvaluator, list[_FloatScreen]]] = []
+_EVALUATORS: list[tuple[Any, Any, bytes, bytes, WitnessEvaluator, dict[str, Any]]] = []
 
 
 def _key(M: np.ndarray | None) -> bytes:
@@ -169,15 +170,16 @@ def witness_evaluators(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarr
     ka, kb = _key(A), _key(B)
     hit = next((e for e in _EVALUATORS if e[0]() is f and e[1]() is g and e[2] == ka and e[3] == kb), None)
     if hit is None:
-        hit = (weakref.ref(f), weakref.ref(g), ka, kb, WitnessEvaluator(f, g, A, B), [])
+        hit = (weakref.ref(f), weakref.ref(g), ka, kb, WitnessEvaluator(f, g, A, B), {"screen": [], "nonzero": []})
         _EVALUATORS.insert(0, hit)
         del _EVALUATORS[8:]
-    ev, sc = hit[4], hit[5]
+    ev, sc = hit[4], hit[5]["screen"]
 
     def screen() -> _FloatScreen:
         if not sc:
             sc.append(_FloatScreen(f, g, A, B))
         return sc[0]
+    screen.nonzero = hit[5]["nonzero"]  # type: ignore[attr-defined]  # wide candidates evaluated with E > 0
     return ev, screen
 
 
@@ -221,13 +223,18 @@ def find_witness(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | N
             if best is None or w.ratio > best.ratio:
                 best = w
         return None, best
+    nonzero: list[tuple[tuple[str, np.ndarray, tuple[int, ...]], Fraction]] = screen.nonzero  # type: ignore[attr-defined]
+    if tol == 0 and nonzero:
+        # a combination already evaluated exactly (for the tolerance claim) with E > 0 proves the exact claim
+        w = witness(*nonzero[0])
+        return w, w
     cands = list(generate())
     # float screen: skip what cannot verify; remember the most promising for the report
     hopeless, est, clear = [], [], []
     for _, pts, coef in cands:
         E, S, noise = screen()(pts, coef, tolerance)
         ok = np.isfinite(E) and np.isfinite(S) and np.isfinite(noise)
-        hopeless.append(bool(ok and tolerance > 0 and E + noise < 0.5 * tolerance * S))
+        hopeless.append(bool(ok and tolerance > 0 and E + noise < 0.8 * tolerance * S))
         est.append(E / S if ok and S > 0 else (math.inf if ok and E > 0 else 0.0))
         clear.append(bool(ok and E > 4 * noise))
     order = list(range(len(cands)))
@@ -239,6 +246,7 @@ def find_witness(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | N
         E2 = ev.error2(cands[j][1], cands[j][2])
         if E2 == 0:
             continue
+        nonzero.append((cands[j], E2))
         w = witness(cands[j], E2)
         if E2 > (tol * w.exact_scale) ** 2:  # type: ignore[operator]
             return w, w
@@ -248,5 +256,7 @@ def find_witness(f: ReLUNet, g: ReLUNet, A: np.ndarray | None, B: np.ndarray | N
         # nothing worth an exact evaluation verified: report the most promising candidate, evaluated exactly
         j = max(range(len(cands)), key=lambda j: est[j])
         E2 = ev.error2(cands[j][1], cands[j][2])
-        best = witness(cands[j], E2) if E2 != 0 else None
+        if E2 != 0:
+            nonzero.append((cands[j], E2))
+            best = witness(cands[j], E2)
     return None, best
