@@ -182,14 +182,21 @@ class ExactNet:
         csum = abs(sum(coefficients))
         bnb = self.bn * (b * one)
         # ||w_i|| ||x_k|| + |b_i| <= T[k, i] * 2^-2K s1 / b
-        T = XN[:, None] * a * self.wn[None, :] + bnb[None, :]
-        robust = np.all(np.abs(P) * (tol.denominator * one) > T * tol.numerator, axis=0)
+        XNa = XN[:, None] * a
+
+        def T(cols: np.ndarray | slice) -> np.ndarray:
+            return XNa * self.wn[None, cols] + bnb[None, cols]
+
+        if tol == 0:  # robust means a non-zero preactivation: T is only needed for the other neurons
+            robust = np.all(P != 0, axis=0)
+        else:
+            robust = np.all(np.abs(P) * (tol.denominator * one) > T(slice(None)) * tol.numerator, axis=0)
         affine = robust & np.all(P > 0, axis=0)
         inactive = robust & np.all(P < 0, axis=0)
         other = ~(affine | inactive)
         s = np.zeros(self.m, dtype=object)
         s[affine] = self.wn[affine] * (XS * a) + bnb[affine] * csum
-        s[other] = (np.abs(c)[:, None] * T[:, other]).sum(axis=0)
+        s[other] = (np.abs(c)[:, None] * T(other)).sum(axis=0)
         VS, vs = self.vsizes(B)
         return 2 * Fraction(int(VS.dot(s))) * vs * self.s1 / (b * one)
 
