@@ -72,7 +72,7 @@ def _nullspace_dimension(rho_in: Representation, rho_h: Representation, rho_out:
         ints = []
         for trio in exact:
             D = _den(trio)
-            A, P, B = (q.ints * int(q.scale * D) for q in trio)  # type: ignore[union-attr]  # integers
+            A, P, B = (q.ints * int(q.scale * D) for q in trio)  # type: ignore[union-attr,operator]  # ints
             ints.append((A, P, B, int(D)))
         # the unknowns W1, b1, W2, b2 are constrained separately: the rank is the sum of the four blocks' ranks
         return n - sum(_integer_rank(np.concatenate(rows)) for rows in zip(

@@ -466,7 +466,9 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: 
     Fraction weights, else with the tolerance semantics of :mod:`equifuzz.oracles.identity` (``tol``
     default 1e-8). A torch module it can read is decided on its weights, read exactly, and the verdict says
     so; a float32 (float16, bfloat16) one with the tolerance semantics at 1e-4 unless told otherwise."""
-    scopes, low, eps = [], [], EPS
+    scopes: list[str] = []
+    low: list[str] = []
+    eps = EPS
     nets = []
     for name, n in (("net1", net1), ("net2", net2)):
         read = None if isinstance(n, ReLUNet) else read_module(n)
