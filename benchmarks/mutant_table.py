@@ -10,8 +10,10 @@ irrational representations, integer bases of condition up to 1e12, S5 and A5), t
 the adversarial families are (neurons rescaled by 1e-12..1e12, global scales 1e-200..1e200, every
 neuron split in two, orbits of cancelling pairs, a second orbit 1e-6..1e-3 away, Fraction weights), and the
 textbook float64 symmetrization of a random network with both biases (neuron (h, i) = (rho_in(h)^T w_i, b_i,
-rho_out(h)^-1 v_i / |G|), b2 = mean_h rho_out(h)^-1 c) under rotations by 2 pi / n in float (C3..C8, D3, D4:
-irrational, C4 and D4 with cos(pi / 2) = 6e-17) and integer C4, D4, with non-trivial outputs.
+rho_out(h)^-1 v_i / |G|), b2 = mean_h rho_out(h)^-1 c) under ``ef.reps.rotation`` by 2 pi / n (C3, C5..C8, D3:
+irrational; C4, D4: exact integers), C4 written with np.cos / np.sin (6e-17 entries) and integer C4, D4, with
+non-trivial outputs; c is shrunk to at most
+4 sum_i ||v_i|| |b_i| where needed, so that the average's round-off is round-off under the documented rule.
 
 *False alarms*: on the equivariant draws, ``check_equivariant``, ``check_layerwise`` and ``equivalent``
 (to the same function built the other way) run on every draw; ``realizability`` at the network's width,
@@ -46,15 +48,8 @@ from equifuzz.errors import EquifuzzError
 from equifuzz.reps import Representation
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _families import (  # noqa: E402
-    _base,
-    conditioned_reps,
-    kink_count,
-    large_reps,
-    regular_hidden,
-    reps,
-    symmetrization_reps,
-)
+from _families import _base, conditioned_reps, kink_count, large_reps, regular_hidden, reps  # noqa: E402
+from _families_extreme import bias_within_roundoff_rule, symmetrization_reps  # noqa: E402
 from _truth import averaged_net, character_dimension, orbit_net, rescale_neurons, stack  # noqa: E402
 
 SIZED = ("output_weight", "hidden_weight", "hidden_bias")
@@ -64,8 +59,8 @@ CLEAN_ORACLES = ("check_equivariant", "check_layerwise", "equivalent", "realizab
                  "len_dimension")
 CLEAN_KINDS = ("orbits", "average", "rescaled", "global scale", "split", "cancelling pairs", "two close orbits",
                "fraction", "float symmetrized")
-#: the settings of the "float symmetrized" draws: rotations by 2 pi / n in float (irrational; C4 and D4 hold
-#: cos(pi / 2) = 6e-17) with non-trivial outputs, and integer C4 and D4 (rational)
+#: the settings of the "float symmetrized" draws: rotations by 2 pi / n (irrational but for C4 and D4) with
+#: non-trivial outputs, and integer C4 and D4 (rational)
 SYMMETRIZATION_SETTINGS = [(k, ri, ro, False) for k, (ri, ro) in symmetrization_reps().items()]
 
 
@@ -142,7 +137,7 @@ def draw_clean(rng: np.random.Generator, setting: tuple
         # (rho_in(h)^T w_i, b_i, rho_out(h)^-1 v_i / |G|), b2 = mean_h rho_out(h)^-1 c (zero in exact arithmetic
         # when rho_out fixes nothing, 1e-17 in float); the same function as the orbits of (w_i, b_i, v_i / |G|)
         W, b, V = _base(rng, k, ri.dim, ro.dim, integer=False)
-        c = rng.normal(size=ro.dim)
+        c = bias_within_roundoff_rule(rng.normal(size=ro.dim), b, V)
         f = averaged_net(ri, ro, W, b, V, c)
         other = orbit_net(ri, ro, W, b, V / G.order, c)
     return kind, f, other, hidden, setting

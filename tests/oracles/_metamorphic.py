@@ -97,7 +97,10 @@ def room(*arrays: np.ndarray) -> tuple[float, float]:
 
 
 def pick(u: float, lo: float, hi: float, want_lo: float, want_hi: float) -> float:
-    """A point of [want_lo, want_hi] ∩ [lo, hi] at relative position u (the nearest end when they are disjoint)."""
+    """A point of [want_lo, want_hi] ∩ [lo, hi] at relative position u (the nearest end of [lo, hi] when they are
+    disjoint; NaN when [lo, hi] itself is empty: nothing fits)."""
+    if lo > hi:
+        return float("nan")
     a, b = max(lo, want_lo), min(hi, want_hi)
     if a > b:
         return hi if want_lo > hi else lo
@@ -158,9 +161,28 @@ def defect(base: Known, kind: str, seed: int, epsilon: float) -> Known | None:
                  same_as=((base.net, False),), history=base.history + (f"defect {kind} {epsilon:.0e}",))
 
 
+def averaged_bias_is_roundoff(net: ReLUNet, rho_out: Representation) -> bool:
+    """Whether the round-off that the float average of b2 leaves (up to about |G| eps ||b2||) is round-off in the
+    documented rule (identity.py), which judges the constant against the neurons that feed it (sum ||v_i|| |b_i|
+    over live neurons) and the averaged bias. Where those are small against ||b2|| (no hidden biases and no
+    fixed part of b2, say), the residue is the whole constant, f(0) = b2 != g b2, and the symmetrized network is
+    not equivariant: symmetrization would not keep the truth there."""
+    W1, b1, W2, b2 = params(net)
+    if not net.output_bias or not np.any(b2):
+        return True
+    G = rho_out.group
+    fixed = sum(rho_out(h) for h in G.elements) @ b2 / G.order
+    wlive = np.any(W1 != 0, axis=1)
+    feeds = np.any(W2 != 0, axis=0) & ((wlive & (b1 != 0)) | (~wlive & (b1 > 0)))
+    logs = [log_norm(W2[:, i]) + log_norm(b1[i:i + 1]) for i in np.flatnonzero(feeds)] + [log_norm(fixed)]
+    return max(logs) >= log_norm(b2) - np.log10(4)  # log10 of the largest term (a lower bound of the sum)
+
+
 def random_symmetrized(rho_in: Representation, rho_out: Representation, width: int, seed: int) -> Known:
     """The textbook float symmetrization of a random network (both biases): equivariant and layer-wise."""
     f = build_relu_net(rho_in.dim, rho_out.dim, width, seed)
+    if not averaged_bias_is_roundoff(f, rho_out):  # (see there) the output bias dropped instead
+        f = ReLUNet(f.W1, f.b1, f.W2, None)
     S = textbook_symmetrization(f, rho_in, rho_out)
     return Known(S, rho_in, rho_out, True, True, {S.width: True}, history=(f"random{width}", "symmetrize"))
 
@@ -199,6 +221,8 @@ def _rescale(k: Known, rng: np.random.Generator, power_of_two: bool) -> Known:
     for i in range(k.net.width):
         lo, hi = _per_neuron_room(W1, b1, W2, i)
         e = pick(float(rng.random()), lo, hi, -150.0, 150.0)
+        if np.isnan(e):
+            continue
         if power_of_two:
             s = np.ldexp(1.0, int(np.clip(np.round(e * np.log2(10)), np.ceil(lo * np.log2(10)),
                                           np.floor(hi * np.log2(10)))))
@@ -318,17 +342,25 @@ def global_scale(k: Known, rng: np.random.Generator) -> Known:
     lob, hib = room(b2)
     balanced = bool(rng.random() < 0.5)
     two = bool(rng.random() < 0.5)
-    a = pick(float(rng.random()), lo1, hi1, -300.0, 300.0)
-    c = -a
-    if not balanced:  # c within W2's room, and a + c within b2's
+    if balanced:  # a within the first layer's room and -a within W2's
+        a = pick(float(rng.random()), max(lo1, -hi2), min(hi1, -lo2), -300.0, 300.0)
+        c = -a
+    else:  # c within W2's room, and a + c within b2's
+        a = pick(float(rng.random()), lo1, hi1, -300.0, 300.0)
         c = pick(float(rng.random()), max(lo2, lob - a, LO - a), min(hi2, hib - a, HI - a), -300.0, 300.0)
+    if np.isnan(a) or np.isnan(c):
+        return k
     if two:
         ka, kc = int(np.floor(a * np.log2(10))), int(np.floor(c * np.log2(10)))
         kc = -ka if balanced else kc
         sa, sc, sb = np.ldexp(1.0, ka), np.ldexp(1.0, kc), np.ldexp(1.0, ka + kc)
     else:
         sa, sc, sb = 10.0 ** a, 10.0 ** c, 10.0 ** (a + c)
-    new = rebuild(k.net, W1 * sa, b1 * sa, W2 * sc, b2 * sb)
+    with np.errstate(over="ignore", under="ignore"):
+        parts = (W1 * sa, b1 * sa, W2 * sc, b2 * sb)
+    if not all(np.all(np.isfinite(x)) for x in parts):
+        return k
+    new = rebuild(k.net, *parts)
     if not fits(new):
         return k
     if balanced:
@@ -376,12 +408,7 @@ def symmetrize(k: Known, rng: np.random.Generator) -> Known:
     G = k.rho_in.group
     if G.order * k.net.width > 96:
         return k
-    W1, b1, W2, b2 = params(k.net)
-    fixed = sum(k.rho_out(h) for h in G.elements) @ b2 / G.order
-    if k.net.output_bias and not np.any(b1) and np.linalg.norm(fixed) <= 1e-12 * np.linalg.norm(b2):
-        # no hidden bias and an output bias that averages to zero: the float average leaves a 1e-17 constant that
-        # the group moves and that nothing else in f's constant term measures (f(0) = b2 != g b2): by the
-        # documented round-off rule (identity.py) that is not equivariant, so this change is not truth-preserving
+    if not averaged_bias_is_roundoff(k.net, k.rho_out):
         return k
     S = textbook_symmetrization(k.net, k.rho_in, k.rho_out)
     if not fits(S):

@@ -55,7 +55,8 @@ def _gen(G: ef.groups.FiniteGroup, *mats: object) -> Representation:
 @cache
 def catalogue() -> tuple[tuple[str, Representation, Representation], ...]:
     """Named (rho_in, rho_out): rational (integer, permutation) and irrational (rotations by 2 pi / n in float,
-    including C4 whose float rotation holds cos(pi / 2) = 6e-17), with non-trivial outputs."""
+    and C4, D4 by a rotation written with np.cos / np.sin, whose matrix holds cos(pi / 2) = 6e-17), with non-trivial
+    outputs."""
     C2, C4, D4 = ef.groups.cyclic(2), ef.groups.cyclic(4), ef.groups.dihedral(4)
     C3, C5, C6, C7, C8 = (ef.groups.cyclic(n) for n in (3, 5, 6, 7, 8))
     D3, S3 = ef.groups.dihedral(3), ef.groups.symmetric(3)
@@ -63,7 +64,10 @@ def catalogue() -> tuple[tuple[str, Representation, Representation], ...]:
     c4 = _gen(C4, [[0, -1], [1, 0]])
     d4 = _gen(D4, [[0, -1], [1, 0]], [[1, 0], [0, -1]])
     rot = {n: ef.reps.rotation(G) for n, G in ((3, C3), (4, C4), (5, C5), (6, C6), (7, C7), (8, C8))}
-    rd3, rd4 = ef.reps.rotation(D3), ef.reps.rotation(D4)
+    t = np.pi / 2
+    cs = [[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]  # cos(pi / 2) = 6.1e-17, as a user writes it
+    rot[4] = _gen(C4, cs)
+    rd3, rd4 = ef.reps.rotation(D3), _gen(D4, cs, [[1, 0], [0, -1]])
     std = ef.reps.standard(S3)
     return (
         ("C2 swap / trivial", swap, ef.reps.trivial(C2)),
