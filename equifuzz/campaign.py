@@ -400,6 +400,7 @@ def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | P
     deadline = t0 + budget if budget else None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    before = {p.name for p in out.iterdir()}
     specs = enumerate_cases(profile, seed)
     driver_device = local_devices(device)[0]  # the minimizer runs on the driver
     outcomes: list[CaseOutcome] = []
@@ -418,10 +419,7 @@ def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | P
 
                 def collect(_: int, res: list[CaseOutcome]) -> None:
                     for o in res:  # reports are written as each shard comes back, not at the end
-                        if o.reports is not None:
-                            report_dirs.extend(Path(p) for p in o.reports)
-                        else:
-                            report_dirs.extend(_write_reports(o.findings, out, driver_device))
+                        report_dirs.extend(_shard_reports(o, out, driver_device))
                         outcomes.append(o)
                     bar.advance(task)
 
@@ -450,7 +448,12 @@ def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | P
                 sw_task = bar.add_task("compensation sweep (Example A)", total=len(profile.sweep_widths))
                 sweep_rows = _sweep_example_a(profile, seed, lambda: bar.advance(sw_task))
     except KeyboardInterrupt:
-        raise CampaignInterrupted(out, list(report_dirs)) from None
+        # the local engine lets the shards in flight finish; a shard writes each report atomically (a temporary
+        # folder renamed into place), so every new report folder is complete: those of shards not yet collected
+        # are kept and listed too
+        extra = [p for p in sorted(out.iterdir()) if p.name not in before and p not in report_dirs
+                 and (p / "report.json").is_file()]
+        raise CampaignInterrupted(out, list(report_dirs) + extra) from None
     checks = [c for o in outcomes for c in o.checks] + ex_checks
     for o in outcomes:
         findings += o.findings
@@ -517,6 +520,13 @@ def _summary(profile: str, seed: int, specs: list[CaseSpec], outcomes: list[Case
                    "checks": [{"claim": c.claim, "case": c.case, "holds": c.holds, "detail": c.detail}
                               for c in o.checks]} for o in outcomes],
     }
+
+
+def _shard_reports(o: CaseOutcome, out: Path, device: str) -> list[Path]:
+    """The report folders of a collected shard: those it wrote itself, or written here by the driver."""
+    if o.reports is not None:
+        return [Path(p) for p in o.reports]
+    return _write_reports(o.findings, out, device)
 
 
 def _write_reports(findings: list[Finding], out: Path, device: str) -> list[Path]:

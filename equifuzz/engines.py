@@ -175,8 +175,10 @@ class LocalEngine(_Engine):
                         lost.append(i)
                     else:
                         on_result(i, fut.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException as exc:
+            # after Ctrl-C the shards in flight (their workers leave Ctrl-C to the driver) finish what they
+            # write, so the driver can list it; queued shards are cancelled
+            pool.shutdown(wait=isinstance(exc, KeyboardInterrupt), cancel_futures=True)
             raise
         pool.shutdown()
         return lost

@@ -105,9 +105,10 @@ def test_bad_engine_arguments_fail_before_running():
         make_engine("dask")
 
 
-def _interrupt_at_report(monkeypatch, n):
-    """Interrupt the driver when it is about to write the report of the n-th finding."""
-    write = campaign._write_reports
+def _interrupt_at_report(monkeypatch, n, workers=1):
+    """Interrupt the driver when it is about to write (one worker: the shards run in the driver) or to collect
+    (several: the shards write their own reports in their processes) the reports of the n-th finding."""
+    write, collect = campaign._write_reports, campaign._shard_reports
     seen: list[int] = []
 
     def interrupting(findings, out, device):
@@ -120,7 +121,17 @@ def _interrupt_at_report(monkeypatch, n):
             return written
         return write(findings, out, device)
 
-    monkeypatch.setattr(campaign, "_write_reports", interrupting)
+    def interrupting_collect(o, out, device):
+        if o.findings:
+            seen.append(1)
+            if len(seen) == n:
+                raise KeyboardInterrupt
+        return collect(o, out, device)
+
+    if workers == 1:
+        monkeypatch.setattr(campaign, "_write_reports", interrupting)
+    else:
+        monkeypatch.setattr(campaign, "_shard_reports", interrupting_collect)
 
 
 def _complete(report):
@@ -130,11 +141,12 @@ def _complete(report):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_interrupt_keeps_the_reports_of_finished_shards(tmp_path, monkeypatch, workers):
-    _interrupt_at_report(monkeypatch, 4)
+    _interrupt_at_report(monkeypatch, 4, workers)
     with pytest.raises(CampaignInterrupted) as exc:
         _run(tmp_path, workers=workers)
     reports = exc.value.reports
-    assert len(reports) == 3 and all(_complete(p) for p in reports)
+    # three findings collected; with several workers the shards in flight finish and their reports are kept too
+    assert (len(reports) == 3 if workers == 1 else len(reports) >= 3) and all(_complete(p) for p in reports)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in reports)  # no summary, no partial
     assert str(tmp_path) in str(exc.value)
 
