@@ -38,6 +38,7 @@ from .oracles import (
 from .oracles.verdict import jsonable
 from .profiles import PROFILES as _PROFILE_RECORDS
 from .profiles import CampaignPlan, active_profile
+from .report.campaign_summary import summary_markdown
 from .reps import Representation
 
 if TYPE_CHECKING:
@@ -471,7 +472,7 @@ def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | P
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     retried = {specs[i].case_id: n for i, n in sorted(eng.retried.items())}
     seconds = time.time() - t0
-    md = _markdown(summary, seconds, devices, n_workers, eng.name, retried)
+    md = summary_markdown(summary, seconds, devices, n_workers, eng.name, retried)
     (out / "summary.md").write_text(md)
     _plot(sweep_rows, examples, out / "compensation.png",
           [c for c in summary["counterexamples"] if "minimal" in c and c["case"] not in examples])
@@ -538,42 +539,6 @@ def _write_reports(findings: list[Finding], out: Path, device: str) -> list[Path
             for f in findings]
 
 
-def _markdown(summary: dict[str, Any], seconds: float, devices: list[str], workers: int, engine: str = "local",
-              retried: dict[str, int] | None = None) -> str:
-    lines = [f"# equifuzz campaign (profile `{summary['profile']}`, seed {summary['seed']})", ""]
-    run = f"{summary['cases_run']} of {summary['cases_planned']} cases"
-    if not summary["complete"]:
-        run += " (the time budget ran out; rerun without --budget for the full, reproducible campaign)"
-    lines += [f"{run} on {', '.join(devices)} in {workers} shard(s) (engine {engine}), {seconds:.1f} s.", ""]
-    if retried:
-        lines += ["Shards retried after their worker died (the results are those of the retry): "
-                  + ", ".join(f"`{c}` ({n} retr{'y' if n == 1 else 'ies'})" for c, n in retried.items()) + ".", ""]
-    lines += ["## Claims", "", "| claim | status | checks | failures | statement |", "|---|---|---|---|---|"]
-    for cid, c in summary["claims"].items():
-        lines.append(f"| {cid} | {c['status']} | {c['checks']} | {c['failures']} | {c['statement']} |")
-    lines += ["", "## Worked examples", "", "| example | width | equivariant | layer-wise | lower | minimal "
-              "layer-wise | upper | naive |", "|---|---|---|---|---|---|---|---|"]
-    for name, e in summary["examples"].items():
-        lines.append(f"| {name} | {e['width']} | {e['equivariant']} | {e['layerwise']} | {e['lower']} | "
-                     f"{_minimal_str(e)} | {e['upper']} | {e['naive_upper']} |")
-    if summary["compensation_sweep"]:
-        lines += ["", "## Compensation sweep (Example A, best layer-wise risk under N(0, I))", "",
-                  "| width | risk | stderr |", "|---|---|---|"]
-        for r in summary["compensation_sweep"]:
-            lines.append(f"| {r['width']} | {r['risk']:.4g} | {r['stderr']:.1g} |")
-        lines += ["", "![compensation](compensation.png)"]
-    lines += ["", f"## Counterexamples ({len(summary['counterexamples'])})", ""]
-    for c in summary["counterexamples"][:50]:
-        mw = f"; minimal compensating width {_minimal_str(c)} (width {c['width']})" if "minimal" in c else ""
-        lines.append(f"- `{c['case']}`: {c['kind']} (claim {c['claim']}){mw}")
-    if summary.get("reports"):
-        lines += ["", "Reports: " + ", ".join(f"[{r}]({r}/report.md)" for r in summary["reports"][:50])]
-    for cid, c in summary["claims"].items():
-        if c["failed_cases"]:
-            lines += ["", f"### {cid} failures", ""] + [f"- {x}" for x in c["failed_cases"]]
-    return "\n".join(lines) + "\n"
-
-
 def _minimal(f: ReLUNet, rho_in: Representation, rho_out: Representation,
              known: dict[int, Any] | None = None) -> dict[str, Any]:
     """The minimal compensating width of an equivariant f (the realizability oracle walked up from T4; the
@@ -581,15 +546,6 @@ def _minimal(f: ReLUNet, rho_in: Representation, rho_out: Representation,
     from .search.sweep import minimal_layerwise_width
 
     return minimal_layerwise_width(f, rho_in, rho_out, known=known).summary()
-
-
-def _minimal_str(e: dict[str, Any]) -> str:
-    """The minimal compensating width, or what is known of it when a width below was undecided."""
-    if e.get("minimal") is None:
-        return f"undecided (widths {e.get('minimal_undecided')})"
-    if e.get("minimal_decided"):
-        return str(e["minimal"])
-    return f"<= {e['minimal']} (undecided at {e['minimal_undecided']})"
 
 
 def _plot(rows: list[dict[str, Any]], examples: dict[str, Any], path: Path,

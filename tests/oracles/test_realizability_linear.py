@@ -269,15 +269,16 @@ def test_subgroups_budget_raises_a_typed_error() -> None:
 
 
 def test_campaign_reports_the_minimal_compensating_width_of_the_worked_examples() -> None:
-    from equifuzz.campaign import _markdown, example_checks
+    from equifuzz.campaign import example_checks
     from equifuzz.examples import example_a
+    from equifuzz.report.campaign_summary import summary_markdown
 
     checks, finding, info = example_checks(example_a())
     assert info["minimal"] == 6 and info["minimal_decided"] and info["minimal_undecided"] == []
     assert finding is not None and finding.summary["minimal"] == 6
-    md = _markdown({"profile": "t", "seed": 0, "cases_run": 0, "cases_planned": 0, "complete": True, "claims": {},
-                    "examples": {"example_a": info}, "compensation_sweep": [],
-                    "counterexamples": [{"case": "example_a", "kind": "equivariant-not-layerwise",
-                                         "claim": "layerwise", **finding.summary}]}, 0.0, ["cpu"], 1)
+    md = summary_markdown({"profile": "t", "seed": 0, "cases_run": 0, "cases_planned": 0, "complete": True,
+                           "claims": {}, "examples": {"example_a": info}, "compensation_sweep": [],
+                           "counterexamples": [{"case": "example_a", "kind": "equivariant-not-layerwise",
+                                                "claim": "layerwise", **finding.summary}]}, 0.0, ["cpu"], 1)
     assert "| example_a | 3 | True | False | 6 | 6 | 6 | 6 |" in md
     assert "minimal compensating width 6 (width 3)" in md
