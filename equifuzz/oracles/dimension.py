@@ -84,7 +84,11 @@ def _nullspace_dimension(rho_in: Representation, rho_h: Representation, rho_out:
     M = np.concatenate(blocks).astype(np.float64)
     s = np.linalg.svd(M, compute_uv=False)
     cond = max(float(np.linalg.cond(X)) for trio in mats for X in trio)
-    thr = max(M.shape) * np.finfo(np.float64).eps * cond * 1e3 * (s[0] if s.size else 1.0)
+    # round-off against the size of the matrices the constraints are made of, not against the largest singular
+    # value: when every constraint is zero in exact arithmetic (a float change of basis of a trivial action), the
+    # singular values are all round-off and none of them is a rank
+    size = max([1.0] + [float(np.abs(X).max()) for trio in mats for X in trio if X.size])
+    thr = max(M.shape) * np.finfo(np.float64).eps * cond * 1e3 * size
     return n - int(np.sum(s > thr))
 
 

@@ -102,3 +102,20 @@ def test_character_formula_matches_nullspace(trio) -> None:
             a = ef.len_dimension(rho_in, rho_h, rho_out, hidden_bias=hb, output_bias=ob, method="character")
             b = ef.len_dimension(rho_in, rho_h, rho_out, hidden_bias=hb, output_bias=ob, method="nullspace")
             assert a == b
+
+
+def test_nullspace_of_a_float_trivial_action_counts_no_round_off_as_rank() -> None:
+    """A trivial action in a float basis (rho(g) = I + 1e-15, not rational) constrains nothing: every singular
+    value of the constraints is round-off, so none counts (a seed of the layer-wise recovery property)."""
+    import numpy as np
+
+    G = groups.cyclic(2)
+    T = reps.trivial(G)
+    rho_out = reps.change_basis(reps.direct_sum(T, T, T), np.random.default_rng(3).normal(size=(3, 3)))
+    assert 0 < np.abs(rho_out(1) - np.eye(3)).max() < 1e-13
+    H = reps.direct_sum(T, T)
+    for hb in (True, False):
+        for ob in (True, False):
+            expected = 2 * (1 + int(hb) + 3) + (3 if ob else 0)
+            assert ef.len_dimension(T, H, rho_out, hidden_bias=hb, output_bias=ob, method="nullspace") == expected
+            assert ef.len_dimension(T, H, rho_out, hidden_bias=hb, output_bias=ob, method="character") == expected
