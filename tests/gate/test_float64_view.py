@@ -64,5 +64,7 @@ def test_an_e3nn_module_is_viewed_and_agrees_with_its_float64_copy():
     o3 = pytest.importorskip("e3nn.o3", reason="the e3nn extra is not installed")
     tp = o3.FullyConnectedTensorProduct("2x0e + 2x1o", "1x0e + 1x1o", "2x0e + 2x1o + 1x2e").float()
     a, b = torch.randn(4, 8, dtype=torch.float64), torch.randn(4, 4, dtype=torch.float64)
-    assert viewable(tp)
+    # e3nn 0.4.4 compiles its generated code with TorchScript, which the view cannot read: copied there
+    scripted = any(isinstance(m, torch.jit.ScriptModule) for m in tp.modules())
+    assert viewable(tp) is not scripted
     assert torch.equal(as_float64(tp)(a, b), copy.deepcopy(tp).double()(a, b))
