@@ -30,7 +30,8 @@
 - :func:`relu_net`: an escnn Linear-ReLU-Linear model over ``no_base_space`` as
   (``ReLUNet``, rho_in, rho_out) for the exact oracles, and :func:`hidden_representation` its hidden
   permutation representation: ``len_dimension(rho_in, hidden, rho_out)`` equals escnn's parameter
-  count, and ``realizability`` decides the minimal layer-wise width (redundant hidden fields).
+  count, and ``realizability`` decides the minimal layer-wise width (redundant hidden fields);
+  :func:`exact_report` puts them together (:class:`ExactReport`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from ..reps import ContinuousRepresentation, Representation, subgroup_from_eleme
 
 __all__ = ["group", "representation", "blocks", "prepare", "rtol", "relu_net", "hidden_representation", "GridSpec",
            "Tensors", "basespace_matrix", "point_blocks", "prepare_points", "PointTensors",
-           "RTOL_FLOAT32_BASES"]
+           "RTOL_FLOAT32_BASES", "ExactReport", "exact_report"]
 
 #: the tolerance for float64 escnn models: 16 float32 eps (their bases are sampled in float32)
 RTOL_FLOAT32_BASES = 16 * float(np.finfo(np.float32).eps)
@@ -347,3 +348,157 @@ def relu_net(module: Any) -> tuple[ReLUNet, Representation, Representation]:
     rho_in, rho_out = representation(l1.in_type), representation(l2.out_type)
     assert isinstance(rho_in, Representation) and isinstance(rho_out, Representation)
     return net, rho_in, rho_out
+
+
+@dataclass(frozen=True)
+class RedundantField:
+    """A hidden field the model does without: ``into`` the fields its neurons merge into (a neuron whose
+    weights and bias are a positive multiple of a kept neuron's adds its output weights to that neuron's),
+    empty when every neuron of it contributes nothing (zero output weights, or zero input weights: a
+    constant, moved into the output bias)."""
+
+    index: int
+    name: str
+    size: int
+    into: tuple[int, ...]
+
+    def __str__(self) -> str:
+        how = f"merges into field {', '.join(map(str, self.into))}" if self.into else "contributes nothing"
+        return f"field {self.index} ({self.name}, {self.size} neurons) {how}"
+
+
+@dataclass(frozen=True)
+class ExactReport:
+    """The exact oracles on an escnn Linear-ReLU-Linear model (:func:`exact_report`).
+
+    ``minimal`` is the smallest width at which ``realizability`` builds a layer-wise equivariant network
+    computing the model's function (None if none was found up to ``|G|`` times the width);
+    ``minimal_decided`` is False when a smaller width was left undecided (``undecided`` lists those
+    widths: the minimal width is then only an upper bound; ``reason`` says why none was found).
+    ``redundant`` lists the hidden fields removed,
+    in that order, each removal checked by the oracles (the reduced network is ``equivalent`` to the model
+    and ``check_layerwise`` holds on it); ``reduced_width`` is the width left. ``len_dimension`` is the
+    dimension of the layer-wise equivariant networks on the model's hidden representation, ``parameters``
+    escnn's parameter count of the model; ``tolerance`` the one the oracles used."""
+
+    fields: tuple[str, ...]
+    width: int
+    minimal: int | None
+    minimal_decided: bool
+    undecided: tuple[int, ...]
+    redundant: tuple[RedundantField, ...]
+    reduced_width: int
+    len_dimension: int
+    parameters: int
+    tolerance: float
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.minimal is None:
+            m = "not found" + (f" (undecided at widths {list(self.undecided)})" if self.undecided else "")
+            m += f": {self.reason}" if self.reason else ""
+        elif self.minimal_decided:
+            m = f"{self.minimal}"
+        else:
+            m = f"at most {self.minimal} (undecided at widths {list(self.undecided)})"
+        lines = [f"hidden fields {list(self.fields)}: width {self.width}; minimal layer-wise width {m} "
+                 f"(tolerance {self.tolerance:.3g})",
+                 f"len_dimension {self.len_dimension}, escnn parameter count {self.parameters}"]
+        if self.redundant:
+            lines += [f"redundant: {r}" for r in self.redundant]
+            lines.append(f"without them: width {self.reduced_width} (equivalent and layer-wise, checked)")
+        else:
+            lines.append("no hidden field found redundant by dropping or merging")
+        return "\n".join(lines)
+
+
+def _reduce(net: ReLUNet, slices: list[range], i: int, kept: list[int], tol: float = 1e-9
+            ) -> tuple[ReLUNet, tuple[int, ...]] | None:
+    """The network without field i, its neurons dropped or merged into the kept fields' (module comment
+    of :class:`RedundantField`); None when some neuron of it is neither."""
+    W1, W2 = net.W1, net.W2
+    b1 = net.b1 if net.b1 is not None else np.zeros(net.width)
+    b2 = (net.b2 if net.b2 is not None else np.zeros(W2.shape[0])).copy()
+    W2n = W2.copy()
+    rows = np.concatenate([W1, b1[:, None]], axis=1)
+    norms = np.linalg.norm(rows, axis=1)
+    scale = max(float(norms.max(initial=0.0)), 1.0)
+    into: set[int] = set()
+    for k in slices[i]:
+        if not np.any(W2[:, k]):
+            continue
+        if not np.any(W1[k]):
+            b2 += max(float(b1[k]), 0.0) * W2[:, k]
+            continue
+        hit = None
+        for j in kept:
+            for q in slices[j]:
+                if norms[q] > 0 and np.linalg.norm(rows[k] / norms[k] - rows[q] / norms[q]) <= tol * scale:
+                    hit = (j, q)
+                    break
+            if hit:
+                break
+        if hit is None:
+            return None
+        into.add(hit[0])
+        W2n[:, hit[1]] += norms[k] / norms[hit[1]] * W2[:, k]
+    keep = [q for j in kept for q in slices[j]]
+    return ReLUNet(W1[keep], b1[keep], W2n[:, keep], b2), tuple(sorted(into))
+
+
+def exact_report(module: Any, *, tol: float | None = None) -> ExactReport:
+    """The exact oracles on an escnn Linear-ReLU-Linear model over ``no_base_space``: its minimal
+    layer-wise width (``realizability`` walked up from its lower bound to its upper bound), the hidden
+    fields it does without (each removal checked: ``equivalent`` to the model and layer-wise equivariant),
+    and ``len_dimension`` against escnn's parameter count. ``tol`` is the oracles' tolerance (None: their
+    default, 1e-8); escnn samples its bases in float32, so a model whose bases are not exact in float32
+    (C8: cos 45 degrees) is equivariant only to about 1e-8 and needs ``tol=RTOL_FLOAT32_BASES``, else
+    the report says it is not equivariant at the default tolerance (with the oracle's reason)."""
+    from ..oracles.dimension import len_dimension
+    from ..oracles.equivariance import equivalent
+    from ..oracles.layerwise import check_layerwise
+    from ..oracles.realizability import realizability
+
+    net, rho_in, rho_out = relu_net(module)
+    hidden = hidden_representation(module)
+    reps = list(_layers(module)[1].in_type.representations)
+    slices, start = [], 0
+    for r in reps:
+        slices.append(range(start, start + int(r.size)))
+        start += int(r.size)
+    kw: dict[str, Any] = {} if tol is None else {"tol": tol}
+    first = realizability(net, rho_in, rho_out, max(net.width, 1), **kw)
+    minimal, undecided, reason = None, [], ""
+    if first.lower is None:
+        reason = first.reason or str(first).splitlines()[0]
+    else:
+        top = first.upper if first.upper is not None else rho_in.group.order * max(net.width, 1)
+        for m in range(first.lower, top + 1):
+            v = first if m == max(net.width, 1) else realizability(net, rho_in, rho_out, m, **kw)
+            if v.realizable is True:
+                minimal = m
+                break
+            if v.realizable is None:
+                undecided.append(m)
+        if minimal is None:
+            reason = f"no width from {first.lower} to {top} realizable"
+    kept = list(range(len(reps)))
+    current, current_slices = net, slices
+    redundant = []
+    for i in reversed(range(len(reps))):
+        others = [j for j in kept if j != i]
+        out = _reduce(current, current_slices, i, others) if others else None
+        if out is None:
+            continue
+        g, into = out
+        if equivalent(net, g, tol=tol).holds is True and check_layerwise(g, rho_in, rho_out, tol=tol).holds is True:
+            kept, current = others, g
+            pos, current_slices = 0, [range(0)] * len(reps)
+            for j in kept:
+                current_slices[j] = range(pos, pos + int(reps[j].size))
+                pos += int(reps[j].size)
+            redundant.append(RedundantField(i, str(reps[i].name), int(reps[i].size), into))
+    return ExactReport(tuple(str(r.name) for r in reps), net.width, minimal, minimal is not None and not undecided,
+                       tuple(undecided), tuple(reversed(redundant)), current.width,
+                       len_dimension(rho_in, hidden, rho_out), sum(int(p.numel()) for p in module.parameters()),
+                       first.tolerance, reason)

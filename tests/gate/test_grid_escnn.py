@@ -204,3 +204,77 @@ def test_a_point_convolution_is_gated_with_rotations_translations_and_relabellin
     with pytest.raises(EquivarianceError):
         ef.assert_equivariant(Absolute(), G, rho_in, NodeWise(f_out), inputs=inputs, rtol=efs.rtol(model),
                               report_dir=tmp_path)
+
+
+def _coefficients_touching(linear, rows=None, cols=None):
+    """Indices of an escnn Linear's weight coefficients whose basis element reaches the given rows
+    (output channels) or columns (input channels) of the expanded matrix, found by probing each one."""
+    saved = linear.weights.data.clone()
+    hits = []
+    with torch.no_grad():
+        for i in range(saved.numel()):
+            linear.weights.data.zero_()
+            linear.weights.data[i] = 1.0
+            W, _ = linear.expand_parameters()
+            block = W[rows] if rows is not None else W[:, cols]
+            if torch.any(block != 0):
+                hits.append(i)
+        linear.weights.data.copy_(saved)
+    return hits
+
+
+def _hidden_model(G, hidden_fields, seed=0):
+    gs = gspaces.no_base_space(G)
+    fin, out = enn.FieldType(gs, [gs.regular_repr]), enn.FieldType(gs, [gs.regular_repr, gs.trivial_repr])
+    hid = enn.FieldType(gs, [gs.regular_repr if f == "regular" else gs.quotient_repr(f) for f in hidden_fields])
+    torch.manual_seed(seed)
+    return enn.SequentialModule(enn.Linear(fin, hid), enn.ReLU(hid), enn.Linear(hid, out)), hid
+
+
+def test_exact_report_on_a_c4_regular_mlp():
+    net = _mlp(eg.cyclic_group(4))
+    rep = efs.exact_report(net)
+    assert rep.width == 12 and rep.len_dimension == rep.parameters == sum(p.numel() for p in net.parameters())
+    assert rep.minimal_decided and rep.minimal is not None and rep.minimal <= rep.width
+    assert rep.redundant == () and rep.reduced_width == 12  # random weights: no kink shared or silent
+    assert "minimal layer-wise width" in str(rep)
+
+
+def test_exact_report_finds_a_quotient_field_with_zero_output_weights():
+    net, hid = _hidden_model(eg.cyclic_group(4), ["regular", 2])
+    l2 = list(net.children())[2]
+    with torch.no_grad():
+        for i in _coefficients_touching(l2, cols=slice(4, 6)):
+            l2.weights.data[i] = 0.0
+    relu, _, _ = efs.relu_net(net)
+    assert np.all(relu.W2[:, 4:] == 0) and np.all(relu.W2[:, :4] != 0)  # the truth, by construction
+    rep = efs.exact_report(net)
+    assert (rep.width, rep.minimal, rep.minimal_decided, rep.reduced_width) == (6, 4, True, 4)
+    assert [(r.index, r.size, r.into) for r in rep.redundant] == [(1, 2, ())]
+    assert rep.len_dimension == rep.parameters
+
+
+def test_exact_report_merges_two_equal_d4_quotient_fields():
+    net, hid = _hidden_model(eg.dihedral_group(4), [(None, 2), (None, 2)])
+    l1 = list(net.children())[0]
+    first, second = _coefficients_touching(l1, rows=slice(0, 4)), _coefficients_touching(l1, rows=slice(4, 8))
+    assert len(first) == len(second) > 0
+    with torch.no_grad():
+        l1.weights.data[second] = 2.0 * l1.weights.data[first]  # the second field: twice the first
+        if l1.bias is not None:
+            l1.bias.data.zero_()
+    relu, _, _ = efs.relu_net(net)
+    np.testing.assert_allclose(relu.W1[4:], 2.0 * relu.W1[:4], rtol=1e-6)  # by construction
+    rep = efs.exact_report(net)
+    assert (rep.width, rep.minimal, rep.minimal_decided, rep.reduced_width) == (8, 4, True, 4)
+    assert [(r.index, r.into) for r in rep.redundant] == [(1, (0,))]
+    assert rep.len_dimension == rep.parameters
+
+
+def test_exact_report_on_c8_says_the_float32_bases_break_exact_equivariance():
+    net, _ = _hidden_model(eg.cyclic_group(8), ["regular"])
+    strict = efs.exact_report(net)  # cos 45 degrees sampled in float32: equivariant to about 1e-8 only
+    assert strict.minimal is None and not strict.minimal_decided and "not equivariant" in strict.reason
+    loose = efs.exact_report(net, tol=efs.RTOL_FLOAT32_BASES)
+    assert (loose.minimal, loose.minimal_decided, loose.tolerance) == (8, True, efs.RTOL_FLOAT32_BASES)
+    assert strict.len_dimension == strict.parameters
