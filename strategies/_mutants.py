@@ -6,7 +6,8 @@ Every mutant is non-equivariant by construction, for a reason that does not use 
   equivariant only when rho_in(g)^{-T} w = w and rho_out(g) v = v for all g (a reversed hyperplane
   would need rho_out(g) v = v for the kink and = -v for the linear part), so f' is not equivariant.
 - ``perturb``: one weight changed by delta (relative size ``epsilon``, down to 1e-7). On W2 or b2 the
-  change is a single neuron delta e_j relu(w.x + b) (or a constant delta e_j) that g does not fix;
+  change is a single neuron delta e_j relu(w.x + b) (or a constant delta e_j) that g does not fix,
+  sized so that its defect is ``epsilon``: where g fixes w, delta is divided by how far g moves e_j;
   W2 of a neuron whose kink some g reverses (b = 0) is not used, since there the change would show
   only as a linear part, which the oracles measure against the summed neuron sizes.
   On W1 or b1 the change D = v relu(w'.x + b') - v relu(w.x + b) kinks on H and H' != H, and the
@@ -193,6 +194,15 @@ def _neuron_moves(w: np.ndarray, v: np.ndarray, gens: list) -> bool:
     return _moved(w, [D for _, D, _ in gens]) > _MACRO or _moved(v, [B for _, _, B in gens]) > _MACRO
 
 
+def _reach(w: np.ndarray, v: np.ndarray, gens: list) -> float:
+    """How much of a change delta v on the channel of a neuron with input weights w shows as a defect, per unit:
+    all of it when some generator moves w (the image kink lacks the change), else only as far as the
+    generators move v (a change along Fix(rho_out) is no defect), so a sized change is divided by this."""
+    if _moved(w, [D for _, D, _ in gens]) > _MACRO:
+        return 1.0
+    return min(1.0, _moved(v, [B for _, _, B in gens]))
+
+
 def _hyperplane(w: np.ndarray, b: float) -> np.ndarray:
     n = float(np.linalg.norm(w))
     return np.concatenate([w, [b]]) / n
@@ -273,7 +283,7 @@ def _perturb(net, rho_in, rho_out, rng, eps):  # type: ignore[no-untyped-def]
             nw = float(np.linalg.norm(W1[i]))  # channel change delta ||w_i|| (or constant delta b_i)
             if b1[i] == 0 and nw > 0 and any(np.linalg.norm(D @ W1[i] + W1[i]) <= 1e-9 * nw for _, D, _ in gens):
                 continue  # relu(-t) - relu(t) = -t: at a reversed kink the change would be only linear
-            delta = sign * eps * top / (nw if nw > 0 else float(b1[i]))
+            delta = sign * eps * top / ((nw if nw > 0 else float(b1[i])) * _reach(W1[i], eye_p[j], gens))
             W2n = W2.copy()
             W2n[j, i] += delta
             return (_rebuild(f, W2=W2n), eps, f"W2[{j}, {i}] += {delta:.3g}", site)
@@ -281,7 +291,7 @@ def _perturb(net, rho_in, rho_out, rng, eps):  # type: ignore[no-untyped-def]
             _, j = site
             if _moved(eye_p[j], [B for _, _, B in gens]) <= _MACRO:
                 continue
-            delta = sign * eps * total
+            delta = sign * eps * total / min(1.0, _moved(eye_p[j], [B for _, _, B in gens]))
             b2n = b2.copy()
             b2n[j] += delta
             return (_rebuild(f, b2=b2n), eps, f"b2[{j}] += {delta:.3g}", site)

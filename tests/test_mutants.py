@@ -114,3 +114,25 @@ def test_kinds_that_need_structure_are_not_planted_without_it():
     net = ef.ReLUNet([[1.0]], [0.5], [[2.0]], [1.0])  # equivariant for the trivial action
     for kind in efs.MUTANT_KINDS:  # nothing moves: no defect can be planted
         assert efs.plant(kind, net, triv, triv, 0) is None, kind
+
+
+def test_a_sized_output_change_is_sized_by_how_far_the_group_moves_it():
+    """A perturbed output weight of a neuron the group fixes is a defect only through (I - rho_out(g)) e_j. In a
+    basis where g barely moves e_j (here by 1.4e-3), the planted change is scaled up so that its defect is still
+    ``epsilon`` and clears the tolerance (a seed of the sized-defect property drew such a basis)."""
+    G = ef.groups.cyclic(2)
+    u, a = np.array([1.0, -1.0, 0.0]) / np.sqrt(2), np.array([1.0, -1.0, 1e-3]) / np.sqrt(2)  # a . u = 1
+    B = np.eye(3) - 2 * np.outer(u, a)  # an involution, condition number ~1, moving e_3 by only 1.4e-3
+    rho_in = ef.reps.trivial(G)
+    rho_out = ef.reps.from_generators(G, [B])
+    v = (np.eye(3) + B) / 2 @ np.array([0.3, -1.0, 0.8])  # in Fix(rho_out)
+    net = ef.ReLUNet([[1.0]], None, v[:, None], None)
+    assert ef.check_equivariant(net, rho_in, rho_out).holds
+    eps = 2e-7 * _conditioning(rho_in, rho_out) * G.order
+    sites = set()
+    for seed in range(12):
+        m = efs.plant("perturb", net, rho_in, rho_out, seed, epsilon=eps)
+        sites.add(m.site)
+        verdict = ef.check_equivariant(m.net, rho_in, rho_out)
+        assert not verdict.holds, (m.description, str(verdict))
+    assert ("W2", 0, 2) in sites  # the output coordinate that g moves least was drawn
