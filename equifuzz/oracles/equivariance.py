@@ -467,6 +467,7 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: 
     default 1e-8). A torch module it can read is decided on its weights, read exactly, and the verdict says
     so; a float32 (float16, bfloat16) one with the tolerance semantics at 1e-4 unless told otherwise."""
     scopes: list[str] = []
+    tol = check_tolerance("tol", tol, allow_none=True)  # a float from here on (a Fraction or int is accepted)
     low: list[str] = []
     eps = EPS
     nets = []

@@ -163,6 +163,7 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
     says so; a float32 (float16, bfloat16) one with the tolerance semantics at 1e-4 unless ``semantics`` or
     ``tol`` say otherwise (``tol`` defaults to 1e-8 for float64 weights).
     """
+    tol = check_tolerance("tol", tol, allow_none=True)  # a float from here on (a Fraction or int is accepted)
     scope, eps = "", EPS64
     read = None if isinstance(net, ReLUNet) else read_module(net)
     if read is not None:

@@ -101,3 +101,16 @@ def test_equivalent_reads_modules_and_says_so() -> None:
     W1, b1, W2 = _weights()
     other = _module(W1, np.r_[b1[:4], -2e5], W2, torch.float64)
     assert ef.equivalent(m, other).holds is False
+
+
+def test_a_float32_module_takes_any_real_tolerance() -> None:
+    """The tolerance is validated before the module is read: a Fraction or an int tolerance is a real number
+    like any other (it was formatted with ``:g`` first, a raw TypeError for a Fraction)."""
+    from fractions import Fraction
+
+    W1, b1, W2 = _weights()
+    orbit = _module(W1[:4], b1[:4], W2[:, :4], torch.float32)
+    for tol in (Fraction(1, 10**4), 1):
+        for verdict in (ef.check_equivariant(orbit, ROT, ROT, tol=tol), ef.check_layerwise(orbit, ROT, ROT, tol=tol),
+                        ef.equivalent(orbit, orbit, tol=tol)):
+            assert verdict.holds is True and verdict.tolerance >= float(tol), str(verdict)
