@@ -221,6 +221,12 @@ def bench_failing(s: Setting, width: int, seed: int, pairs: int) -> bool:
     return ok
 
 
+def _print_header(header: str) -> None:
+    """A Markdown table's header row and its rule, each rule as wide as its column."""
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--width", type=int, default=10_000, help="target hidden width (default 10000)")
@@ -236,8 +242,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{'float64 (s)':>11} | {'exact/float':>12} | {'pairwise O(m^2) (s)':>19} | {'speed-up':>8} |")
     ok = True
     if not args.only_failing:
-        print(header)
-        print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+        _print_header(header)
         for make in (s4_x_c2, s6):
             ok &= bench_setting(make(), args.width, args.seed, args.repeat)
         if not ok:
@@ -247,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"failing verdicts (one output weight off by 1e-5), check_equivariant, {args.pairs} alternating pairs")
     header = (f"| {'setting':<27} | {'order':>5} | {'width':>6} | {'pass (s)':>10} | {'fail (s)':>10} | "
               f"{'fail/pass':>9} | range |")
-    print(header)
-    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    _print_header(header)
     for make in (s4_x_c2, s6):
         ok &= bench_failing(make(), args.width, args.seed, args.pairs)
     if not ok:
