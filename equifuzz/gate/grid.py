@@ -34,6 +34,7 @@ carry the size that fails.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,7 @@ from ..errors import GroupMismatchError, RepresentationError, ShapeError
 from ..groups import ContinuousGroup, FiniteGroup, from_matrices
 from ..reps import ContinuousRepresentation, Representation, rotation, subgroup_from_elements
 from ..search.probe import Action
+from .nodes import Adjacency, EdgeIndex, NodeWise
 
 __all__ = ["Grid", "Restricted", "on_grid", "move_grid", "grid_group", "DEFAULT_SIZES", "COORDINATES"]
 
@@ -254,6 +256,9 @@ class Restricted(Action):
     def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
         return self.inner.apply(self.embed(g), x)
 
+    def matrix(self, g: Element) -> np.ndarray:
+        return self.inner.matrix(self.embed(g))
+
     def draw(self, n: int, gen: torch.Generator, variant: int = 0) -> torch.Tensor:
         return self.inner.draw(n, gen, variant)
 
@@ -306,8 +311,19 @@ def on_grid(group: AnyGroup, in_actions: Sequence[Action], out_actions: Sequence
 
         note = (f"gated on {H.name} (order {H.order} of {group.order}), the subgroup of {group.name} that maps "
                 "the pixel grid to itself; its other elements move the grid off its pixels and are not checked")
-    wrap: list[Action] = [Restricted(a, embed, H.name) for a in [*in_actions, *out_actions]]
+    wrap = [restrict(a, embed, H.name) for a in [*in_actions, *out_actions]]
     return H, wrap[:len(in_actions)], wrap[len(in_actions):], note
+
+
+def restrict(a: Action, embed: Callable[[Element], Element], note: str) -> Action:
+    """Block ``a`` acted on through ``embed``, keeping what the gate reads off its type: a node-wise
+    block stays a ``NodeWise`` (its feature action restricted; the gate counts nodes and batches by
+    it), edge indices and adjacency matrices only read the node permutation, which ``embed`` keeps."""
+    if isinstance(a, (EdgeIndex, Adjacency)):
+        return a
+    if isinstance(a, NodeWise) and a.inner is not None:
+        return dataclasses.replace(a, inner=Restricted(a.inner, embed, note))
+    return Restricted(a, embed, note)
 
 
 def _grid_of(a: Action) -> Grid | None:

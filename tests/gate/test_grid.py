@@ -18,7 +18,7 @@ import equifuzz as ef
 from equifuzz import cli, groups, reps
 from equifuzz.elements import Element
 from equifuzz.errors import EquivarianceError, ShapeError
-from equifuzz.gate import Action, replay
+from equifuzz.gate import Action, NodeWise, replay
 from equifuzz.gate.grid import Grid, grid_group, move_grid
 
 
@@ -273,3 +273,42 @@ def test_an_action_with_apply_alone_needs_inputs_and_then_reports_and_replays(tm
         ef.assert_equivariant(broken, G, ApplyOnly(), ApplyOnly(), inputs=x, report_dir=tmp_path)
     assert replay(info.value.verdict.report).ratio > 1
     assert replay(info.value.verdict.report, lambda x: x).ratio <= 1
+
+
+class ImagePointConv(torch.nn.Module):
+    """A point convolution on vector features (C8's rotation representation) whose messages are scaled
+    by the mean of an image: out_i = s sum_j exp(-|p_i - p_j|^2) A(p_i - p_j) h_j, with A(v) = a |v|^2 +
+    b [[0, -1], [1, 0]] commuting with every rotation. ``leak`` adds the first coordinate of p_i (an
+    absolute direction, equivariant under nothing but the identity); ``order`` adds the node index."""
+
+    def __init__(self, leak: float = 0.0, order: float = 0.0) -> None:
+        super().__init__()
+        self.leak, self.order = leak, order
+
+    def forward(self, img: torch.Tensor, h: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        s = 1.0 + img.mean(dim=(-3, -2, -1))[..., None, None]
+        d = pos[..., :, None, :] - pos[..., None, :, :]  # (..., N, N, 2): p_i - p_j
+        w = torch.exp(-(d ** 2).sum(-1))[..., None]
+        rot = torch.stack([-h[..., 1], h[..., 0]], -1)
+        msg = w * (0.3 * (d ** 2).sum(-1, keepdim=True) * h[..., None, :, :] + 0.7 * rot[..., None, :, :])
+        out = s * msg.sum(-2)
+        n = torch.arange(out.shape[-2], dtype=out.dtype)[:, None]
+        return out + self.leak * pos[..., :1] + self.order * n
+
+
+def test_node_wise_blocks_under_an_off_grid_group_are_gated_on_the_exact_subgroup(tmp_path, capsys):
+    C8 = groups.cyclic(8)
+    vec = reps.rotation(C8)
+    rho_in = (Grid(reps.trivial(C8, 1), sizes=[9]), NodeWise(vec), NodeWise(vec))
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(2, 1, 9, 9, generator=gen, dtype=torch.float64),
+         *[torch.randn(2, 6, 2, generator=gen, dtype=torch.float64) for _ in range(2)])
+    v = ef.assert_equivariant(ImagePointConv(), C8, rho_in, NodeWise(vec), inputs=x, report_dir=tmp_path)
+    assert v.holds and "order 4 of 8" in v.subgroup and "node permutation" in str(v)
+    assert not list(tmp_path.iterdir())
+    for broken, what in ((ImagePointConv(leak=0.5), "g = r"), (ImagePointConv(order=0.5), "node permutation")):
+        with pytest.raises(EquivarianceError) as info:
+            ef.assert_equivariant(broken, C8, rho_in, NodeWise(vec), inputs=x, report_dir=tmp_path)
+        w = info.value.verdict
+        assert w.subgroup is not None and what in w.element and replay(w.report).ratio > 1
+    _replays_on_the_command_line(w.report, capsys=capsys)
