@@ -16,6 +16,7 @@ verdict states that it certifies only the inputs it drew.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -41,7 +42,7 @@ from ..validation import (
     check_tolerance,
     torch_relu_net,
 )
-from .identity import SEMANTICS, Decision, Element, decide
+from .identity import SEMANTICS, Decision, Element, decide, decide_unless_not_holding
 from .verdict import Verdict
 from .witness import normalized_params, witness_evaluators
 
@@ -237,8 +238,8 @@ def check_equivariant(
     if method in ("canonical", "exact"):
         if not (is_net and finite):
             raise ShapeError("the canonical check needs a ReLUNet and finite-group representations")
-        v = _check_canonical(f, rho_in, rho_out, tol, semantics=semantics, seed=seed,  # type: ignore[arg-type]
-                             eps=eps)
+        v = canonical_verdict(f, rho_in, rho_out, tol, semantics=semantics, seed=seed, eps=eps)  # type: ignore[arg-type]
+        assert v is not None
         return dataclasses.replace(v, scope=scope) if scope else v
     v = _check_sampled(f, rho_in, rho_out, tol, n_inputs, n_words, seed)
     if v.n_inputs:
@@ -248,8 +249,38 @@ def check_equivariant(
     return v
 
 
+# verdicts per network object (its weights are read-only) and representation objects (their matrices are
+# read-only): the report minimizer, realizability and the campaign ask about the same network several times
+_VERDICTS: weakref.WeakKeyDictionary[ReLUNet, dict[tuple[Any, ...], tuple[Any, Any, EquivarianceVerdict]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def canonical_verdict(net: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float | None = None,
+                      *, semantics: str = "auto", seed: int = 0, eps: float = EPS, early: bool = False
+                      ) -> EquivarianceVerdict | None:
+    """The canonical verdict of :func:`check_equivariant` for arguments it has validated (a ReLUNet, finite-group
+    representations of its dimensions, a float or None tolerance, a known ``semantics``): no validation here.
+
+    Kept per network object and representation objects, so asking again costs a look-up. ``early=True`` returns
+    None, without building witnesses, as soon as an element is known not to hold (the verdict would be "fails" or
+    "undecided"): for callers that only need whether f is equivariant; a verdict it returns is the full one."""
+    key = (id(rho_in), id(rho_out), DEFAULT_TOL if tol is None else float(tol), semantics, seed, eps)
+    try:
+        mine = _VERDICTS.setdefault(net, {})
+    except TypeError:  # pragma: no cover - a ReLUNet is weakly referenceable
+        mine = {}
+    hit = mine.get(key)
+    if hit is not None and hit[0] is rho_in and hit[1] is rho_out:
+        return hit[2]
+    v = _check_canonical(net, rho_in, rho_out, tol, semantics=semantics, seed=seed, eps=eps, early=early)
+    if v is not None:
+        mine[key] = (rho_in, rho_out, v)  # the representations are kept alive with the entry: their ids stay theirs
+    return v
+
+
 def _check_canonical(net: ReLUNet, rho_in: Representation, rho_out: Representation, tol: float | None,
-                     *, semantics: str, seed: int, eps: float = EPS) -> EquivarianceVerdict:
+                     *, semantics: str, seed: int, eps: float = EPS, early: bool = False
+                     ) -> EquivarianceVerdict | None:
     G = rho_in.group
     gens = [g for g in dict.fromkeys(G.generators) if g != 0]
     if semantics == "exact":
@@ -263,6 +294,9 @@ def _check_canonical(net: ReLUNet, rho_in: Representation, rho_out: Representati
         sem = "tolerance" if semantics == "tolerance" and not net.exact else "exact"
         return EquivarianceVerdict(True, 0.0, tol_, "canonical-float64" if sem == "tolerance" else "canonical-exact",
                                    n_elements=0, semantics=sem)
+    if early:
+        found = decide_unless_not_holding(net, net, elements, tol_, semantics=semantics, seed=seed, eps=eps)
+        return None if found is None else _verdict(found, net, len(gens), tol_)
     decision = decide(net, net, elements, tol_, semantics=semantics, seed=seed, eps=eps)
     return _verdict(decision, net, len(gens), tol_)
 

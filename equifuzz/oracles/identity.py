@@ -218,6 +218,22 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
     ``semantics``: "auto" (as described), "exact" (the exact numbers alone; A and B must be rational),
     "tolerance" (the float comparison alone, even where exact arithmetic is possible).
     """
+    decision = _decide(f, g, elements, tol, semantics, seed, eps, early=False)
+    assert decision is not None
+    return decision
+
+
+def decide_unless_not_holding(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *,
+                              semantics: str = "auto", seed: int = 0, eps: float = EPS) -> Decision | None:
+    """:func:`decide`, or None as soon as an element is known not to hold whatever its witness search finds
+    (its verdict would be "fails" or "undecided"): the witnesses of such an element are not built. When it
+    returns a Decision, that is exactly what :func:`decide` returns (with its witnesses). For callers that
+    only need to know whether the identity holds (a minimizer rejecting a candidate)."""
+    return _decide(f, g, elements, tol, semantics, seed, eps, early=True)
+
+
+def _decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, semantics: str, seed: int, eps: float,
+            *, early: bool) -> Decision | None:
     exact_weights = f.exact or g.exact or semantics == "exact"
     fp, gp = float_views(f, g)
     shift = exponents(fp, gp)  # one output scale per datum for both sides: the identity is homogeneous in it
@@ -225,12 +241,17 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
     GF = FF if g is f else float_form(*gp, out_shift=shift)
     FE = GE = None
     outcomes = []
+    not_holding = False  # early: an element is known not to hold
     for el in elements:
         Aq, Bq = _exact_matrix(el.A), _exact_matrix(el.B)
         rational = Aq is not False and Bq is not False and semantics != "tolerance"
         if semantics == "exact" and not rational:
             raise RepresentationError(f"exact semantics needs rational representation matrices; those of "
                                       f"{el.word} are not (pass Fraction-valued matrices or semantics='tolerance')")
+        if not_holding:  # only what decide would still raise on: matrices too ill-conditioned for float64
+            if not rational:
+                check_conditioning(_cond(el.A) * _cond(el.B), tol, el.word)
+            continue
         ex_defects: list[Defect] = []
         if rational:
             if FE is None:
@@ -241,6 +262,9 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
                 outcomes.append(ElementOutcome(el, "holds", "exact"))
                 continue
             if exact_weights:  # Fraction weights: the exact numbers are the question
+                if early:  # "fails" or "undecided": not "holds", whatever the witness search finds
+                    not_holding = True
+                    continue
                 w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, 0.0, element=el.element, word=el.word,
                                        seed=seed)
                 status = "fails" if w is not None else "undecided"
@@ -253,6 +277,9 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
             check_conditioning(cond, tol, el.word)
         elif not well_conditioned(cond, tol):
             # float64 cannot tell round-off from a defect at this conditioning: the exact numbers decide
+            if early:
+                not_holding = True
+                continue
             w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol, element=el.element, word=el.word,
                                    seed=seed)
             outcomes.append(ElementOutcome(
@@ -266,6 +293,9 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
         tol_g = tol + ROUNDOFF * cond
         fl_defects, fl_worst = compare_float(FF, GF, el.A, el.B, tol_g, cond, eps)
         if fl_defects:
+            if early:
+                not_holding = True
+                continue
             w, best = find_witness(f, g, el.A, el.B, fl_defects + ex_defects, FF, GF, tol_g, element=el.element,
                                    word=el.word, seed=seed)
             note = ""
@@ -307,6 +337,8 @@ def decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, *, seman
                 note=f"exactly, the numbers differ ({ex_defects[0].describe()}); within tolerance {tol_g:.3g}"))
             continue
         outcomes.append(ElementOutcome(el, "holds", "tolerance", tolerance=tol_g, residual=fl_worst))
+    if not_holding:
+        return None
     statuses = {o.status for o in outcomes}
     status = "fails" if "fails" in statuses else ("undecided" if "undecided" in statuses else "holds")
     sems = {o.semantics for o in outcomes if o.status == status}

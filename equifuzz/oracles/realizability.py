@@ -30,7 +30,7 @@ from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation, subgroup_from_elements
 from ..validation import check_choice, check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
-from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, check_equivariant, equivalent
+from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, canonical_verdict, equivalent
 from .layerwise import check_layerwise
 from .orbit_types import KinkOrbit, Setting, orbit_types
 from .realizability_search import Problem, Structure
@@ -188,7 +188,8 @@ def realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, w
     method = check_choice("method", method, ("auto", "search"))
     _check_net(f, rho_in, rho_out)
     G = rho_in.group
-    ev = check_equivariant(f, rho_in, rho_out, tol=tol)
+    ev = canonical_verdict(f, rho_in, rho_out, tol)  # validated above: check_equivariant's verdict, not asked again
+    assert ev is not None
     naive = G.order * f.width
     if ev.holds is None:
         return RealizabilityVerdict(None, int(width), None, None, None, naive, None, equivariance=ev, tolerance=tol,
@@ -350,7 +351,9 @@ def _setting(f: ReLUNet, rho_in: Representation, rho_out: Representation, tol: f
     st = Setting.build(rho_in, rho_out, f.hidden_bias, f.output_bias, exact=exact)
     if st.exact:
         fx = f.to_exact()
-        if check_equivariant(fx, rho_in, rho_out, method="exact").holds:
+        # whether it holds, not why not: no witness is built for a failing element
+        ex = canonical_verdict(fx, rho_in, rho_out, semantics="exact", early=True)
+        if ex is not None and ex.holds:
             return st, fx
         st = Setting.build(rho_in, rho_out, f.hidden_bias, f.output_bias, exact=False)
     return st, f.to_float()

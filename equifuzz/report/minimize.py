@@ -34,6 +34,7 @@ from ..nets import DisjointSets, ReLUNet
 from ..oracles.layerwise import normalize_rows
 from ..reps import Representation
 from .case import FailureCase, NotAFailureError, Outcome, evaluate, fraction_array, input_error
+from .minimize_check import content_key, not_equivariant
 
 __all__ = ["Step", "Minimized", "minimize", "neuron_orbits", "coordinate_blocks", "DEFAULT_BUDGET", "STAGES"]
 
@@ -113,14 +114,36 @@ class _Shrinker:
             raise NotAFailureError(f"{case.name}: the claim {case.claim!r} holds, there is no failure to minimize")
         self.signature = self.outcome.signature
         self.case = case
+        self.judged: dict[tuple[Any, ...], tuple[Any, Any, tuple[bool, Outcome | None, str]]] = {}
 
     def tick(self) -> None:
         if time.perf_counter() > self.deadline or (self.max_checks is not None and self.checks >= self.max_checks):
             raise _OutOfTime
 
     def same_failure(self, cand: FailureCase) -> tuple[bool, Outcome | None, str]:
+        """Whether ``cand`` fails in the same way (its outcome, or why not). A candidate already judged (the same
+        weights, representation objects, claim and tolerance) is not evaluated again: the oracles are
+        deterministic, so the answer is the same; it still counts as a check."""
         self.tick()
         self.checks += 1
+        key = content_key(cand)
+        hit = self.judged.get(key)
+        if hit is not None and hit[0] is cand.rho_in and hit[1] is cand.rho_out:
+            return hit[2]
+        answer = self._judge(cand)
+        self.judged[key] = (cand.rho_in, cand.rho_out, answer)  # the objects are kept: their ids stay theirs
+        return answer
+
+    def _judge(self, cand: FailureCase) -> tuple[bool, Outcome | None, str]:
+        if self.signature[2] is True:
+            # the failure keeps f equivariant: a candidate whose function is not equivariant is rejected as soon
+            # as the canonical comparison shows it, without building the witness that would certify "fails"
+            try:
+                why = not_equivariant(cand)
+            except Exception:  # the full evaluation below reports it as it would
+                why = None
+            if why is not None:
+                return False, None, why
         try:
             out = evaluate(cand)
         except Exception as exc:  # a candidate the oracles reject is simply not kept
