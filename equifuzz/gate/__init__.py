@@ -15,6 +15,7 @@ few calls), ``assertion`` (the assertion itself).
 
 from ..report.gate_case import replay
 from .actions import Action, Element, Fixed, Linear, Points, irreps_representation
+from .approximate import ApproximateVerdict, assert_approximately_equivariant
 from .assertion import BUDGETS, Budget, GateVerdict, RoundingWarning, assert_equivariant
 from .batch import BatchIndependenceError
 from .check import ATOL_EPS, RTOL_POWER
@@ -23,6 +24,8 @@ from .nodes import Adjacency, EdgeIndex, NodeWise
 
 __all__ = [
     "assert_equivariant",
+    "assert_approximately_equivariant",
+    "ApproximateVerdict",
     "GateVerdict",
     "RoundingWarning",
     "BatchIndependenceError",

@@ -278,3 +278,59 @@ def test_exact_report_on_c8_says_the_float32_bases_break_exact_equivariance():
     loose = efs.exact_report(net, tol=efs.RTOL_FLOAT32_BASES)
     assert (loose.minimal, loose.minimal_decided, loose.tolerance) == (8, True, efs.RTOL_FLOAT32_BASES)
     assert strict.len_dimension == strict.parameters
+
+
+def _c4_only_defect(model: torch.nn.Module, eps: float) -> torch.nn.Module:
+    """``model`` (trivial x 2 -> C8 regular x 2) plus a plain convolution equivariant under C4 exactly but
+    not at 45 degrees: channel k of a field filters with base filter k mod 2 turned by 90 (k // 2)
+    degrees; scaled to eps times the model's output RMS."""
+    gen = torch.Generator().manual_seed(7)
+    base = torch.randn(2, 2, 2, 5, 5, generator=gen, dtype=torch.float64)
+    w = torch.stack([torch.rot90(base[:, k % 2], k // 2, dims=(-2, -1)) for k in range(8)], 1).flatten(0, 1)
+    x0 = torch.randn(2, 2, 41, 41, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        rms = model(x0).pow(2).mean().sqrt() / torch.nn.functional.conv2d(x0, w, padding=2).pow(2).mean().sqrt()
+    scale = eps * float(rms)
+
+    class Defect(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return model(x) + scale * torch.nn.functional.conv2d(x, w, padding=2)
+
+    return Defect()
+
+
+def test_the_off_grid_action_agrees_with_escnns_interpolating_transform_at_45_degrees():
+    from equifuzz.gate.actions import as_actions
+    from equifuzz.gate.approximate import _act, band_limited_images
+
+    gs = gspaces.rot2dOnR2(8)
+    field = enn.FieldType(gs, [gs.regular_repr])
+    G, spec, _ = efs.blocks(enn.R2Conv(field, field, 3))
+    grid = as_actions(spec, G, "rho_in")[0][0]
+    x = band_limited_images(2, 8, 41, 2.0, torch.Generator().manual_seed(0))
+    ours = _act(grid, ef.gate.Element("r", index=1), x)
+    theirs = enn.GeometricTensor(x, field).transform(gs.fibergroup.elements[1]).tensor
+    disk = ((torch.arange(41.0) - 20)[:, None] ** 2 + (torch.arange(41.0) - 20)[None] ** 2 <= 100).double()
+    rel = float(((ours - theirs) * disk).norm() / (theirs * disk).norm())
+    assert rel < 2e-2  # the same rotation and channel action; only the interpolations differ
+
+
+def test_the_approximate_mode_on_escnn_c8_and_so2_models(tmp_path):
+    net = _cnn(gspaces.rot2dOnR2(8))
+    model = efs.prepare(net, torch.float64)
+    G, rho_in, rho_out = efs.blocks(net)
+    v = ef.gate.assert_approximately_equivariant(model, G, rho_in, rho_out)
+    assert v.status != "fails" and v.holds is None and len(v.scores) == 4
+    broken = _c4_only_defect(model, 0.1)
+    assert ef.assert_equivariant(broken, G, rho_in, rho_out, rtol=1e-5, report_dir=tmp_path).holds  # C4: exact
+    with pytest.raises(EquivarianceError) as info:
+        ef.gate.assert_approximately_equivariant(broken, G, rho_in, rho_out)
+    assert info.value.verdict.score > info.value.verdict.margin
+    gs = gspaces.rot2dOnR2(-1, maximum_frequency=4)
+    fin = enn.FieldType(gs, [gs.trivial_repr] * 2)
+    hid = enn.FieldType(gs, [gs.irrep(1)] * 2 + [gs.irrep(2)] * 2)
+    torch.manual_seed(0)
+    so2 = enn.SequentialModule(enn.R2Conv(fin, hid, 5, padding=2), enn.NormNonLinearity(hid, "n_relu"),
+                               enn.R2Conv(hid, enn.FieldType(gs, [gs.trivial_repr] * 2 + [gs.irrep(1)]), 5, padding=2))
+    v = ef.gate.assert_approximately_equivariant(efs.prepare(so2, torch.float64), *efs.blocks(so2))
+    assert v.status != "fails" and "rotation by 45 degrees" in str(v)
