@@ -12,7 +12,8 @@ in each; it gates the libraries that import and lists the others with the reason
 
 For every library that imports, a small model is gated with its claimed symmetry (O(3) or SO(3) with
 translations and node relabelling), in float32 and float64, batched (``batch_dim=0``: a leading batch
-of graphs) and unbatched (model calls counted for both). Feature models map (features, coordinates) to
+of graphs) and unbatched, and once with no ``batch_dim`` (the gate decides; model calls counted for all
+three). Feature models map (features, coordinates) to
 (features, coordinates or type-1 features); the force fields (mace-torch, torchmd-net; _atomistic.py)
 map (species, positions) to (energy, forces = -dE/dx by autograd inside the library), with the batch
 of graphs joined into the library's own ``batch`` vector and the neighbour graph built from the
@@ -261,16 +262,19 @@ def _blocks(lib: str, group: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
 LAST: dict[str, Any] = {}
 
 
-def _gate(model: Any, dtype: torch.dtype, batched: bool, out: str, lib: str, group: Any = O3) -> tuple[str, float, int]:
-    """(verdict, seconds, model calls); the last failure's verdict and message are kept in ``LAST``."""
+def _gate(model: Any, dtype: torch.dtype, batched: bool, out: str, lib: str, group: Any = O3,
+          default: bool = False) -> tuple[str, float, int]:
+    """(verdict, seconds, model calls); the last failure's verdict and message are kept in ``LAST``.
+    ``batched``: ``batch_dim=0``, else ``batch_dim=None``; ``default``: no ``batch_dim`` (the gate decides)."""
     t = time.perf_counter()
     LAST.clear()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rho_in, rho_out = _blocks(lib, group)
+            how: dict[str, Any] = {} if default else {"batch_dim": 0 if batched else None}
             v = ef.assert_equivariant(model, group, rho_in, rho_out, inputs=_inputs(dtype, lib), profile="ci",
-                                      report_dir=out, batch_dim=0 if batched else None)
+                                      report_dir=out, **how)
         verdict = "rounding" if v.rounding else "holds"
         calls = v.n_evaluations
     except ef.VacuousCheckError as exc:  # the outputs do not respond: nothing was tested
@@ -331,7 +335,7 @@ def main() -> None:
     torch.set_num_threads(1)
     lines = [f"torch {torch.__version__}, equifuzz profile ci, 1 thread", "",
              "| library | version | claimed | float32 | float64 | s per gate, float64: batched median (unbatched) "
-             "| model calls unbatched -> batched | defects caught by the gate "
+             "| model calls: batch_dim=None -> batch_dim=0 -> no batch_dim | defects caught by the gate "
              "| by the library's own test (else library-style) |",
              "|---|---|---|---|---|---|---|---|---|"]
     missing = []
@@ -382,11 +386,12 @@ def _row(lib: str, version: str, out: str, repeats: int) -> str:
             BASE_FAILS[(lib, _dt(dt))] = {j for j, r in enumerate(LAST["verdict"].block_ratios) if r > 1}
             TABLES.append((f"{lib} {version}, {_dt(dt)}, under {K.name}: {verdicts[dt]}", _diagnosis_table()))
     times: list[float] = [math.nan]
-    time_before, calls_before, calls_after = math.nan, 0, 0
+    time_before, calls_before, calls_after, calls_default = math.nan, 0, 0, 0
     if repeats:
         times = [_gate(build(torch.float64), torch.float64, True, out, lib, K)[1] for _ in range(repeats)]
         _, time_before, calls_before = _gate(build(torch.float64), torch.float64, False, out, lib, K)
         calls_after = _gate(build(torch.float64), torch.float64, True, out, lib, K)[2]
+        calls_default = _gate(build(torch.float64), torch.float64, True, out, lib, K, default=True)[2]
     caught_gate, caught_own, caught_style = [], [], []
     for kind in ("eps_distance", "float32_const", "leak"):  # float64 models: the causes below float32 round-off
         if _planted_cause(lib, kind, torch.float64, build, out, K):
@@ -413,7 +418,8 @@ def _row(lib: str, version: str, out: str, repeats: int) -> str:
                          f"(built in float64: {plain_torch_error(build(torch.float64), torch.float64, lib):.1e})")
     if lib in SHIPPED_TESTS:
         SHIPPED.append(f"{lib} {version}: {SHIPPED_TESTS[lib]()}")
-    timing = (f"{statistics.median(times):.3f} ({time_before:.3f}) | {calls_before} -> {calls_after}" if repeats
+    timing = (f"{statistics.median(times):.3f} ({time_before:.3f}) | {calls_before} -> {calls_after} -> {calls_default}"
+              if repeats
               else "not timed (--no-timing) | not counted")
     own = (f"own test: {', '.join(caught_own) or 'none'}; library-style: {', '.join(caught_style) or 'none'}"
            if lib in OWN_TESTS else ', '.join(caught_style) or 'none')

@@ -4,8 +4,11 @@
 
 Inputs are drawn (or taken from ``inputs=``) in float64, transformed in float64 and cast to the
 function's own dtype and device; TF32 is off while it runs. The gate measures every output block
-under the elements of ``elements.elements_to_try`` on two sets of inputs, then hill-climbs from the
-worst pairs over inputs and elements. A pass is returned only when every output block responds to its
+under the elements of ``elements.elements_to_try`` on two sets of inputs (for a continuous group
+staged: the covering subgroup's generators and 8 Haar samples first, the other elements only when
+that stage is not far below the tolerance; ``gate.search``), then hill-climbs from the worst pairs
+over inputs and elements (a float32/float16 function on its float64 version, against its own
+tolerance). A pass is returned only when every output block responds to its
 inputs (``gate.vacuity``; else ``VacuousCheckError``). A failure is diagnosed by experiment
 (``gate.diagnosis``), shrunk keeping its class (``report.gate_minimize``), written as a
 report (``report.gate_case``) and raised as ``EquivarianceError``; a float32/float16 failure that disappears when the
@@ -44,7 +47,16 @@ from .diagnosis import Diagnosis, diagnose
 from .float64 import as_float64
 from .grid import on_grid, size_note
 from .nodes import name_blocks, node_count, permutes, with_node_permutations
-from .search import Trial, draw_inputs, evaluate_many, search, translation_scale
+from .search import (
+    Float64Version,
+    Trial,
+    draw_inputs,
+    evaluate_many,
+    search,
+    search_in_float64,
+    staging,
+    translation_scale,
+)
 from .vacuity import allowed_constant, responses, vacuous_message
 
 __all__ = ["assert_equivariant", "GateVerdict", "Budget", "BUDGETS", "RoundingWarning"]
@@ -97,6 +109,8 @@ class GateVerdict(Verdict):
     #: the axis the input sets were stacked along (None: every set evaluated on its own), and why
     batch_dim: int | None = None
     batching: str = ""
+    #: how the first evaluation was staged (``search.staging``), and whether it grew to every element
+    first_evaluation: str = ""
 
     def __str__(self) -> str:
         head = "equivariant" if self.holds else "NOT equivariant"
@@ -110,6 +124,7 @@ class GateVerdict(Verdict):
              f"{self.n_elements} (element, input set) pairs, {self.n_evaluations} evaluations; {self.dtype} on "
              f"{self.device}; seed {self.seed}, profile {self.profile}]")
         s += f"\n  {self.batching}" if self.batching else ""
+        s += f"\n  {self.first_evaluation}" if self.first_evaluation else ""
         return s + f"\n  worst element: {self.element}" + ("" if self.subgroup is None else f"\n  {self.subgroup}")
 
 
@@ -229,14 +244,18 @@ def assert_equivariant(
         elements = elements_to_try(group, budget.n_words, rng, translation_scale(in_actions, sets[0]))
         if permutes(in_actions) or permutes(out_actions):
             elements = with_node_permutations(group, elements, node_count(in_actions, sets[0]), budget.n_words, rng)
-        batching = first_evaluation(fn, probe, sets, elements, batch_dim, rtol=rtol_, atol=atol_)  # gate/batching.py
+        # a float32/float16 function's float64 version, on which the search climbs and a first stage that is
+        # not far below the tolerance is measured again (gate/search.py)
+        f64 = Float64Version(fn, probe) if dt != torch.float64 else None
+        batching = first_evaluation(fn, probe, sets, elements, batch_dim, rtol=rtol_, atol=atol_,
+                                    staged=staging(group, elements), float64=f64)  # gate/batching.py
         for _ in range(2):  # again, unbatched, only when a batched failure does not reproduce with single calls
             batcher, trials = batching.batcher, sorted(batching.trials, key=lambda t: -t.ratio)
             tried = len(trials)
             if trials[0].ratio <= 1.0 and budget.search_rounds:
                 searched: dict[str, int] = {}
-                climbed = search(probe, group, trials[:budget.search_width], budget.search_rounds, rtol=rtol_,
-                                 atol=atol_, seed=seed, batcher=batcher, stats=searched)
+                climbed = _search(probe, group, trials[:budget.search_width], budget, batching, f64, rtol=rtol_,
+                                  atol=atol_, seed=seed, stats=searched)
                 tried += searched["tried"]  # the rounds run (the search may stop early)
                 trials = sorted(climbed + trials, key=lambda t: -t.ratio)
             if trials[0].ratio <= 1.0 or batching.confirms(probe, trials[0], rtol=rtol_, atol=atol_):
@@ -272,10 +291,11 @@ def assert_equivariant(
         holds or rounding, m.ratio, m.errors[k], m.tolerances[k], m.rtol, m.atol, m.scales[k], k,
         out_actions[k].name, len(out_actions), worst.g.describe(), worst.g.matrix, worst.g.index,
         worst.g.translation, str(dt).replace("torch.", ""), str(dev), seed, name, tried,
-        pre_calls + probe.calls + (p64.calls if p64 is not None else 0) + (diagnosis.calls if diagnosis else 0),
+        pre_calls + probe.calls + (p64.calls if p64 is not None else 0) + (diagnosis.calls if diagnosis else 0)
+        + (f64.calls if f64 is not None else 0),
         block_ratios=m.ratios, rounding=rounding, float64_ratio=ratio64, float64_failure=failure64, report=report,
         subgroup=subgroup, sizes=None if holds else size_note(trials, in_actions), batch_dim=batching.dim,
-        batching=batching.note,
+        batching=batching.note, first_evaluation=batching.stage,
         diagnosis=None if diagnosis is None else diagnosis.record(),
     )
     if rounding:
@@ -283,6 +303,24 @@ def assert_equivariant(
     if not verdict.holds:
         raise EquivarianceError(_message(fn, group, verdict, in_actions, worst, diagnosis, found), verdict)
     return verdict
+
+
+def _search(probe: Probe, group: Any, start: Sequence[Trial], budget: Budget, batching: Any,
+            f64: Float64Version | None, *, rtol: float, atol: float | None, seed: int,
+            stats: dict[str, int]) -> list[Trial]:
+    """The search from ``start`` (``gate.search``): on the float64 version of a float32/float16 function
+    (``search_in_float64``), else, or when the float64 version cannot be built or run, on the function
+    itself. Returns the climbed trials (the function's own measures)."""
+    p64 = None if f64 is None else f64.get()
+    if p64 is not None:
+        try:
+            per = None if batching.batcher is None else batching.batcher.rows_per_call
+            return search_in_float64(probe, p64, group, start, budget.search_rounds, rtol=rtol, atol=atol, seed=seed,
+                                     batch_dim=batching.dim, rows_per_call=per, stats=stats)
+        except Exception:  # the float64 version does not run: the search climbs on the function itself
+            pass
+    return search(probe, group, start, budget.search_rounds, rtol=rtol, atol=atol, seed=seed,
+                  batcher=batching.batcher, stats=stats)
 
 
 def _only_rounding(fn: Any, probe: Probe, trials: Sequence[Trial], rtol: float, atol: float | None,

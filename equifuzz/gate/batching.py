@@ -31,6 +31,10 @@ verdict says which, and why not (:attr:`Batching.note`). The automatic decision,
    :attr:`GateVerdict.n_evaluations` counts both.
 5. A failure found batched is re-measured with single calls before it is reported (:meth:`confirms`);
    if it does not reproduce, the gate starts over unbatched.
+
+With a staged first evaluation (:func:`search.staging`: a continuous group, no node relabellings) the
+decision and the experiment are made on its first stage, and the other elements, when the first stage
+is not far below the tolerance, are then measured the way it decided (:func:`first_evaluation`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from ..oracles.error import Trial
 from .batch import Batcher
 from .check import Probe, difference, measure
 from .nodes import Adjacency, EdgeIndex, NodeWise
-from .search import evaluate, evaluate_many
+from .search import Float64Version, Staging, evaluate, evaluate_many
 
 __all__ = ["AUTO", "Batching", "first_evaluation", "unbatchable_shapes", "coupling_layers"]
 
@@ -65,6 +69,8 @@ class Batching:
     declared: bool = False
     batcher: Batcher | None = None
     trials: list[Trial] = field(default_factory=list)
+    #: the verdict's line on a staged first evaluation (``search.Staging.note``), else ""
+    stage: str = ""
 
     def confirms(self, probe: Probe, trial: Trial, *, rtol: float, atol: float | None) -> bool:
         """Whether a failing ``trial`` found by automatic batching fails with single calls too (2 calls);
@@ -174,7 +180,63 @@ def _stacked_first(probe: Probe, sets: Sequence[list[Any]], groups: Sequence[Seq
 
 
 def first_evaluation(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element],
-                     batch_dim: int | str | None, *, rtol: float, atol: float | None) -> Batching:
+                     batch_dim: int | str | None, *, rtol: float, atol: float | None,
+                     staged: Staging | None = None, float64: Float64Version | None = None) -> Batching:
+    """Decide how to evaluate (module docstring) and measure every element on every input set that way;
+    with ``staged``, the elements of its first stage, then the others unless the first stage is far below
+    the tolerance (``Staging.grows``). For a float32/float16 function (``float64``: its float64 version) a
+    first stage that passes but is not far below is measured again in float64 against the same tolerance,
+    and that decides (``gate.search``). The trials are in set order, then in the order of ``elements``
+    (the function's own measures)."""
+    if staged is None:
+        return _decide(fn, probe, sets, elements, batch_dim, rtol=rtol, atol=atol)
+    first = [elements[i] for i in staged.first]
+    batching = _decide(fn, probe, sets, first, batch_dim, rtol=rtol, atol=atol)
+    worst = max((t.ratio for t in batching.trials), default=0.0)
+    worst64 = None
+    if staged.grows(worst) and worst <= 1.0 and float64 is not None:
+        worst64 = _worst_in_float64(float64, batching, sets, first, rtol=rtol, atol=atol)
+    batching.stage = staged.note(worst, worst64)
+    if not staged.grows(worst if worst64 is None else worst64):
+        return batching
+    chosen = set(staged.first)
+    rest = [i for i in range(len(elements)) if i not in chosen]
+    later = [elements[i] for i in rest]
+    if batching.batcher is not None:
+        more, _ = evaluate_many(probe, batching.batcher, sets, later, rtol=rtol, atol=atol)
+    else:
+        n1 = len(staged.first)
+        more = [t for s, xs in enumerate(sets)
+                for t in evaluate(probe, xs, later, rtol=rtol, atol=atol, ys=list(batching.trials[s * n1].ys))]
+    by_set: list[dict[int, Trial]] = [{} for _ in sets]
+    for k, t in enumerate(batching.trials):
+        by_set[k // len(staged.first)][staged.first[k % len(staged.first)]] = t
+    for k, t in enumerate(more):
+        by_set[k // len(rest)][rest[k % len(rest)]] = t
+    batching.trials = [d[i] for d in by_set for i in range(len(elements))]
+    return batching
+
+
+def _worst_in_float64(float64: Float64Version, batching: Batching, sets: Sequence[list[Any]],
+                      elements: Sequence[Element], *, rtol: float, atol: float | None) -> float | None:
+    """The worst ratio of ``elements`` on ``sets`` measured on the function's float64 version, the way
+    ``batching`` evaluates; None when the float64 version cannot be built or run."""
+    p64 = float64.get()
+    if p64 is None:
+        return None
+    try:
+        if batching.batcher is not None:
+            b64 = Batcher(p64, batching.batcher.dim, batching.batcher.rows_per_call, declared=False)
+            trials, _ = evaluate_many(p64, b64, sets, elements, rtol=rtol, atol=atol)
+        else:
+            trials = [t for xs in sets for t in evaluate(p64, xs, elements, rtol=rtol, atol=atol)]
+    except Exception:  # the float64 version does not run: the function's own ratio decides
+        return None
+    return max((t.ratio for t in trials), default=0.0)
+
+
+def _decide(fn: Any, probe: Probe, sets: Sequence[list[Any]], elements: Sequence[Element],
+            batch_dim: int | str | None, *, rtol: float, atol: float | None) -> Batching:
     """Decide how to evaluate (module docstring) and measure every element on every input set that way."""
     if batch_dim is None:
         return _unbatched(probe, sets, elements, "not batched (batch_dim=None)", rtol=rtol, atol=atol)

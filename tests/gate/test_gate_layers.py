@@ -163,12 +163,15 @@ def test_the_verdict_counts_the_pairs_actually_measured():
     """The identity on vectors is exactly O(3)-equivariant in float64 (every error is exactly 0), so the
     search stops after its minimum rounds (search.out_of_reach); the verdict counts those rounds, not
     the budget's."""
-    from equifuzz.gate.search import MIN_ROUNDS
+    from equifuzz.gate.search import MIN_ROUNDS, STAGE_SAMPLES
     from equifuzz.profiles import PROFILES
 
     budget = PROFILES["ci"].gate
     vec = ef.reps.defining(O3)
     v = ef.assert_equivariant(lambda x: x.clone(), O3, vec, vec, profile="ci", dtype=torch.float64)
-    first = 2 * (covering(O3).order - 1 + budget.n_words)  # two input sets x the elements tried first
+    # two input sets x the first stage of the elements tried first (search.staging: the covering subgroup's
+    # generators and STAGE_SAMPLES Haar samples); every ratio is 0, far below, so the stage does not grow
+    first = 2 * (len(covering(O3).generators) + STAGE_SAMPLES)
     assert v.ratio == 0.0 and MIN_ROUNDS < budget.search_rounds
     assert v.n_elements == first + MIN_ROUNDS * budget.search_width
+    assert "were not measured" in v.first_evaluation and v.first_evaluation in str(v)

@@ -154,7 +154,9 @@ def test_vectorized_rotation_steps_are_exponentials_of_the_drawn_skew_matrices()
 
 
 def test_the_early_exit_follows_its_rule():
-    assert not out_of_reach([1e-9] * MIN_ROUNDS, 12)  # before MIN_ROUNDS rounds: never
+    assert not out_of_reach([1e-9], 12)  # before any round: never
+    assert out_of_reach([1e-9] * MIN_ROUNDS, 12)  # before MIN_ROUNDS rounds: far below even at FAST_GROWTH
+    assert not out_of_reach([1e-3, 1e-3], 11)  # 1e-3 * 2^11 * 2 > 1: not far enough below yet
     assert out_of_reach([1e-5] * (MIN_ROUNDS + 1), 9)  # round-off far below the tolerance
     assert out_of_reach([0.3, 0.0, 0.0, 0.0], 9)  # every error exactly zero
     far = 1 / (SAFETY * GROWTH_FLOOR ** 9)
@@ -189,7 +191,7 @@ def test_a_search_at_round_off_stops_early_and_one_near_the_tolerance_runs_on(ba
     b = Batcher(probe, 0) if batched else None
     stats = {}
     search(probe, O3, _start(probe, 0.0), 12, rtol=1e-9, atol=None, seed=0, batcher=b, stats=stats)
-    assert stats["rounds"] == MIN_ROUNDS and stats["tried"] == 4 * MIN_ROUNDS
+    assert stats["rounds"] == 1 and stats["tried"] == 4  # round-off 1e-7 of the tolerance: far below after one
     # a defect whose first ratio is about a third of the tolerance: the search goes on while even the
     # floor growth could carry it over the tolerance (the best ratio never falls, so not before then)
     probe = _probe(_Tilted(1e-9))
