@@ -24,7 +24,10 @@ to another shape (a non-square image under a rotation by 90 degrees) is refused 
 **Elements off the grid.** :func:`on_grid` (called by the gate) restricts the check to the subgroup
 that acts exactly: C4 inside C8, C16 or SO(2), D4 inside D8 or O(2), the 24 rotations of the cube in
 SO(3), the 48 cube symmetries in O(3); the verdict names the subgroup gated. Every block of the call is
-then acted on through the subgroup's embedding (:class:`Restricted`).
+then acted on through the subgroup's embedding (:class:`Restricted`; a ``NodeWise`` block stays one,
+its feature action restricted, and edge indices and adjacency matrices, which read only the node
+permutation, are left as they are). The other elements can be checked approximately, against an
+interpolation floor: :mod:`equifuzz.gate.approximate`.
 
 **Inputs.** The gate draws Gaussian images (4 per set) of ``rho.dim`` channels at each of ``sizes`` (default one odd
 and one even size: 17 and 16 in 2D, 7 and 6 in 3D), two input sets per size, so a failure that depends
