@@ -438,10 +438,12 @@ def search_in_float64(probe: Probe, probe64: Probe, group: FiniteGroup | Continu
     """The search of a float32/float16 function (module docstring), climbed on ``probe64`` (its float64
     version, measured against the function's own tolerance): the starting pairs measured in float64, the
     climb, and every climbed pair that fails there measured again in the function's dtype (``probe``);
-    returns those (the function's own measures)."""
+    returns those (the function's own measures). A climb that passes the tolerance in float64 goes on
+    until twice the tolerance (``SAFETY``) or the end of its rounds: a pair just over it in float64 may
+    sit just under it in float32, where round-off adds to the error with either sign."""
     batcher = None if batch_dim is None else Batcher(probe64, batch_dim, rows_per_call, declared=False)
     climbed = search(probe64, group, remeasure(probe64, start, rtol=rtol, atol=atol, batcher=batcher), rounds,
-                     rtol=rtol, atol=atol, seed=seed, batcher=batcher, stats=stats)
+                     rtol=rtol, atol=atol, seed=seed, stop_above=SAFETY, batcher=batcher, stats=stats)
     return remeasure(probe, [t for t in climbed if t.ratio > 1.0], rtol=rtol, atol=atol)
 
 
@@ -473,8 +475,8 @@ def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[T
            rtol: float, atol: float | None, seed: int, stop_above: float = 1.0,
            batcher: Batcher | None = None, stats: dict[str, int] | None = None) -> list[Trial]:
     """Hill-climb from each starting trial for up to ``rounds`` steps; stop as soon as a ratio exceeds
-    ``stop_above``, or when a failure is out of reach (:func:`out_of_reach`). Returns the improved trials
-    (best first). With a ``batcher`` every round evaluates the candidates of all starting trials in one
+    ``stop_above``, or when a failure (a ratio above 1) is out of reach (:func:`out_of_reach`). Returns the
+    improved trials (best first). With a ``batcher`` every round evaluates the candidates of all starting trials in one
     stacked call. ``stats`` (if given) receives ``rounds`` and ``tried`` (candidates evaluated)."""
     rng = np.random.default_rng([seed, 1])
     gen = torch.Generator().manual_seed(seed + 1)
@@ -511,7 +513,7 @@ def search(probe: Probe, group: FiniteGroup | ContinuousGroup, start: Sequence[T
             else:
                 sig_x[i], sig_g[i] = max(1e-3, sig_x[i] * 0.7), max(1e-3, sig_g[i] * 0.7)
         history.append(max(t.ratio for t in best))
-        if history[-1] > stop_above or out_of_reach(history, rounds - done, stop_above):
+        if history[-1] > stop_above or out_of_reach(history, rounds - done, min(stop_above, 1.0)):
             break
     if stats is not None:
         stats["rounds"], stats["tried"] = done, done * len(best)
