@@ -191,9 +191,10 @@ def _off_grid_elements(group: Any, grid: Grid, elements: Sequence[float] | None)
 
 def _element_label(group: Any, g: Element, grid: Grid) -> str:
     M = grid.spatial_matrix(g)
-    deg = np.rad2deg(np.arctan2(M[1, 0], M[0, 0]))
-    refl = " (a reflection)" if np.linalg.det(M) < 0 else ""
-    return f"{g.label} ({deg:g} degrees{refl})"
+    deg = float(np.rad2deg(np.arctan2(M[1, 0], M[0, 0])))
+    if np.linalg.det(M) < 0:
+        return f"{g.label} (the reflection across the line at {deg / 2:g} degrees)"
+    return f"{g.label} ({deg:g} degrees)"
 
 
 def _act(grid: Grid, g: Element, x: torch.Tensor) -> torch.Tensor:
@@ -245,11 +246,12 @@ def assert_approximately_equivariant(
     """Check ``fn(g.x) ~ g.fn(x)`` at rotations off the pixel grid against the interpolation floor
     (module docstring). ``rho_in``/``rho_out``: one image block each (a ``Grid``, or what
     ``assert_equivariant`` turns into one, e.g. an escnn adapter's block). ``elements``: indices of a
-    finite group's elements (default: every element off the grid) or angles in degrees for SO(2)/O(2)
-    (default :data:`DEFAULT_ANGLES`). ``band``: K, the band limit in cycles per image; ``size``: the
-    image size; ``radius``: the disk the error is measured on (default 0.25 size); ``images``: images
-    per call; ``margin``: the score above which it fails (default: the calibrated :data:`MARGINS` of
-    ``band``; another K needs a margin of the caller's own calibration).
+    finite group's elements (default: every element off the grid, reflections included) or angles in
+    degrees of rotations for SO(2)/O(2) (default :data:`DEFAULT_ANGLES`; no reflections are tried).
+    ``band``: K, the band limit in cycles per image; ``size``: the image size; ``radius``: the disk
+    the error is measured on (default 0.25 size); ``images``: images per call; ``margin``: the score
+    above which it fails (default: the calibrated :data:`MARGINS` of ``band``; another K needs a
+    margin of the caller's own calibration).
     Returns the verdict (never "holds"), or raises ``EquivarianceError`` with it when the score
     exceeds the margin."""
     check_callable("fn", fn)

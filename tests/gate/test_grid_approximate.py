@@ -114,3 +114,18 @@ def test_what_the_approximate_mode_refuses():
         assert_approximately_equivariant(torch.relu, groups.cyclic(4), triv, triv)
     with pytest.raises(ShapeError, match="one image block"):
         assert_approximately_equivariant(torch.relu, C8, reps.trivial(C8, 2), reps.trivial(C8, 2))
+
+
+def test_a_dihedral_group_tries_its_rotations_and_reflections_off_the_grid():
+    D8 = groups.dihedral(8)
+    triv = Grid(reps.trivial(D8, 1))
+    v = assert_approximately_equivariant(torch.relu, D8, triv, triv)
+    labels = [row[0] for row in v.scores]
+    assert len(labels) == 8 and sum("reflection across the line at" in s for s in labels) == 4
+    assert all(abs(row[3] - 1) < 1e-12 for row in v.scores)  # the reference against itself, element by element
+
+    def flip_rows(x: torch.Tensor) -> torch.Tensor:  # a model that reflects its input: wrong at every element
+        return torch.relu(x.flip(-2))
+
+    with pytest.raises(EquivarianceError):
+        assert_approximately_equivariant(flip_rows, D8, triv, triv)
