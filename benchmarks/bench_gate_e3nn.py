@@ -5,7 +5,8 @@ Both run on the same modules in one run: every planted defect of ``equifuzz.adap
 (each seed draws new weights; each checker draws its own inputs from that seed), in float32 and
 float64. e3nn's helper runs with its defaults (one random rotation, with and without parity, its
 absolute tolerance for the default dtype), with the default dtype set to the module's dtype as e3nn's
-own tests do (its random inputs are drawn in the default dtype). equifuzz runs with the ``ci`` profile
+own tests do (its random inputs are drawn in the default dtype; torch's and Python's random modules are
+seeded with the seed: e3nn draws its batch size of 1 to 4 rows with the latter). equifuzz runs with the ``ci`` profile
 and the arguments a newcomer writes: no ``batch_dim`` (the gate decides whether to batch,
 ``gate/batching.py``), and the zoo case's ``inputs`` where it has them (one 16-point cloud with a
 leading batch axis for the point convolution). The model calls of one gate are counted with
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -94,6 +96,7 @@ def _e3nn(case: ZooCase, seed: int, out: str) -> bool:
     default = torch.get_default_dtype()
     torch.set_default_dtype(case.dtype)
     torch.manual_seed(seed)
+    random.seed(seed)  # e3nn draws its batch size (1 to 4 rows) with Python's random module
     try:
         irreps_in = case.e3nn_irreps_in if isinstance(case.e3nn_irreps_in, list) else [case.e3nn_irreps_in]
         e3nn_assert(case.module, irreps_in=irreps_in, irreps_out=[case.e3nn_irreps_out])
