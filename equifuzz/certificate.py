@@ -299,6 +299,9 @@ class WitnessEvaluator:
         self.B = None if B is None else scaled(_matrix(B))
         b2g = self.G.b2 if self.B is None else self.B.fractions().dot(self.G.b2)
         self.b2 = self.F.b2 - b2g  # the output-bias part of the error per unit of sum c_k
+        b2q = [Fraction(e) for e in self.b2]
+        self._b2den = math.lcm(*(e.denominator for e in b2q)) if b2q else 1
+        self._b2ints = [e.numerator * (self._b2den // e.denominator) for e in b2q]  # b2 = _b2ints / _b2den
         self.bias = (sqrt_up(sum((b * b for b in self.F.b2), Fraction(0)))
                      + sqrt_up(sum((b * b for b in b2g), Fraction(0))))
         self._done: dict[tuple[bytes, tuple[int, ...]], tuple[Fraction, tuple[Any, ...]]] = {}
@@ -326,9 +329,12 @@ class WitnessEvaluator:
         if self.B is not None:
             og, sg = self.B.ints.dot(og), sg * self.B.scale
         csum = sum(coefficients)
-        err = [Fraction(int(u)) * sf - Fraction(int(v)) * sg + csum * e
-               for u, v, e in zip(of, og, self.b2, strict=True)]
-        E2 = sum((e * e for e in err), Fraction(0))
+        # err_k = u_k sf - v_k sg + csum e_k, in integers over one denominator D: E^2 = sum (D err_k)^2 / D^2
+        D = math.lcm(sf.denominator, sg.denominator, self._b2den)
+        a, c2 = sf.numerator * (D // sf.denominator), sg.numerator * (D // sg.denominator)
+        k = csum * (D // self._b2den)
+        total = sum((int(u) * a - int(v) * c2 + k * e) ** 2 for u, v, e in zip(of, og, self._b2ints, strict=True))
+        E2 = Fraction(total, D * D)
         self._done[key] = (E2, tuple(parts))
         return self._done[key]
 

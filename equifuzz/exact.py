@@ -104,6 +104,21 @@ def rational_matrix(M: Any, max_denominator: int = 10**6) -> np.ndarray | None:
     matrix that is not a representation. Round-off zeros such as cos(pi/2) = 6e-17 count as 0.
     """
     M = np.asarray(M, dtype=np.float64)
+    key = (M.shape, M.tobytes(), max_denominator)
+    if key in _RATIONAL:  # the same few representation matrices are read again and again
+        q = _RATIONAL[key]
+        return None if q is None else q.copy()
+    q = _rational_matrix(M, max_denominator)
+    if len(_RATIONAL) >= 4096:
+        _RATIONAL.clear()
+    _RATIONAL[key] = q
+    return None if q is None else q.copy()
+
+
+_RATIONAL: dict[tuple[Any, ...], np.ndarray | None] = {}  # rational_matrix's answers, by the float64 bytes
+
+
+def _rational_matrix(M: np.ndarray, max_denominator: int) -> np.ndarray | None:
     scale = float(np.max(np.abs(M))) if M.size else 0.0
     out = np.empty(M.shape, dtype=object)
     R = np.round(M)
@@ -126,8 +141,18 @@ def rational_matrix(M: Any, max_denominator: int = 10**6) -> np.ndarray | None:
 
 def rational_or_none(M: np.ndarray, max_denominator: int = 10**6) -> Scaled | None:
     """:func:`rational_matrix` as integers over one scale (None when M is not rational)."""
-    q = rational_matrix(M, max_denominator)
-    return None if q is None else _from_fractions(q)
+    F = np.asarray(M, dtype=np.float64)
+    key = (F.shape, F.tobytes(), max_denominator)
+    if key not in _SCALED:
+        q = rational_matrix(F, max_denominator)
+        if len(_SCALED) >= 4096:
+            _SCALED.clear()
+        _SCALED[key] = None if q is None else _from_fractions(q)
+    hit = _SCALED[key]
+    return None if hit is None else Scaled(hit.ints.copy(), hit.scale)
+
+
+_SCALED: dict[tuple[Any, ...], Scaled | None] = {}
 
 
 def primitive_rows(R: np.ndarray, orient_cols: int | None = None) -> tuple[list[tuple[int, ...]], list[int]]:

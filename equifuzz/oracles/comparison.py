@@ -152,7 +152,7 @@ def compare_exact(F: ExactForm, G: ExactForm, A: Scaled | None, B: Scaled | None
 def _qnorms(*vectors: list[Fraction]) -> tuple[list[float], int]:
     """Euclidean norms of exact vectors as floats times one power of two 2**e (the largest norm in [1, 2)):
     correctly rounded, never overflowing or underflowing whatever the magnitudes (1e-400 or 1e400)."""
-    sq = [sum((x * x for x in v), Fraction(0)) for v in vectors]
+    sq = [_sum_squares(v) for v in vectors]
     top = max(sq)
     if top == 0:
         return [0.0] * len(sq), 0
@@ -162,6 +162,13 @@ def _qnorms(*vectors: list[Fraction]) -> tuple[list[float], int]:
         q = s / 4 ** e if e >= 0 else s * 4 ** (-e)
         out.append(math.sqrt(float(q)) if q > 0 else 0.0)  # q <= 16: no overflow; tiny q may round to 0
     return out, e
+
+
+def _sum_squares(v: list[Fraction]) -> Fraction:
+    """sum x^2 exactly, in integers over the common denominator (one Fraction formed, not one per entry)."""
+    q = [x if isinstance(x, Fraction) else Fraction(x) for x in v]
+    D = math.lcm(*(x.denominator for x in q)) if q else 1
+    return Fraction(sum((x.numerator * (D // x.denominator)) ** 2 for x in q), D * D)
 
 
 def _kink_defect(key: tuple[int, ...], d: int, lhs: list[Fraction], rhs: list[Fraction]) -> Defect:

@@ -235,10 +235,18 @@ def decide_unless_not_holding(f: ReLUNet, g: ReLUNet, elements: list[Element], t
 def _decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, semantics: str, seed: int, eps: float,
             *, early: bool) -> Decision | None:
     exact_weights = f.exact or g.exact or semantics == "exact"
-    fp, gp = float_views(f, g)
-    shift = exponents(fp, gp)  # one output scale per datum for both sides: the identity is homogeneous in it
-    FF = float_form(*fp, out_shift=shift)
-    GF = FF if g is f else float_form(*gp, out_shift=shift)
+    forms: list[FloatForm] = []
+
+    def float_forms() -> tuple[FloatForm, FloatForm]:
+        """f's and g's float canonical forms, built on first use: under rational matrices the exact comparison
+        decides first, and Fraction weights need them only to look for a witness."""
+        if not forms:
+            fp, gp = float_views(f, g)
+            shift = exponents(fp, gp)  # one output scale per datum for both sides: the identity is homogeneous in it
+            FF = float_form(*fp, out_shift=shift)
+            forms.extend([FF, FF if g is f else float_form(*gp, out_shift=shift)])
+        return forms[0], forms[1]
+
     FE = GE = None
     outcomes = []
     not_holding = False  # early: an element is known not to hold
@@ -265,8 +273,8 @@ def _decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, semanti
                 if early:  # "fails" or "undecided": not "holds", whatever the witness search finds
                     not_holding = True
                     continue
-                w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, 0.0, element=el.element, word=el.word,
-                                       seed=seed)
+                w, best = find_witness(f, g, el.A, el.B, ex_defects, *float_forms(), 0.0, element=el.element,
+                                       word=el.word, seed=seed)
                 status = "fails" if w is not None else "undecided"
                 note = "" if w is not None else "the exact canonical data differ but no evaluated point shows it"
                 outcomes.append(ElementOutcome(el, status, "exact", exact_defects=tuple(ex_defects), witness=w,
@@ -280,7 +288,7 @@ def _decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, semanti
             if early:
                 not_holding = True
                 continue
-            w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol, element=el.element, word=el.word,
+            w, best = find_witness(f, g, el.A, el.B, ex_defects, *float_forms(), tol, element=el.element, word=el.word,
                                    seed=seed)
             outcomes.append(ElementOutcome(
                 el, "fails" if w is not None else "undecided", "exact", (), tuple(ex_defects), w, best, tol,
@@ -291,20 +299,20 @@ def _decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, semanti
         # round-off of the matrices enters the float comparison as eps * cond per unit of size (kept far
         # below the tolerance by check_conditioning); the tolerance itself is not inflated
         tol_g = tol + ROUNDOFF * cond
-        fl_defects, fl_worst = compare_float(FF, GF, el.A, el.B, tol_g, cond, eps)
+        fl_defects, fl_worst = compare_float(*float_forms(), el.A, el.B, tol_g, cond, eps)
         if fl_defects:
             if early:
                 not_holding = True
                 continue
-            w, best = find_witness(f, g, el.A, el.B, fl_defects + ex_defects, FF, GF, tol_g, element=el.element,
+            w, best = find_witness(f, g, el.A, el.B, fl_defects + ex_defects, *float_forms(), tol_g, element=el.element,
                                    word=el.word, seed=seed)
             note = ""
             if w is None and rational:
                 # both the float comparison (above tolerance) and the exact numbers say it fails: a witness with
                 # an exactly non-zero error certifies the exact claim even where the per-neuron bound is too
                 # coarse to certify the tolerance claim (defects within a few times the tolerance)
-                w, best0 = find_witness(f, g, el.A, el.B, ex_defects + fl_defects, FF, GF, 0.0, element=el.element,
-                                        word=el.word, seed=seed)
+                w, best0 = find_witness(f, g, el.A, el.B, ex_defects + fl_defects, *float_forms(), 0.0,
+                                        element=el.element, word=el.word, seed=seed)
                 best = best or best0
                 note = (f"{fl_defects[0].describe()}; the witness shows the exact numbers fail (its error is "
                         f"{w.ratio:.3g} of the per-neuron scale)" if w is not None else "")
@@ -323,9 +331,9 @@ def _decide(f: ReLUNet, g: ReLUNet, elements: list[Element], tol: float, semanti
             # float says "within tolerance" but the exact numbers differ: fail only on a verified witness whose
             # exact error also exceeds what the round-off rule allows the same combination (else the oracles
             # would contradict each other: layer-wise and compensate hold the datum to the rule)
-            w, best = find_witness(f, g, el.A, el.B, ex_defects, FF, GF, tol_g, element=el.element, word=el.word,
-                                   seed=seed)
-            if w is not None and not _beyond_roundoff(w, FF, GF, el.A, el.B, cond, eps):
+            w, best = find_witness(f, g, el.A, el.B, ex_defects, *float_forms(), tol_g, element=el.element,
+                                   word=el.word, seed=seed)
+            if w is not None and not _beyond_roundoff(w, *float_forms(), el.A, el.B, cond, eps):
                 best, w = w, None
             if w is not None:
                 outcomes.append(ElementOutcome(
