@@ -175,6 +175,11 @@ def check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representatio
             scope += (f", with the tolerance semantics at tolerance {tol:g} because the module computes in "
                       f"{dtype}")
     tol = DEFAULT_TOL if tol is None else tol
+    net = check_net_and_reps("net", net, rho_in, rho_out)
+    up_to_scaling = check_bool("up_to_scaling", up_to_scaling)
+    tol = check_tolerance("tol", tol)
+    _check_net(net, rho_in, rho_out)
+    semantics = check_choice("semantics", semantics, ("auto", "exact", "tolerance"))
     v = _check_layerwise(net, rho_in, rho_out, up_to_scaling, tol, semantics, eps)
     if scope:
         v = dataclasses.replace(v, reason=f"{scope}; {v.reason}" if v.reason else scope)
@@ -190,13 +195,10 @@ def _unit_roundoff(dtype: str) -> float:
 
 
 def _check_layerwise(net: ReLUNet, rho_in: Representation, rho_out: Representation, up_to_scaling: bool,
-                     tol: float, semantics: str, eps: float) -> LayerwiseVerdict:
-    net = check_net_and_reps("net", net, rho_in, rho_out)
-    up_to_scaling = check_bool("up_to_scaling", up_to_scaling)
-    tol = check_tolerance("tol", tol)
-    _check_net(net, rho_in, rho_out)
+                     tol: float, semantics: str, eps: float = EPS64) -> LayerwiseVerdict:
+    """:func:`check_layerwise` for arguments it has validated (a ReLUNet, representations of one finite group
+    and of its dimensions, a float tolerance, a known ``semantics``): no validation here."""
     G = rho_in.group
-    semantics = check_choice("semantics", semantics, ("auto", "exact", "tolerance"))
     rational = semantics != "tolerance" and all(
         rational_matrix(rho_in.dual()(g)) is not None and rational_matrix(rho_out(g)) is not None
         for g in G.generators)

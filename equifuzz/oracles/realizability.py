@@ -31,7 +31,7 @@ from ..reps import Representation, subgroup_from_elements
 from ..validation import check_choice, check_int, check_net_and_reps, check_tolerance
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, canonical_verdict, equivalent
-from .layerwise import check_layerwise
+from .layerwise import _check_layerwise
 from .orbit_types import KinkOrbit, Setting, orbit_types
 from .realizability_search import Problem, Structure
 from .scaling import balanced, balanced_exact, extreme_weights, fits_float, unbalanced
@@ -433,13 +433,13 @@ def _verify_witness(witness: ReLUNet, f: ReLUNet, rho_in: Representation, rho_ou
         wx = witness if witness.exact else witness.to_exact()
         fx = f if f.exact else f.to_exact()
         eq = equivalent(wx, fx)
-        lw = check_layerwise(wx, rho_in, rho_out)
+        lw = _check_layerwise(wx, rho_in, rho_out, True, DEFAULT_TOL, "auto")  # validated by realizability
         ok = eq.holds is True and lw.holds is True
         return ok, ("verified exactly over the rationals (equivalent + check_layerwise)" if ok else
                     f"exact check failed: equivalent {eq.holds}, layer-wise {lw.holds}")
     wf, ff = witness.to_float(), f.to_float()
     eq = equivalent(wf, ff, tol=max(tol, 1e-7))
-    lw = check_layerwise(wf, rho_in, rho_out, tol=max(tol, 1e-7))
+    lw = _check_layerwise(wf, rho_in, rho_out, True, max(tol, 1e-7), "auto")
     ok = eq.holds is True and lw.holds is True
     res = f"{eq.max_difference:.2e}"
     return ok, (f"verified in float64 (tolerance semantics; exact mode needs rational representations and "
