@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -236,8 +237,20 @@ class Outcome:
         return "the network is not layer-wise equivariant and its function is not even equivariant"
 
 
+_OUTCOMES: weakref.WeakKeyDictionary[FailureCase, Outcome] = weakref.WeakKeyDictionary()
+
+
 def evaluate(case: FailureCase) -> Outcome:
-    """Run the oracles the claim needs (exact whenever the weights are Fractions and the reps rational)."""
+    """Run the oracles the claim needs (exact whenever the weights are Fractions and the reps rational). The
+    outcome is kept per case object (a case is frozen, its weights and matrices read-only): a writer that asks
+    whether a case fails and then minimizes it evaluates it once."""
+    hit = _OUTCOMES.get(case)
+    if hit is None:
+        hit = _OUTCOMES[case] = _evaluate(case)
+    return hit
+
+
+def _evaluate(case: FailureCase) -> Outcome:
     kw: dict[str, Any] = {} if case.tolerance is None else {"tol": case.tolerance}
     eq = check_equivariant(case.net, case.rho_in, case.rho_out, **kw)
     lw = check_layerwise(case.net, case.rho_in, case.rho_out, **kw) if case.claim == "layerwise" else None
