@@ -12,6 +12,12 @@ examples and the compensation sweep, the total, the driver's CPU and its waited-
         (cd /tmp && PYTHONPATH=/tmp/b677pkg python /path/to/benchmarks/time_campaign.py /tmp/old$i)
         python benchmarks/time_campaign.py /tmp/new$i
     done
+
+``--shard-phases`` instead runs what the shards run, in this one process with one torch and BLAS thread (set
+OPENBLAS_NUM_THREADS=1, as the engine does for its shards): ``run_case`` on every case of the profile, then the
+minimization and reports of their findings, and prints one line ``SHARDS <equifuzz path> cases <cpu s> reports
+<cpu s>``: the CPU the two cores share, without the spawn, the sweep or the scheduling (run it under cProfile to
+see where it goes). It works for b677d49's copy too.
 """
 
 from __future__ import annotations
@@ -62,5 +68,39 @@ def run(out: str, profile: str = "dev") -> dict[str, float]:
     return T
 
 
+def shard_phases(out: str, profile: str = "dev") -> tuple[float, float]:
+    """CPU seconds of the cases and of the reports, run one after the other in this process."""
+    import inspect
+    from pathlib import Path
+
+    import torch
+
+    import equifuzz
+    import equifuzz.campaign as C
+
+    torch.set_num_threads(1)
+    try:
+        from equifuzz.profiles import PROFILES
+        plan = PROFILES[profile].campaign
+    except (ImportError, TypeError, AttributeError):  # b677d49: the plans live in campaign.PROFILES
+        plan = C.PROFILES[profile]  # type: ignore[attr-defined]
+    findings = []
+    t = time.process_time()
+    for spec in C.enumerate_cases(plan, 0):
+        findings += C.run_case(spec, plan, "cpu").findings
+    cases = time.process_time() - t
+    t = time.process_time()
+    if len(inspect.signature(C._write_reports).parameters) == 4:  # b677d49: (findings, out, seed, device)
+        C._write_reports(findings, Path(out), 0, "cpu")  # type: ignore[call-arg]
+    else:
+        C._write_reports(findings, Path(out), "cpu")
+    reports = time.process_time() - t
+    print("SHARDS", equifuzz.__file__, "cases", round(cases, 2), "reports", round(reports, 2), flush=True)
+    return cases, reports
+
+
 if __name__ == "__main__":  # the shards are spawned processes: they import this file without running it
-    run(sys.argv[1], *(sys.argv[2:3]))
+    if sys.argv[1] == "--shard-phases":
+        shard_phases(sys.argv[2], *(sys.argv[3:4]))
+    else:
+        run(sys.argv[1], *(sys.argv[2:3]))

@@ -49,3 +49,23 @@ def test_cheap_answers_give_the_same_minimization(group: str, seed: int, monkeyp
     assert fast.case.digest() == full.case.digest()
     assert fast.outcome.signature == full.outcome.signature
     assert any("not even equivariant" in s.detail for s in full.steps if s.kept is False)
+
+
+def test_a_case_is_evaluated_once_per_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_case_report asks whether the case fails, then the minimizer starts from it: one evaluation; a copy
+    of the case (another object) is evaluated again, to the same outcome."""
+    RC = sys.modules["equifuzz.report.case"]
+    calls: list[FailureCase] = []
+    inner = RC._evaluate
+
+    def counted(c: FailureCase):  # type: ignore[no-untyped-def]
+        calls.append(c)
+        return inner(c)
+
+    monkeypatch.setattr(RC, "_evaluate", counted)
+    case = _folded("D4", 1)
+    assert case.fails()
+    minimize(case, budget=600.0, max_checks=1)
+    assert calls.count(case) == 1
+    copy = case.replace(name="copy")
+    assert copy.evaluate().signature == case.evaluate().signature and calls.count(copy) == 1
