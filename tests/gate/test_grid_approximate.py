@@ -82,13 +82,13 @@ def test_a_planted_off_grid_defect_passes_the_exact_gate_and_fails_the_approxima
 
 def test_no_verdict_says_holds_and_the_floor_is_measured_per_call():
     rin, rout = Grid(reps.trivial(C8, 2)), Grid(reps.trivial(C8, 2))
-    smooth, rough = (assert_approximately_equivariant(torch.relu, C8, rin, rout, band=k) for k in (1.5, 8.0))
+    smooth, rough = (assert_approximately_equivariant(torch.relu, C8, rin, rout, band=k, images=4) for k in (1.5, 8.0))
     for v in (smooth, rough):
         assert v.holds is None and "holds" not in str(v) and abs(v.score - 1) < 1e-12  # the reference itself
     assert smooth.floor < rough.floor  # rougher inputs, larger interpolation error
     with pytest.raises(InvalidArgument, match="not calibrated"):
         assert_approximately_equivariant(torch.relu, C8, rin, rout, band=4.0)
-    v = assert_approximately_equivariant(torch.relu, C8, rin, rout, band=4.0, margin=2.0)
+    v = assert_approximately_equivariant(torch.relu, C8, rin, rout, band=4.0, margin=2.0, images=4)
     assert "given by the caller" in str(v)
 
 
@@ -119,7 +119,7 @@ def test_what_the_approximate_mode_refuses():
 def test_a_dihedral_group_tries_its_rotations_and_reflections_off_the_grid():
     D8 = groups.dihedral(8)
     triv = Grid(reps.trivial(D8, 1))
-    v = assert_approximately_equivariant(torch.relu, D8, triv, triv)
+    v = assert_approximately_equivariant(torch.relu, D8, triv, triv, images=4)
     labels = [row[0] for row in v.scores]
     assert len(labels) == 8 and sum("reflection across the line at" in s for s in labels) == 4
     assert all(abs(row[3] - 1) < 1e-12 for row in v.scores)  # the reference against itself, element by element
@@ -128,4 +128,4 @@ def test_a_dihedral_group_tries_its_rotations_and_reflections_off_the_grid():
         return torch.relu(x.flip(-2))
 
     with pytest.raises(EquivarianceError):
-        assert_approximately_equivariant(flip_rows, D8, triv, triv)
+        assert_approximately_equivariant(flip_rows, D8, triv, triv, images=4)
