@@ -54,12 +54,13 @@ def test_escnn_so2_image_model_is_gated_on_its_exact_subgroup(equifuzz_gate):
     assert "C4 in SO(2)" in v.subgroup  # rotations off the pixel grid are not checked, and the verdict says so
 
 
-def test_a_stride_two_model_fails_on_the_even_size(equifuzz_gate):
+def test_a_stride_two_model_fails_on_the_even_size(equifuzz_gate, tmp_path):
     gs = gspaces.rot2dOnR2(4)
     fin, hid = enn.FieldType(gs, [gs.trivial_repr] * 3), enn.FieldType(gs, [gs.regular_repr] * 2)
     net = enn.SequentialModule(enn.R2Conv(fin, hid, 3, padding=1, stride=2))
     with pytest.raises(ef.EquivarianceError, match="16, 16"):
-        equifuzz_gate(efs.prepare(net, torch.float64), *efs.blocks(net), rtol=efs.RTOL_FLOAT32_BASES)
+        equifuzz_gate(efs.prepare(net, torch.float64), *efs.blocks(net), rtol=efs.RTOL_FLOAT32_BASES,
+                      report_dir=tmp_path)  # the expected failure's report goes to a temporary folder
 
 
 def test_escnn_c8_image_model_off_the_grid_approximately():
