@@ -324,14 +324,14 @@ class FiniteGroup:
         :class:`~equifuzz.errors.BudgetExceededError` is raised."""
         from .subgroup_lattice import subgroup_classes
 
-        return subgroup_classes(self, budget)
+        return [Subgroup(self, elements, gens) for elements, gens in subgroup_classes(self, budget)]
 
     def subgroups(self, budget: int | None = None) -> list[Subgroup]:
         """All subgroups, sorted by order then elements, each with a small generating set: the
         conjugates of :meth:`subgroup_classes` (``budget`` as there)."""
         from .subgroup_lattice import all_subgroups
 
-        return all_subgroups(self, budget)
+        return [Subgroup(self, elements, gens) for elements, gens in all_subgroups(self, budget)]
 
     @cached_property
     def class_labels(self) -> np.ndarray:

@@ -5,6 +5,10 @@ subgroups: if H is conjugate to <c1, ..., c(k-1)> by x, then <H, x ck x^-1> is c
 <c1, ..., ck>. Two subgroups of the same order are conjugate iff some g maps the generators of one
 into the other, tested for all g at once on the Cayley table; a conjugation invariant (the order and
 how many elements of each conjugacy class it holds) narrows the candidates first.
+
+The functions read a group through its Cayley table (``order``, ``table``, ``inverses``, ``class_labels``,
+``_closure_mask``) and return each subgroup as (elements, generators); :class:`~equifuzz.groups.FiniteGroup`
+wraps them into its :class:`~equifuzz.groups.Subgroup` objects.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import numpy as np
 from .errors import BudgetExceededError, ShapeError
 
 if TYPE_CHECKING:
-    from .groups import FiniteGroup, Subgroup
+    from .groups import FiniteGroup
+
+#: a subgroup as (its elements, sorted; a small generating set)
+Found = tuple[tuple[int, ...], tuple[int, ...]]
 
 __all__ = ["subgroup_classes", "all_subgroups"]
 
@@ -43,13 +50,12 @@ def _conjugate_into(G: FiniteGroup, gens: tuple[int, ...], target: np.ndarray, a
     return bool(np.any(np.all(target[imgs], axis=1)))
 
 
-def subgroup_classes(G: FiniteGroup, budget: int | None = None) -> list[Subgroup]:
-    """One subgroup per conjugacy class of subgroups of G, sorted by order then elements.
+def subgroup_classes(G: FiniteGroup, budget: int | None = None) -> list[Found]:
+    """One subgroup per conjugacy class of subgroups of G, as (elements, generators), sorted by order then
+    elements.
 
     ``budget`` bounds the number of joins <H, c> formed; past it BudgetExceededError is raised.
     """
-    from .groups import Subgroup
-
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 0):
         raise ShapeError(f"budget must be a non-negative integer or None, got {budget!r}")
     cyc = _cyclic_subgroups(G)
@@ -82,28 +88,27 @@ def subgroup_classes(G: FiniteGroup, budget: int | None = None) -> list[Subgroup
                 same.append(len(classes) - 1)
                 nxt.append(len(classes) - 1)
         frontier = nxt
-    subs = [Subgroup(G, tuple(int(x) for x in np.flatnonzero(m)), g) for m, g in classes]
-    subs.sort(key=lambda s: (s.order, s.elements))
+    subs = [(tuple(int(x) for x in np.flatnonzero(m)), g) for m, g in classes]
+    subs.sort(key=lambda s: (len(s[0]), s[0]))
     return subs
 
 
-def all_subgroups(G: FiniteGroup, budget: int | None = None) -> list[Subgroup]:
-    """Every subgroup of G (the conjugates of the class representatives), sorted by order then elements."""
-    from .groups import Subgroup
-
-    found: dict[bytes, Subgroup] = {}
+def all_subgroups(G: FiniteGroup, budget: int | None = None) -> list[Found]:
+    """Every subgroup of G (the conjugates of the class representatives), as (elements, generators),
+    sorted by order then elements."""
+    found: dict[bytes, Found] = {}
     allg = np.arange(G.order)
-    for H in subgroup_classes(G, budget):
-        el = np.asarray(H.elements)
+    for elements, generators in subgroup_classes(G, budget):
+        el = np.asarray(elements)
         conj = G.table[G.table[allg[:, None], el[None, :]], G.inverses[allg][:, None]]
-        gens = np.asarray(H.generators, dtype=np.int64)
+        gens = np.asarray(generators, dtype=np.int64)
         for g in range(G.order):
             m = np.zeros(G.order, bool)
             m[conj[g]] = True
             key = np.packbits(m).tobytes()
             if key not in found:
                 cg = tuple(int(G.table[G.table[g, x], G.inverses[g]]) for x in gens)
-                found[key] = Subgroup(G, tuple(int(x) for x in np.flatnonzero(m)), cg)
+                found[key] = (tuple(int(x) for x in np.flatnonzero(m)), cg)
     subs = list(found.values())
-    subs.sort(key=lambda s: (s.order, s.elements))
+    subs.sort(key=lambda s: (len(s[0]), s[0]))
     return subs
