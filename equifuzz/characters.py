@@ -11,13 +11,13 @@ from .errors import (
     RepresentationError,
     ShapeError,
 )
+from .group_validation import check_group
 from .groups import FiniteGroup, Subgroup
 from .linalg import null_space
 from .reps import Representation, _check_rank_tol, _same_group, regular
 from .validation import (
     check_array,
     check_bytes,
-    check_group,
     check_int,
     check_rep,
     check_type,

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .finite_groups import FiniteGroup
 from .group_closure import from_matrices
-from .groups import FiniteGroup, cyclic, dihedral
+from .group_families import cyclic, dihedral
 
 __all__ = ["ContinuousGroup", "so2", "o2", "so3", "o3"]
 

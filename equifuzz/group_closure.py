@@ -12,7 +12,7 @@ from .errors import (
     NonFiniteError,
     ShapeError,
 )
-from .groups import DEFAULT_MAX_ORDER, FiniteGroup, _check_max_order, _int_vector, _names_for, _sequence
+from .finite_groups import DEFAULT_MAX_ORDER, FiniteGroup, _check_max_order, _int_vector, _names_for, _sequence
 from .validation import (
     check_array,
     check_bytes,

@@ -22,11 +22,11 @@ from .errors import (
     ShapeError,
     SingularMatrixError,
 )
+from .group_validation import check_group
 from .groups import ContinuousGroup, FiniteGroup, Subgroup, same_group
 from .validation import (
     check_array,
     check_bytes,
-    check_group,
     check_int,
     check_real,
     check_rep,

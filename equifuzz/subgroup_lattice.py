@@ -20,7 +20,7 @@ import numpy as np
 from .errors import BudgetExceededError, ShapeError
 
 if TYPE_CHECKING:
-    from .groups import FiniteGroup
+    from .finite_groups import FiniteGroup
 
 #: a subgroup as (its elements, sorted; a small generating set)
 Found = tuple[tuple[int, ...], tuple[int, ...]]

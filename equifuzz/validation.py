@@ -19,7 +19,6 @@ from typing import Any, overload
 import numpy as np
 
 from .errors import (
-    GroupMismatchError,
     InvalidArgument,
     NonFiniteError,
     RepresentationError,
@@ -40,9 +39,7 @@ __all__ = [
     "check_budget",
     "check_choice",
     "check_array",
-    "check_group",
     "check_rep",
-    "check_same_group",
     "check_net",
     "check_callable",
     "check_net_and_reps",
@@ -218,15 +215,6 @@ def check_array(name: str, value: Any, *, ndim: int | None = None, shape: Sequen
     return arr
 
 
-def check_group(name: str, value: Any, *, continuous_ok: bool = False) -> Any:
-    """A FiniteGroup (or, with ``continuous_ok``, a ContinuousGroup such as ``so3()``)."""
-    from .groups import ContinuousGroup, FiniteGroup
-
-    types: tuple[type, ...] = (FiniteGroup, ContinuousGroup) if continuous_ok else (FiniteGroup,)
-    what = "a FiniteGroup or a ContinuousGroup" if continuous_ok else "a FiniteGroup (e.g. equifuzz.groups.cyclic(4))"
-    return check_type(name, value, types, what)
-
-
 def check_rep(name: str, value: Any, *, continuous_ok: bool = False) -> Any:
     """A Representation (or, with ``continuous_ok``, a ContinuousRepresentation)."""
     from .reps import ContinuousRepresentation, Representation
@@ -238,22 +226,6 @@ def check_rep(name: str, value: Any, *, continuous_ok: bool = False) -> Any:
         raise RepresentationError(f"{name} must be a representation of a finite group, got {value.name} of "
                                   f"{value.group.name}; use the covering group {value.group.name}.covering()")
     return check_type(name, value, Representation, "a Representation (e.g. equifuzz.reps.trivial(G))")
-
-
-def check_same_group(named: Sequence[tuple[str, Any]]) -> None:
-    """All representations (or subgroups) in ``named`` belong to one group (same Cayley table)."""
-    from .groups import FiniteGroup, same_group
-
-    first_name, first = named[0]
-    G = first.group
-    for nm, obj in named[1:]:
-        H = obj.group
-        if isinstance(G, FiniteGroup) != isinstance(H, FiniteGroup):
-            raise GroupMismatchError(f"{first_name} and {nm} must both be finite-group or both continuous-group "
-                                     "representations")
-        if not same_group(G, H):
-            raise GroupMismatchError(f"{nm} is a representation of {H.name}, but {first_name} of {G.name}: "
-                                     "they must share one group")
 
 
 def _is_torch_module(value: Any) -> bool:
@@ -382,6 +354,8 @@ def check_net_and_reps(name: str, net: Any, rho_in: Any, rho_out: Any, *, contin
 
 def check_reps(rho_in: Any, rho_out: Any, *, continuous_ok: bool = False) -> None:
     """rho_in and rho_out are representations of one group."""
+    from .group_validation import check_same_group
+
     check_rep("rho_in", rho_in, continuous_ok=continuous_ok)
     check_rep("rho_out", rho_out, continuous_ok=continuous_ok)
     check_same_group([("rho_in", rho_in), ("rho_out", rho_out)])

@@ -50,9 +50,10 @@ import torch.nn.functional as F
 
 from ..elements import Element
 from ..errors import EquivarianceError, InvalidArgument, ShapeError
+from ..group_validation import check_group
 from ..groups import ContinuousGroup, FiniteGroup
 from ..oracles.verdict import Verdict
-from ..validation import check_callable, check_group, check_int
+from ..validation import check_callable, check_int
 from .actions import as_actions
 from .grid import Grid
 

@@ -31,6 +31,7 @@ import torch
 
 from ..elements import elements_to_try
 from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError, VacuousCheckError
+from ..group_validation import check_group
 from ..groups import ContinuousGroup, FiniteGroup
 from ..oracles.verdict import Verdict
 from ..profiles import PROFILES, GateBudget, active_profile
@@ -38,7 +39,7 @@ from ..report.gate_case import function_name, write_gate_report
 from ..report.gate_minimize import minimize, what_failed
 from ..reps import ContinuousRepresentation, Representation
 from ..search import no_tf32
-from ..validation import check_callable, check_group, check_int, check_tolerance, check_type, describe
+from ..validation import check_callable, check_int, check_tolerance, check_type, describe
 from .actions import as_actions
 from .batch import Batcher
 from .batching import AUTO, first_evaluation
