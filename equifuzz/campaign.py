@@ -23,6 +23,7 @@ import numpy as np
 
 from . import groups, reps
 from .engines import local_devices, make_engine
+from .errors import RepresentationError
 from .examples import Case, example_a, example_b
 from .groups import FiniteGroup
 from .nets import ReLUNet
@@ -82,7 +83,7 @@ def _input_reps(G: FiniteGroup) -> list[tuple[str, Representation]]:
     for name, build in (("rotation", reps.rotation), ("standard", reps.standard)):
         try:
             out.append((name, build(G)))
-        except reps.RepresentationError:
+        except RepresentationError:
             pass
     if G.family and G.family[0] == "quaternion":
         out.append(("defining", reps.from_matrices(G, np.stack(G.labels))))  # type: ignore[arg-type]

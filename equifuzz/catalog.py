@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import groups, reps
+from .errors import RepresentationError
 from .groups import FiniteGroup
 
 
@@ -28,7 +29,7 @@ def named_representations(G: FiniteGroup) -> dict[str, reps.Representation]:
     for name, build in builders:
         try:
             out[name] = build(G)
-        except reps.RepresentationError:
+        except RepresentationError:
             pass
     subs = G.subgroups()
     for K in subs[1:-1][:2]:

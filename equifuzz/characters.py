@@ -11,15 +11,15 @@ from .errors import (
     RepresentationError,
     ShapeError,
 )
+from .finite_reps import Representation, _check_rank_tol, _same_group, check_rep
 from .group_validation import check_group
 from .groups import FiniteGroup, Subgroup
 from .linalg import null_space
-from .reps import Representation, _check_rank_tol, _same_group, regular
+from .rep_families import regular
 from .validation import (
     check_array,
     check_bytes,
     check_int,
-    check_rep,
     check_type,
     describe,
 )

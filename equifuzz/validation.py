@@ -21,7 +21,6 @@ import numpy as np
 from .errors import (
     InvalidArgument,
     NonFiniteError,
-    RepresentationError,
     ShapeError,
     TooLargeError,
 )
@@ -39,11 +38,9 @@ __all__ = [
     "check_budget",
     "check_choice",
     "check_array",
-    "check_rep",
     "check_net",
     "check_callable",
     "check_net_and_reps",
-    "check_reps",
     "check_dims",
     "check_counts",
     "check_positive_reals",
@@ -215,19 +212,6 @@ def check_array(name: str, value: Any, *, ndim: int | None = None, shape: Sequen
     return arr
 
 
-def check_rep(name: str, value: Any, *, continuous_ok: bool = False) -> Any:
-    """A Representation (or, with ``continuous_ok``, a ContinuousRepresentation)."""
-    from .reps import ContinuousRepresentation, Representation
-
-    if continuous_ok:
-        return check_type(name, value, (Representation, ContinuousRepresentation),
-                          "a Representation or a ContinuousRepresentation")
-    if isinstance(value, ContinuousRepresentation):
-        raise RepresentationError(f"{name} must be a representation of a finite group, got {value.name} of "
-                                  f"{value.group.name}; use the covering group {value.group.name}.covering()")
-    return check_type(name, value, Representation, "a Representation (e.g. equifuzz.reps.trivial(G))")
-
-
 def _is_torch_module(value: Any) -> bool:
     try:
         import torch
@@ -346,19 +330,12 @@ def check_net_and_reps(name: str, net: Any, rho_in: Any, rho_out: Any, *, contin
 
     Both representations must be of one group and match the network's input and output dimensions.
     """
+    from .finite_reps import check_reps
+
     check_reps(rho_in, rho_out, continuous_ok=continuous_ok)
     net = check_net(name, net)
     check_dims(name, net.d, net.p, rho_in, rho_out)
     return net
-
-
-def check_reps(rho_in: Any, rho_out: Any, *, continuous_ok: bool = False) -> None:
-    """rho_in and rho_out are representations of one group."""
-    from .group_validation import check_same_group
-
-    check_rep("rho_in", rho_in, continuous_ok=continuous_ok)
-    check_rep("rho_out", rho_out, continuous_ok=continuous_ok)
-    check_same_group([("rho_in", rho_in), ("rho_out", rho_out)])
 
 
 def check_counts(**counts: Any) -> None:

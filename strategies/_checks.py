@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from hypothesis.errors import InvalidArgument as _HypothesisInvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from equifuzz import finite_reps as vr
 from equifuzz import group_validation as vg
 from equifuzz import validation as v
 from equifuzz.errors import EquifuzzError, InvalidArgument
@@ -55,8 +56,8 @@ def _wrap(check: F) -> F:
 check_int = _wrap(v.check_int)
 check_bool = _wrap(v.check_bool)
 check_real = _wrap(v.check_real)
-check_rep = _wrap(v.check_rep)
-check_reps = _wrap(v.check_reps)
+check_rep = _wrap(vr.check_rep)
+check_reps = _wrap(vr.check_reps)
 check_net = _wrap(v.check_net)
 check_group = _wrap(vg.check_group)
 check_dims = _wrap(v.check_dims)

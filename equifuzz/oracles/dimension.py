@@ -16,9 +16,10 @@ import numpy as np
 
 from ..errors import RepresentationError, ShapeError
 from ..exact import rational_or_none
+from ..finite_reps import check_rep
 from ..group_validation import check_same_group
 from ..reps import Representation, inner
-from ..validation import check_bool, check_choice, check_int, check_rep
+from ..validation import check_bool, check_choice, check_int
 from .equivariance import _check_pair
 
 __all__ = ["len_dimension", "gn_dimension"]

@@ -28,6 +28,7 @@ from ..canonical import output_exponent
 from ..certificate import Witness, sci, sqrt_up
 from ..errors import GroupMismatchError, ShapeError
 from ..exact import rational_matrix
+from ..finite_reps import check_reps
 from ..groups import ContinuousGroup, FiniteGroup, same_group
 from ..nets import ReLUNet, float_views
 from ..reps import ContinuousRepresentation, Representation
@@ -38,7 +39,6 @@ from ..validation import (
     check_function,
     check_int,
     check_net,
-    check_reps,
     check_tolerance,
     torch_relu_net,
 )

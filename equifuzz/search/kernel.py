@@ -39,13 +39,10 @@ import numpy as np
 import torch
 
 from ..errors import EquifuzzError, InvalidArgument, NonFiniteError, ShapeError
+from ..finite_reps import check_reps
 from ..nets import ReLUNet
 from ..reps import Representation
-from ..validation import (
-    check_array,
-    check_reps,
-    describe,
-)
+from ..validation import check_array, describe
 
 __all__ = [
     "DEFAULT_EPS",
