@@ -17,6 +17,7 @@ from hypothesis.strategies import SearchStrategy
 
 from equifuzz import finite_reps as vr
 from equifuzz import group_validation as vg
+from equifuzz import net_validation as vn
 from equifuzz import validation as v
 from equifuzz.errors import EquifuzzError, InvalidArgument
 
@@ -58,9 +59,9 @@ check_bool = _wrap(v.check_bool)
 check_real = _wrap(v.check_real)
 check_rep = _wrap(vr.check_rep)
 check_reps = _wrap(vr.check_reps)
-check_net = _wrap(v.check_net)
+check_net = _wrap(vn.check_net)
 check_group = _wrap(vg.check_group)
-check_dims = _wrap(v.check_dims)
+check_dims = _wrap(vn.check_dims)
 
 
 def check_int_or_strategy(name: str, value: Any, lo: int, hi: int) -> Any:

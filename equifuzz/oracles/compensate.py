@@ -15,9 +15,10 @@ import numpy as np
 from ..canonical import asinh_offset, cluster_sums, norm, norms, norms_exp, roundoff_threshold, unit_rows_log
 from ..errors import RepresentationError
 from ..exact import scaled
+from ..net_validation import check_net_and_reps
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation, fixed_basis
-from ..validation import check_bool, check_net_and_reps, check_tolerance
+from ..validation import check_bool, check_tolerance
 from .equivariance import DEFAULT_TOL, _check_net, check_equivariant, rational_matrix
 from .identity import check_conditioning, well_conditioned
 from .scaling import balanced, extreme_weights, far_hyperplanes, fits_float, unbalanced

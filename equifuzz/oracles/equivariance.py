@@ -30,18 +30,10 @@ from ..errors import GroupMismatchError, ShapeError
 from ..exact import rational_matrix
 from ..finite_reps import check_reps
 from ..groups import ContinuousGroup, FiniteGroup, same_group
+from ..net_validation import check_dims, check_net, torch_relu_net
 from ..nets import ReLUNet, float_views
 from ..reps import ContinuousRepresentation, Representation
-from ..validation import (
-    check_callable,
-    check_choice,
-    check_dims,
-    check_function,
-    check_int,
-    check_net,
-    check_tolerance,
-    torch_relu_net,
-)
+from ..validation import check_callable, check_choice, check_function, check_int, check_tolerance
 from .identity import SEMANTICS, Decision, Element, decide, decide_unless_not_holding
 from .verdict import Verdict
 from .witness import normalized_params, witness_evaluators

@@ -20,9 +20,10 @@ from ..canonical import asinh_offset, norms, unit_rows_log
 from ..errors import ShapeError
 from ..exact import primitive_rows, rational_or_none, scaled
 from ..groups import Subgroup
+from ..net_validation import check_net_and_reps
 from ..nets import ReLUNet, cluster_rows
 from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
-from ..validation import check_bool, check_choice, check_net_and_reps, check_tolerance
+from ..validation import check_bool, check_choice, check_tolerance
 from .comparison import fmt_pow2
 from .equivariance import DEFAULT_TOL, LOW_PRECISION_TOL, _check_net, rational_matrix, read_module
 from .identity import bias_fixed, check_conditioning, well_conditioned

@@ -26,9 +26,10 @@ import numpy as np
 from ..canonical import norm
 from ..errors import BudgetExceededError, ShapeError
 from ..groups import Subgroup
+from ..net_validation import check_net_and_reps
 from ..nets import ReLUNet, cluster_rows
 from ..reps import Representation, subgroup_from_elements
-from ..validation import check_choice, check_int, check_net_and_reps, check_tolerance
+from ..validation import check_choice, check_int, check_tolerance
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, canonical_verdict, equivalent
 from .layerwise import _check_layerwise

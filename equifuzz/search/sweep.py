@@ -28,11 +28,12 @@ import torch
 from ..errors import ShapeError
 from ..finite_reps import check_reps
 from ..groups import FiniteGroup, Subgroup
+from ..net_validation import check_net_and_reps
 from ..nets import ReLUNet
 from ..oracles import realizability
 from ..oracles.risk import gaussian, mean_squared
 from ..reps import Representation, fixed_basis
-from ..validation import check_bool, check_callable, check_counts, check_int, check_net_and_reps, check_positive_reals
+from ..validation import check_bool, check_callable, check_counts, check_int, check_positive_reals
 from .kernel import default_device, no_tf32
 
 __all__ = [
