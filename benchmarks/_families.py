@@ -370,7 +370,7 @@ def fam_irrational(rng: np.random.Generator, n: int) -> Iterator[Case]:
         yield c
         i = int(rng.integers(c.net.width))
         yield _not_equivariant(f"{label}: one output weight off by 1e-4", _perturb_one(c.net, i, 1e-4), ri, ro, c.net)
-    ex = ef.examples.example_b()
+    ex = ef.builders.examples.example_b()
     yield Case("Example B (C4, kinks at 30 degrees)", ex.net, ex.rho_in, ex.rho_out, True, False, [],
                [(6, False), (11, False), (12, True)], None)
 
@@ -410,7 +410,7 @@ def fam_fraction(rng: np.random.Generator, n: int) -> Iterator[Case]:
 
 def fam_examples(rng: np.random.Generator, n: int) -> Iterator[Case]:
     """Worked examples with known minimal widths (Example A: 6, Example B: 12; THEORY section 4)."""
-    ex = ef.examples.example_a()
+    ex = ef.builders.examples.example_a()
     yield Case("Example A (C2 -I, invariant)", ex.net, ex.rho_in, ex.rho_out, True, False, [],
                [(3, False), (5, False), (6, True)], None)
     C4 = ef.groups.cyclic(4)

@@ -20,8 +20,8 @@ import tempfile
 
 from _timing import best_of
 
-from equifuzz.campaign import PROFILES, _run_cases, enumerate_cases, run_campaign
-from equifuzz.engines import RayEngine
+from equifuzz.campaign.driver import PROFILES, _run_cases, enumerate_cases, run_campaign
+from equifuzz.campaign.engines import RayEngine
 
 
 def throughput(profile: str, seed: int, workers: int, repeat: int) -> tuple[float, int]:

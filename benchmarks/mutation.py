@@ -1,6 +1,6 @@
 """Mutation score of the canonical form and the ReLU oracles (mutmut, configured in ``[tool.mutmut]``).
 
-Scope: ``equifuzz/canonical.py``, ``_canonical_float`` and ``_canonical_exact`` in ``equifuzz/nets.py``,
+Scope: ``equifuzz/nets/canonical.py``, ``_canonical_float`` and ``_canonical_exact`` in ``equifuzz/nets/relu_net.py``,
 ``equifuzz/oracles/{equivariance,comparison,identity,layerwise}.py``. Tests: the fast oracle subset
 (``tests/oracles/test_examples.py``, ``test_edge_cases.py``, ``test_planted_bugs.py``,
 ``test_properties.py``) under the Hypothesis profile ``mutation`` (``benchmarks/mutation_profile.py``:
@@ -30,8 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 FILES = {
-    "equifuzz/canonical.py": ("equifuzz.canonical.",),
-    "equifuzz/nets.py": ("equifuzz.nets.x__canonical_float__mutmut_", "equifuzz.nets.x__canonical_exact__mutmut_"),
+    "equifuzz/nets/canonical.py": ("equifuzz.nets.canonical.",),
+    "equifuzz/nets/relu_net.py": ("equifuzz.nets.relu_net.x__canonical_float__mutmut_",
+                                  "equifuzz.nets.relu_net.x__canonical_exact__mutmut_"),
     "equifuzz/oracles/equivariance.py": ("equifuzz.oracles.equivariance.",),
     "equifuzz/oracles/comparison.py": ("equifuzz.oracles.comparison.",),
     "equifuzz/oracles/identity.py": ("equifuzz.oracles.identity.",),
@@ -39,7 +40,7 @@ FILES = {
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout", -24: "timeout",
           24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
-GENERATE_ONE = "equifuzz.canonical.x_orient__mutmut_1"  # any one mutant: `mutmut run` generates all first
+GENERATE_ONE = "equifuzz.nets.canonical.x_orient__mutmut_1"  # any one mutant: `mutmut run` generates all first
 
 
 def _env() -> dict[str, str]:
@@ -143,7 +144,7 @@ def main() -> None:
         verify(args.verify[0], args.verify[1:], args.select)
         return
 
-    if not args.report_only and not (MUTANTS / "equifuzz" / "canonical.py.meta").exists():
+    if not args.report_only and not (MUTANTS / "equifuzz" / "nets" / "canonical.py.meta").exists():
         _mutmut("run", "--max-children", "1", GENERATE_ONE)
     codes = exit_codes()
     names = [m for m in codes if in_scope(m)]

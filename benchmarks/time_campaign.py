@@ -32,7 +32,7 @@ from typing import Any
 
 def run(out: str, profile: str = "dev") -> dict[str, float]:
     import equifuzz
-    import equifuzz.campaign as C
+    import equifuzz.campaign.driver as C
     from equifuzz.cli import main
 
     T: dict[str, float] = {}
@@ -76,7 +76,7 @@ def shard_phases(out: str, profile: str = "dev") -> tuple[float, float]:
     import torch
 
     import equifuzz
-    import equifuzz.campaign as C
+    import equifuzz.campaign.driver as C
 
     torch.set_num_threads(1)
     try:

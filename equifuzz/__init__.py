@@ -10,13 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import *  # noqa: F401,F403
-from .errors import __all__ as _errors_all
+from .errors.exceptions import *  # noqa: F401,F403
+from .errors.exceptions import __all__ as _errors_all
 
 if TYPE_CHECKING:
     from . import gate, groups, reps
     from .gate import GateVerdict, assert_equivariant, irreps_representation
-    from .nets import CanonicalForm, ReLUNet, from_torch
+    from .nets.relu_net import CanonicalForm, ReLUNet, from_torch
     from .oracles import (
         EquivalenceVerdict,
         EquivarianceVerdict,

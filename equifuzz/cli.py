@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import EquifuzzError
-from .profiles import PROFILES, ProfileError
+from .errors.exceptions import EquifuzzError
+from .profiles.records import PROFILES, ProfileError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,7 +59,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .catalog import check_laws, default_groups
+    from .builders.catalog import check_laws, default_groups
 
     console = Console()
     table = Table(title="equifuzz: built-in groups and representations")
@@ -79,8 +79,8 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 def _cmd_fuzz(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .campaign import CampaignInterrupted, run_campaign
-    from .engines import EngineError
+    from .campaign.driver import CampaignInterrupted, run_campaign
+    from .campaign.engines import EngineError
 
     bad = _check_out_folder("fuzz", args.out)
     if bad is not None:
@@ -130,7 +130,7 @@ def _print_claims(console: object, summary: dict) -> None:
 def _cmd_claims(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .campaign import CLAIMS, load_summary
+    from .campaign.driver import CLAIMS, load_summary
 
     console = Console()
     try:

@@ -44,7 +44,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from .profiles import PROFILE_VARIABLE, PROFILES, REPORTS_VARIABLE, ProfileError, active_profile, report_folder
+from .profiles.records import PROFILE_VARIABLE, PROFILES, REPORTS_VARIABLE, ProfileError, active_profile, report_folder
 
 __all__ = ["PROFILES", "BATCH_SIZES", "register_profiles", "chosen_profile", "report_failure", "case_of_call"]
 

@@ -2,7 +2,7 @@
 
 Every helper raises :class:`InvalidStrategyArgument`, which is both an
 ``EquifuzzError`` and Hypothesis's ``InvalidArgument`` (what Hypothesis raises for bad strategy
-arguments), with the message of :mod:`equifuzz.validation`.
+arguments), with the message of :mod:`equifuzz.errors.validation`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 from hypothesis.errors import InvalidArgument as _HypothesisInvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from equifuzz import finite_reps as vr
-from equifuzz import group_validation as vg
-from equifuzz import net_validation as vn
-from equifuzz import validation as v
-from equifuzz.errors import EquifuzzError, InvalidArgument
+from equifuzz.errors import validation as v
+from equifuzz.errors.exceptions import EquifuzzError, InvalidArgument
+from equifuzz.groups import validation as vg
+from equifuzz.nets import validation as vn
+from equifuzz.reps import finite as vr
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,7 +106,7 @@ def check_names(name: str, given: Any, known: tuple[str, ...]) -> list[str]:
 
 def check_subgroups(name: str, value: Any, G: Any) -> list[Any]:
     """A list of subgroups of G."""
-    from equifuzz.groups import Subgroup
+    from equifuzz.groups.finite import Subgroup
 
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
         raise InvalidStrategyArgument(f"{name} must be a list of subgroups of {G.name}, got {v.describe(value)}")

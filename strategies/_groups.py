@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz import groups as _groups
-from equifuzz.groups import FiniteGroup, Subgroup
-from equifuzz.validation import MAX_ORDER
+from equifuzz.errors.validation import MAX_ORDER
+from equifuzz.groups.finite import FiniteGroup, Subgroup
 
 from ._checks import InvalidStrategyArgument as InvalidArgument
 from ._checks import check_int, check_names

@@ -15,8 +15,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from equifuzz.nets import ReLUNet
-from equifuzz.reps import Representation
+from equifuzz.nets.relu_net import ReLUNet
+from equifuzz.reps.finite import Representation
 
 from ._checks import MAX_COUNT, check_int, check_net, check_rep, check_seed
 from ._checks import InvalidStrategyArgument as InvalidArgument

@@ -36,8 +36,8 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from equifuzz.nets import ReLUNet
-from equifuzz.reps import Representation
+from equifuzz.nets.relu_net import ReLUNet
+from equifuzz.reps.finite import Representation
 
 from ._checks import InvalidStrategyArgument as InvalidArgument
 from ._checks import check_dims, check_names, check_net, check_real, check_seed

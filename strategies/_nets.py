@@ -30,11 +30,11 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from equifuzz import builders as _builders
-from equifuzz.builders import _projector  # noqa: F401  (used by _mutants and _inputs)
-from equifuzz.groups import FiniteGroup, Subgroup
-from equifuzz.nets import ReLUNet
-from equifuzz.reps import PermutationRepresentation, Representation
+from equifuzz.builders import networks as _builders
+from equifuzz.builders.networks import _projector  # noqa: F401  (used by _mutants and _inputs)
+from equifuzz.groups.finite import FiniteGroup, Subgroup
+from equifuzz.nets.relu_net import ReLUNet
+from equifuzz.reps.finite import PermutationRepresentation, Representation
 
 from ._checks import (
     MAX_COUNT,

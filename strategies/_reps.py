@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from equifuzz import reps as _reps
-from equifuzz.errors import RepresentationError
-from equifuzz.groups import FiniteGroup, Subgroup
-from equifuzz.reps import Representation
+from equifuzz.errors.exceptions import RepresentationError
+from equifuzz.groups.finite import FiniteGroup, Subgroup
+from equifuzz.reps.finite import Representation
 
 from ._checks import MAX_DIM, check_int, check_seed
 from ._checks import InvalidStrategyArgument as InvalidArgument

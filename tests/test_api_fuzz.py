@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from api_fuzz_cases import Entry, bad_values, entries  # noqa: E402
 
 from equifuzz import EquifuzzError  # noqa: E402
-from equifuzz.validation import describe  # noqa: E402
+from equifuzz.errors.validation import describe  # noqa: E402
 
 ENTRY_NAMES = [e.name for e in entries()]
 

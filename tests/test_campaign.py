@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from equifuzz.campaign import CLAIMS, PROFILES, enumerate_cases, load_summary, run_campaign
+from equifuzz.campaign.driver import CLAIMS, PROFILES, enumerate_cases, load_summary, run_campaign
 from equifuzz.cli import main
 
 

@@ -8,8 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from equifuzz.campaign import PROFILES, CaseSpec, Finding, _write_reports, enumerate_cases, example_checks, run_case
-from equifuzz.examples import example_a
+from equifuzz.builders.examples import example_a
+from equifuzz.campaign.driver import (
+    PROFILES,
+    CaseSpec,
+    Finding,
+    _write_reports,
+    enumerate_cases,
+    example_checks,
+    run_case,
+)
 from equifuzz.nets import ReLUNet
 from equifuzz.report import write_case_report
 

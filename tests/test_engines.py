@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from equifuzz import campaign
-from equifuzz.campaign import CampaignInterrupted, enumerate_cases, run_campaign
+from equifuzz.campaign import driver as campaign
+from equifuzz.campaign.driver import CampaignInterrupted, enumerate_cases, run_campaign
+from equifuzz.campaign.engines import KILL_SHARD_ENV, MAX_RETRIES, EngineError, LocalEngine, make_engine
 from equifuzz.cli import main
-from equifuzz.engines import KILL_SHARD_ENV, MAX_RETRIES, EngineError, LocalEngine, make_engine
 
 SEED = 3
 CASES = enumerate_cases(campaign.PROFILES["ci"], SEED)

@@ -129,7 +129,7 @@ def test_the_choice_reaches_xdist_workers(pytester, clean_env):
 def test_equifuzz_fuzz_runs_the_plan_of_the_profile_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """``EQUIFUZZ_PROFILE=ci equifuzz fuzz`` plans the ci cases; ``--profile`` beats the variable. The budget
     runs out before the first case, so only the plan (and the worked examples) run."""
-    from equifuzz.campaign import enumerate_cases
+    from equifuzz.campaign.driver import enumerate_cases
     from equifuzz.cli import main
 
     def fuzz(out: Path, *extra: str) -> dict:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import equifuzz as ef
-from equifuzz import examples
 from equifuzz import strategies as efs
+from equifuzz.builders import examples
 
 
 def _c4():

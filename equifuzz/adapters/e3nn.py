@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GroupMismatchError, RepresentationError
-from ..groups import ContinuousGroup, o3, so3
-from ..reps import ContinuousRepresentation
+from ..errors.exceptions import GroupMismatchError, RepresentationError
+from ..groups.continuous import ContinuousGroup, o3, so3
+from ..reps.continuous import ContinuousRepresentation
 
 __all__ = ["O3", "SO3", "irreps", "IrrepsRepresentation", "wigner_D", "wigner_D_many", "so3_generators",
            "blocks", "maps_entries_independently", "ENTRYWISE_MODULES"]

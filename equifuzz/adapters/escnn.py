@@ -44,10 +44,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import RepresentationError, ShapeError
-from ..groups import ContinuousGroup, FiniteGroup, o2, so2
-from ..nets import ReLUNet
-from ..reps import ContinuousRepresentation, Representation, subgroup_from_elements
+from ..errors.exceptions import RepresentationError, ShapeError
+from ..groups.continuous import ContinuousGroup, o2, so2
+from ..groups.finite import FiniteGroup
+from ..nets.relu_net import ReLUNet
+from ..reps.continuous import ContinuousRepresentation
+from ..reps.finite import Representation, subgroup_from_elements
 
 __all__ = ["group", "representation", "blocks", "prepare", "rtol", "relu_net", "hidden_representation", "GridSpec",
            "Tensors", "basespace_matrix", "point_blocks", "prepare_points", "PointTensors",

@@ -4,7 +4,7 @@ Use it in the test suite of an equivariant library::
 
     ef.assert_equivariant(model, ef.groups.o3(), rho_in, rho_out)   # raises EquivarianceError
 
-The gate is a face over the layers: the elements it tries are :func:`equifuzz.elements.elements_to_try`,
+The gate is a face over the layers: the elements it tries are :func:`equifuzz.groups.elements.elements_to_try`,
 its error and tolerance :mod:`equifuzz.oracles.error`, the function under test is called through
 :class:`equifuzz.search.probe.Probe`, and a failure is shrunk, written and replayed by
 :mod:`equifuzz.report.gate_minimize` and :mod:`equifuzz.report.gate_case`. Its own modules: ``actions``

@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element
-from ..errors import GroupMismatchError, RepresentationError, ShapeError
-from ..groups import ContinuousGroup, FiniteGroup, same_group
-from ..reps import ContinuousRepresentation, Representation, defining
+from ..errors.exceptions import GroupMismatchError, RepresentationError, ShapeError
+from ..groups.continuous import ContinuousGroup
+from ..groups.elements import Element
+from ..groups.finite import FiniteGroup
+from ..groups.validation import same_group
+from ..reps.continuous import ContinuousRepresentation, defining
+from ..reps.finite import Representation
 from ..search.probe import Action
 
 __all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "apply_stacked", "as_action",

@@ -48,12 +48,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..elements import Element
-from ..errors import EquivarianceError, InvalidArgument, ShapeError
-from ..group_validation import check_group
-from ..groups import ContinuousGroup, FiniteGroup
+from ..errors.exceptions import EquivarianceError, InvalidArgument, ShapeError
+from ..errors.validation import check_callable, check_int
+from ..groups.continuous import ContinuousGroup
+from ..groups.elements import Element
+from ..groups.finite import FiniteGroup
+from ..groups.validation import check_group
 from ..oracles.verdict import Verdict
-from ..validation import check_callable, check_int
 from .actions import as_actions
 from .grid import Grid
 

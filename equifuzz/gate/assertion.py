@@ -29,17 +29,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import elements_to_try
-from ..errors import DeviceError, EquivarianceError, InvalidArgument, ShapeError, VacuousCheckError
-from ..group_validation import check_group
-from ..groups import ContinuousGroup, FiniteGroup
+from ..errors.exceptions import DeviceError, EquivarianceError, InvalidArgument, ShapeError, VacuousCheckError
+from ..errors.validation import check_callable, check_int, check_tolerance, check_type, describe
+from ..groups.continuous import ContinuousGroup
+from ..groups.elements import elements_to_try
+from ..groups.finite import FiniteGroup
+from ..groups.validation import check_group
 from ..oracles.verdict import Verdict
-from ..profiles import PROFILES, GateBudget, active_profile
+from ..profiles.records import PROFILES, GateBudget, active_profile
 from ..report.gate_case import function_name, write_gate_report
 from ..report.gate_minimize import minimize, what_failed
-from ..reps import ContinuousRepresentation, Representation
+from ..reps.continuous import ContinuousRepresentation
+from ..reps.finite import Representation
 from ..search import no_tf32
-from ..validation import check_callable, check_int, check_tolerance, check_type, describe
 from .actions import as_actions
 from .batch import Batcher
 from .batching import AUTO, first_evaluation

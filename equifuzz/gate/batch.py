@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from ..errors import EquifuzzError, ShapeError
+from ..errors.exceptions import EquifuzzError, ShapeError
 from .check import Measure, Probe, difference
 
 __all__ = ["Batcher", "BatchIndependenceError", "CPU_BUDGET_BYTES", "ACTIVATION_FACTOR"]

@@ -45,8 +45,8 @@ from typing import Any
 
 import torch
 
-from ..elements import Element
-from ..errors import ShapeError
+from ..errors.exceptions import ShapeError
+from ..groups.elements import Element
 from ..oracles.error import Trial
 from .batch import Batcher
 from .check import Probe, difference, measure

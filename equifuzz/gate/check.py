@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from ..elements import Element
+from ..groups.elements import Element
 from ..oracles.error import ATOL_EPS, RTOL_POWER, Measure, default_tolerances, max_abs, max_abs_many, measure_blocks
 from ..search.probe import Probe, check_shapes, compare, measure, transform_inputs
 from .actions import Linear, apply_many, apply_pairs, apply_stacked

@@ -39,8 +39,9 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_map
 
-from ..elements import Element
-from ..groups import ContinuousGroup, FiniteGroup
+from ..groups.continuous import ContinuousGroup
+from ..groups.elements import Element
+from ..groups.finite import FiniteGroup
 from ..oracles.error import Measure, Trial, max_abs
 from ..report.gate_minimize import improper
 from ..search.probe import Probe, measure

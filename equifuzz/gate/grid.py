@@ -45,10 +45,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element
-from ..errors import GroupMismatchError, RepresentationError, ShapeError
-from ..groups import ContinuousGroup, FiniteGroup, from_matrices
-from ..reps import ContinuousRepresentation, Representation, rotation, subgroup_from_elements
+from ..errors.exceptions import GroupMismatchError, RepresentationError, ShapeError
+from ..groups.closure import from_matrices
+from ..groups.continuous import ContinuousGroup
+from ..groups.elements import Element
+from ..groups.finite import FiniteGroup
+from ..reps.continuous import ContinuousRepresentation
+from ..reps.families import rotation
+from ..reps.finite import Representation, subgroup_from_elements
 from ..search.probe import Action
 from .nodes import Adjacency, EdgeIndex, NodeWise
 

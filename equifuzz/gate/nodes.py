@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element
-from ..errors import ShapeError
+from ..errors.exceptions import ShapeError
+from ..groups.elements import Element
 from ..search.probe import Action, node_permutation, permute_axis, relabel_indices
 from .actions import Fixed
 

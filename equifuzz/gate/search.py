@@ -1,6 +1,6 @@
 """Which inputs the gate tries, and the targeted search that climbs towards a failure.
 
-The elements tried first are those of :func:`equifuzz.elements.elements_to_try`; with blocks of points
+The elements tried first are those of :func:`equifuzz.groups.elements.elements_to_try`; with blocks of points
 every element also translates by a Gaussian of twice 1 + the points' spread (``translation_scale``).
 The search then perturbs the worst (inputs, element) pairs -- inputs by Gaussian steps,
 continuous elements by right-multiplying with exp of a random skew matrix, finite elements by one
@@ -62,9 +62,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element, covering
-from ..errors import ShapeError
-from ..groups import ContinuousGroup, FiniteGroup
+from ..errors.exceptions import ShapeError
+from ..groups.continuous import ContinuousGroup
+from ..groups.elements import Element, covering
+from ..groups.finite import FiniteGroup
 from ..oracles.error import Trial
 from .actions import Action, apply_many, apply_stacked
 from .batch import Batcher

@@ -7,7 +7,7 @@ uniqueness of the canonical form on R^d this holds iff
    (f(A .) carries channel ||A^T n_H|| c_H on A^-1 H, B g carries B c_H'),
 2. L_f A = B L_g, and 3. e_f = B e_g.
 
-``compare_exact`` decides this exactly (integer arithmetic, :mod:`equifuzz.exact`); ``compare_float``
+``compare_exact`` decides this exactly (integer arithmetic, :mod:`equifuzz.nets.exact`); ``compare_float``
 decides it in float64 with the tolerance semantics: hyperplanes closer than ``tol`` as unit vectors
 (n, beta) / ||(n, beta)|| are one, a channel defect counts when it exceeds ``tol`` times the summed sizes
 ||w_i|| ||v_i|| of the neurons on that hyperplane (per neuron, never against the network's largest),
@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import (
+from ..nets.canonical import (
     ROUNDOFF,
     ExactForm,
     FloatForm,
@@ -34,8 +34,8 @@ from ..canonical import (
     orient,
     roundoff_threshold,
 )
-from ..exact import Scaled, primitive_rows
-from ..nets import cluster_unoriented
+from ..nets.exact import Scaled, primitive_rows
+from ..nets.relu_net import cluster_unoriented
 
 __all__ = ["Defect", "compare_exact", "compare_float", "fmt_pow2", "ROUNDOFF"]
 
@@ -187,10 +187,10 @@ def compare_float(F: FloatForm, G: FloatForm, A: np.ndarray | None, B: np.ndarra
     the largest relative residual of any datum. ``tol`` already includes the conditioning ``cond`` =
     cond(A) cond(B); the round-off floor grows with it too. The largest residual is reported in units of
     ``tol``: a datum exactly at its threshold (tolerance plus round-off floor) reads as ``tol``. ``eps``: the
-    unit round-off of the arithmetic that built the weights (:func:`~equifuzz.canonical.roundoff_threshold`).
+    unit round-off of the arithmetic that built the weights (:func:`~equifuzz.nets.canonical.roundoff_threshold`).
 
     Scale-free: each hyperplane's channels are summed in the power of two of its own largest neuron, the
-    linear part and constant in the shared :class:`~equifuzz.canonical.Exponents` of F and G, so that no
+    linear part and constant in the shared :class:`~equifuzz.nets.canonical.Exponents` of F and G, so that no
     size underflows or overflows for any float64 weights."""
     d, p = F.linear.shape[1], F.linear.shape[0]
     A_ = np.eye(d) if A is None else np.asarray(A, dtype=np.float64)

@@ -12,13 +12,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import asinh_offset, cluster_sums, norm, norms, norms_exp, roundoff_threshold, unit_rows_log
-from ..errors import RepresentationError
-from ..exact import scaled
-from ..net_validation import check_net_and_reps
-from ..nets import ReLUNet, cluster_rows
-from ..reps import Representation, fixed_basis
-from ..validation import check_bool, check_tolerance
+from ..errors.exceptions import RepresentationError
+from ..errors.validation import check_bool, check_tolerance
+from ..nets.canonical import asinh_offset, cluster_sums, norm, norms, norms_exp, roundoff_threshold, unit_rows_log
+from ..nets.exact import scaled
+from ..nets.relu_net import ReLUNet, cluster_rows
+from ..nets.validation import check_net_and_reps
+from ..reps.characters import fixed_basis
+from ..reps.finite import Representation
 from .equivariance import DEFAULT_TOL, _check_net, check_equivariant, rational_matrix
 from .identity import check_conditioning, well_conditioned
 from .scaling import balanced, extreme_weights, far_hyperplanes, fits_float, unbalanced
@@ -51,7 +52,7 @@ def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) ->
         A = _exact_mats(rho_in)  # rho_in(h)
         Bi = _exact_mats(rho_out)
         if A is not None and Bi is not None:
-            # integer arithmetic over common scales (equifuzz.exact): no Fraction is normalized in the products
+            # integer arithmetic over common scales (equifuzz.nets.exact): no Fraction is normalized in the products
             Aq, Bq = scaled(A), scaled(Bi[inv])  # rho_in(h); rho_out(h)^-1 = rho_out(h^-1)
             N1, N2, Nb2 = scaled(net.W1), scaled(net.W2), scaled(net.b2)
             # rows w_i^T rho_in(h) = (rho_in(h)^T w_i)^T

@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RepresentationError, ShapeError
-from ..exact import rational_or_none
-from ..finite_reps import check_rep
-from ..group_validation import check_same_group
-from ..reps import Representation, inner
-from ..validation import check_bool, check_choice, check_int
+from ..errors.exceptions import RepresentationError, ShapeError
+from ..errors.validation import check_bool, check_choice, check_int
+from ..groups.validation import check_same_group
+from ..nets.exact import rational_or_none
+from ..reps.characters import inner
+from ..reps.finite import Representation, check_rep
 from .equivariance import _check_pair
 
 __all__ = ["len_dimension", "gn_dimension"]

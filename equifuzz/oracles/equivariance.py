@@ -4,7 +4,7 @@ For a :class:`ReLUNet` the verdict is exact (T1): for each generator g the diffe
 x -> f(rho_in(g) x) - rho_out(g) f(x) must have a zero canonical form. Over rationals (Fraction weights
 and rational representation matrices) no floating point is involved. A torch module whose function is
 exactly what its weights say (``nn.Sequential(nn.Linear, nn.ReLU, nn.Linear)``, see
-:func:`equifuzz.validation.torch_relu_net`) is read and decided the same way, for all inputs, and the
+:func:`equifuzz.nets.validation.torch_relu_net`) is read and decided the same way, for all inputs, and the
 verdict says so. Its weights are read exactly whatever their dtype; a float32 (or float16, bfloat16)
 module computes in that precision, so it is decided with the tolerance semantics at tolerance 1e-4 (the
 sampled check's float32 default) unless ``semantics`` or ``tol`` say otherwise: the exact semantics would
@@ -24,16 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from ..canonical import output_exponent
-from ..certificate import Witness, sci, sqrt_up
-from ..errors import GroupMismatchError, ShapeError
-from ..exact import rational_matrix
-from ..finite_reps import check_reps
-from ..groups import ContinuousGroup, FiniteGroup, same_group
-from ..net_validation import check_dims, check_net, torch_relu_net
-from ..nets import ReLUNet, float_views
-from ..reps import ContinuousRepresentation, Representation
-from ..validation import check_callable, check_choice, check_function, check_int, check_tolerance
+from ..certificate.checker import Witness, sci, sqrt_up
+from ..errors.exceptions import GroupMismatchError, ShapeError
+from ..errors.validation import check_callable, check_choice, check_function, check_int, check_tolerance
+from ..groups.continuous import ContinuousGroup
+from ..groups.finite import FiniteGroup
+from ..groups.validation import same_group
+from ..nets.canonical import output_exponent
+from ..nets.exact import rational_matrix
+from ..nets.relu_net import ReLUNet, float_views
+from ..nets.validation import check_dims, check_net, torch_relu_net
+from ..reps.continuous import ContinuousRepresentation
+from ..reps.finite import Representation, check_reps
 from .identity import SEMANTICS, Decision, Element, decide, decide_unless_not_holding
 from .verdict import Verdict
 from .witness import normalized_params, witness_evaluators

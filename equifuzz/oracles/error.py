@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element
+from ..groups.elements import Element
 
 __all__ = ["Measure", "Trial", "equivariance_error", "measure_blocks", "max_abs", "max_abs_many",
            "default_tolerances", "RTOL_POWER", "ATOL_EPS"]

@@ -18,7 +18,7 @@ not but every datum agrees to tolerance and no exact witness exceeds it; fails o
 exactly computed error exceeds the tolerance times its per-neuron scale; undecided otherwise.
 
 **The round-off rule** (one rule, applied by ``check_equivariant``, ``equivalent``, ``check_layerwise``,
-``realizability`` and ``compensate``; its arithmetic is :func:`equifuzz.canonical.roundoff_threshold`):
+``realizability`` and ``compensate``; its arithmetic is :func:`equifuzz.nets.canonical.roundoff_threshold`):
 a datum that is zero in the exact arithmetic of a float construction (an averaged output bias, a
 cancelled linear part, a merged channel) is judged against the round-off its construction can leave
 relative to the *network's* own scale for that datum, not against its own size. A defect D of a datum
@@ -35,7 +35,7 @@ for both sides of the identity), ``cond`` = cond(A) cond(B) and ``terms`` = d + 
 the constant (1 for a kink). The output bias of a layer-wise network is held to the constant's rule
 (:func:`bias_fixed`). A witness of the exact numbers fails a verdict that the float comparison holds
 within the rule only when its exact error exceeds what the rule allows at its own points
-(:func:`roundoff_allowance`). Every size is computed scale-free (powers of two, :func:`equifuzz.canonical.norms`),
+(:func:`roundoff_allowance`). Every size is computed scale-free (powers of two, :func:`equifuzz.nets.canonical.norms`),
 from subnormal weights to 1e308. With no hidden biases the constant's network scale is ||b2|| itself:
 a float average of a non-fixed output bias then leaves a constant that the group moves, and f(0) shows
 it (exactly, and to any tolerance).
@@ -48,11 +48,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..canonical import ROUNDOFF, FloatForm, exact_form, exponents, float_form, norm, roundoff_threshold
-from ..certificate import Witness
-from ..errors import RepresentationError
-from ..exact import Scaled, rational_or_none
-from ..nets import ReLUNet, float_views
+from ..certificate.checker import Witness
+from ..errors.exceptions import RepresentationError
+from ..nets.canonical import ROUNDOFF, FloatForm, exact_form, exponents, float_form, norm, roundoff_threshold
+from ..nets.exact import Scaled, rational_or_none
+from ..nets.relu_net import ReLUNet, float_views
 from .comparison import Defect, compare_exact, compare_float
 from .witness import find_witness
 

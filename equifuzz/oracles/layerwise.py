@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ..canonical import asinh_offset, norms, unit_rows_log
-from ..errors import ShapeError
-from ..exact import primitive_rows, rational_or_none, scaled
-from ..groups import Subgroup
-from ..net_validation import check_net_and_reps
-from ..nets import ReLUNet, cluster_rows
-from ..reps import PermutationRepresentation, Representation, subgroup_from_elements
-from ..validation import check_bool, check_choice, check_tolerance
+from ..errors.exceptions import ShapeError
+from ..errors.validation import check_bool, check_choice, check_tolerance
+from ..groups.finite import Subgroup
+from ..nets.canonical import asinh_offset, norms, unit_rows_log
+from ..nets.exact import primitive_rows, rational_or_none, scaled
+from ..nets.relu_net import ReLUNet, cluster_rows
+from ..nets.validation import check_net_and_reps
+from ..reps.finite import PermutationRepresentation, Representation, subgroup_from_elements
 from .comparison import fmt_pow2
 from .equivariance import DEFAULT_TOL, LOW_PRECISION_TOL, _check_net, rational_matrix, read_module
 from .identity import bias_fixed, check_conditioning, well_conditioned
@@ -357,7 +357,7 @@ def _fmt_big(q: Fraction) -> str:
 def _exact_rows(net: ReLUNet, rho_in: Representation, rho_out: Representation, up_to_scaling: bool):  # type: ignore[no-untyped-def]
     """Live neurons as exact integer keys, and the action of a generator on keys.
 
-    With (w, b) = N1_i s1 and v = N2_i s2 (:mod:`equifuzz.exact`), a key is, up to scaling, the primitive
+    With (w, b) = N1_i s1 and v = N2_i s2 (:mod:`equifuzz.nets.exact`), a key is, up to scaling, the primitive
     integer row k of (w, b) (positive gcd g) followed by g N2_i (the v of the normalized neuron
     (k, g s1 v) in units of s1 s2); without scaling, the integer rows themselves. Keys are canonical, so
     two neurons are equal (up to positive scaling) iff their keys are."""

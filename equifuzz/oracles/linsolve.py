@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..linalg import null_space, svd_rank
+from ..reps.linalg import null_space, svd_rank
 
 __all__ = ["is_exact", "rref", "nullspace", "solve", "rank", "as_field"]
 

@@ -25,9 +25,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..groups import FiniteGroup, Subgroup
-from ..linalg import null_space
-from ..reps import Representation
+from ..groups.finite import FiniteGroup, Subgroup
+from ..reps.finite import Representation
+from ..reps.linalg import null_space
 from .equivariance import rational_matrix
 from .linsolve import FLOAT_TOL, as_field, nullspace, rank
 

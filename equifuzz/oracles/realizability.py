@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..canonical import norm
-from ..errors import BudgetExceededError, ShapeError
-from ..groups import Subgroup
-from ..net_validation import check_net_and_reps
-from ..nets import ReLUNet, cluster_rows
-from ..reps import Representation, subgroup_from_elements
-from ..validation import check_choice, check_int, check_tolerance
+from ..errors.exceptions import BudgetExceededError, ShapeError
+from ..errors.validation import check_choice, check_int, check_tolerance
+from ..groups.finite import Subgroup
+from ..nets.canonical import norm
+from ..nets.relu_net import ReLUNet, cluster_rows
+from ..nets.validation import check_net_and_reps
+from ..reps.finite import Representation, subgroup_from_elements
 from .compensate import compensate
 from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, canonical_verdict, equivalent
 from .layerwise import _check_layerwise

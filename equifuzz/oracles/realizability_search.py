@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nets import ReLUNet
+from ..nets.relu_net import ReLUNet
 from .linsolve import solve
 from .orbit_types import KinkOrbit, OrbitType, Setting
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..validation import check_array, check_callable, check_function, check_int
+from ..errors.exceptions import ShapeError
+from ..errors.validation import check_array, check_callable, check_function, check_int
 from .equivariance import as_numpy_function
 from .verdict import Verdict
 

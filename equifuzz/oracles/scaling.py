@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..nets import ReLUNet
+from ..nets.relu_net import ReLUNet
 
 __all__ = ["balanced", "balanced_exact", "unbalanced", "fits_float", "extreme_weights", "far_hyperplanes"]
 

@@ -11,9 +11,9 @@ import numpy as np
 
 def jsonable(x: Any) -> Any:
     """Convert numbers, arrays, fractions, groups, representations and networks to JSON values."""
-    from ..groups import FiniteGroup, Subgroup
-    from ..nets import ReLUNet
-    from ..reps import Representation
+    from ..groups.finite import FiniteGroup, Subgroup
+    from ..nets.relu_net import ReLUNet
+    from ..reps.finite import Representation
 
     if x is None or isinstance(x, (bool, str, int)):
         return x

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from ..canonical import FloatForm, output_exponent
-from ..certificate import Witness, WitnessEvaluator
-from ..nets import ReLUNet, float_views
+from ..certificate.checker import Witness, WitnessEvaluator
+from ..nets.canonical import FloatForm, output_exponent
+from ..nets.relu_net import ReLUNet, float_views
 from .comparison import Defect
 
 __all__ = ["find_witness", "witness_evaluators"]

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EquifuzzError, GroupMismatchError, ShapeError
-from ..groups import FiniteGroup, from_permutations
-from ..nets import ReLUNet
+from ..errors.exceptions import EquifuzzError, GroupMismatchError, ShapeError
+from ..groups.closure import from_permutations
+from ..groups.finite import FiniteGroup
+from ..nets.relu_net import ReLUNet
 from ..oracles import (
     EquivarianceVerdict,
     LayerwiseVerdict,
@@ -33,7 +34,7 @@ from ..oracles import (
     realizability,
 )
 from ..oracles.equivariance import DEFAULT_TOL, rational_matrix
-from ..reps import Representation, from_generators
+from ..reps.finite import Representation, from_generators
 
 __all__ = [
     "CLAIMS",

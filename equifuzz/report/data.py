@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..nets import DisjointSets
+from ..nets.relu_net import DisjointSets
 from ..oracles.equivariance import rational_matrix
-from ..reps import Representation, decompose
+from ..reps.characters import decompose
+from ..reps.finite import Representation
 from .case import CLAIM_TEXT, FailureCase, Outcome, evaluate, fraction_array, input_error
 from .minimize import Minimized
 from .schema import SCHEMA_VERSION

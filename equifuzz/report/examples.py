@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..examples import Case, example_a, example_b
+from ..builders.examples import Case, example_a, example_b
 from .case import FailureCase
 from .minimize import minimize
 from .writers import write_report

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element
+from ..groups.elements import Element
 from ..oracles.error import ATOL_EPS, RTOL_POWER, Measure, Trial
 from ..oracles.verdict import jsonable
 from ..search.probe import Action, Probe, measure, node_permutation, permute_axis, relabel_indices

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element, covering
-from ..groups import ContinuousGroup, FiniteGroup
+from ..groups.continuous import ContinuousGroup
+from ..groups.elements import Element, covering
+from ..groups.finite import FiniteGroup
 from ..oracles.error import Measure, Trial
 from ..search.probe import Action, Probe, measure
 

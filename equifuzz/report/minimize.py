@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..groups import FiniteGroup
-from ..nets import DisjointSets, ReLUNet
+from ..errors.exceptions import ShapeError
+from ..groups.finite import FiniteGroup
+from ..nets.relu_net import DisjointSets, ReLUNet
 from ..oracles.layerwise import normalize_rows
-from ..reps import Representation
+from ..reps.finite import Representation
 from .case import FailureCase, NotAFailureError, Outcome, evaluate, fraction_array, input_error
 from .minimize_check import content_key, not_equivariant
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EquifuzzError
+from ..errors.exceptions import EquifuzzError
 from .case import FailureCase, Outcome, evaluate
 from .schema import SCHEMA_VERSION
 

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import EquifuzzError
+from ..errors.exceptions import EquifuzzError
 from .case import FailureCase, evaluate
 from .data import FILES, figure_kind, hyperplane_classes, library_versions, report_data
 from .figure import write_figure

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..net_validation import check_net, check_net_and_reps
-from ..nets import ReLUNet
-from ..reps import Representation
-from ..validation import check_counts, check_int, check_positive_reals, check_real
+from ..errors.validation import check_counts, check_int, check_positive_reals, check_real
+from ..nets.relu_net import ReLUNet
+from ..nets.validation import check_net, check_net_and_reps
+from ..reps.finite import Representation
 from .kernel import DEFAULT_EPS, GAP_FLOOR, default_device, default_elements, element_gaps, no_tf32, paired_errors
 
 __all__ = ["AdversarialResult", "adversarial_search", "kink_starts", "hypothesis_target"]

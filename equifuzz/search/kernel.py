@@ -38,11 +38,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EquifuzzError, InvalidArgument, NonFiniteError, ShapeError
-from ..finite_reps import check_reps
-from ..nets import ReLUNet
-from ..reps import Representation
-from ..validation import check_array, describe
+from ..errors.exceptions import EquifuzzError, InvalidArgument, NonFiniteError, ShapeError
+from ..errors.validation import check_array, describe
+from ..nets.relu_net import ReLUNet
+from ..reps.finite import Representation, check_reps
 
 __all__ = [
     "DEFAULT_EPS",

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..elements import Element
-from ..errors import RepresentationError, ShapeError
+from ..errors.exceptions import RepresentationError, ShapeError
+from ..groups.elements import Element
 from ..oracles.error import Measure, equivariance_error
 
 __all__ = ["Action", "Probe", "transform_inputs", "measure", "compare", "check_shapes", "permute_axis",

@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..finite_reps import check_reps
-from ..nets import ReLUNet
+from ..errors.validation import check_bool, check_int, check_positive_reals, check_tolerance
+from ..nets.relu_net import ReLUNet
 from ..oracles import check_equivariant
-from ..reps import Representation
-from ..validation import check_bool, check_int, check_positive_reals, check_tolerance
+from ..reps.finite import Representation, check_reps
 from .kernel import (
     CONFIRM_TOL,
     DEFAULT_EPS,

@@ -25,15 +25,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import ShapeError
-from ..finite_reps import check_reps
-from ..groups import FiniteGroup, Subgroup
-from ..net_validation import check_net_and_reps
-from ..nets import ReLUNet
+from ..errors.exceptions import ShapeError
+from ..errors.validation import check_bool, check_callable, check_counts, check_int, check_positive_reals
+from ..groups.finite import FiniteGroup, Subgroup
+from ..nets.relu_net import ReLUNet
+from ..nets.validation import check_net_and_reps
 from ..oracles import realizability
 from ..oracles.risk import gaussian, mean_squared
-from ..reps import Representation, fixed_basis
-from ..validation import check_bool, check_callable, check_counts, check_int, check_positive_reals
+from ..reps.characters import fixed_basis
+from ..reps.finite import Representation, check_reps
 from .kernel import default_device, no_tf32
 
 __all__ = [

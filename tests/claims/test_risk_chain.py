@@ -19,8 +19,8 @@ from hypothesis import given, target
 from hypothesis import strategies as st
 
 import equifuzz as ef
-from equifuzz import examples
 from equifuzz import strategies as efs
+from equifuzz.builders import examples
 
 pytestmark = pytest.mark.equifuzz
 

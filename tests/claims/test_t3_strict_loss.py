@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, target
 
 import equifuzz as ef
-from equifuzz import examples
+from equifuzz.builders import examples
 
 from ._support import gen_not_len_draws, lower_bound_bruteforce
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import equifuzz as ef
-from equifuzz.examples import example_a, example_b
+from equifuzz.builders.examples import example_a, example_b
 from equifuzz.gate import Points, RoundingWarning, replay
 
 

@@ -1,5 +1,5 @@
 """The layers under the gate, on cases whose truth is known by construction: the elements a check
-tries (equifuzz.elements), the measured error and its tolerance (equifuzz.oracles.error), and the
+tries (equifuzz.groups.elements), the measured error and its tolerance (equifuzz.oracles.error), and the
 command-line replay of a gate report."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import torch
 
 import equifuzz as ef
 from equifuzz import cli
-from equifuzz.elements import ALL_ELEMENTS_UP_TO, covering, elements_to_try
 from equifuzz.gate import NodeWise
+from equifuzz.groups.elements import ALL_ELEMENTS_UP_TO, covering, elements_to_try
 from equifuzz.oracles.error import ATOL_EPS, equivariance_error, max_abs_many
 
 O3 = ef.groups.o3()

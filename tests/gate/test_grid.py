@@ -16,10 +16,10 @@ import torch.nn.functional as F
 
 import equifuzz as ef
 from equifuzz import cli, groups, reps
-from equifuzz.elements import Element
 from equifuzz.errors import EquivarianceError, ShapeError
 from equifuzz.gate import Action, NodeWise, replay
 from equifuzz.gate.grid import Grid, grid_group, move_grid
+from equifuzz.groups.elements import Element
 
 
 def _filters(w: torch.Tensor, dihedral: bool, sign: int) -> torch.Tensor:

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 import equifuzz as ef
-from equifuzz.elements import covering, elements_to_try
 from equifuzz.gate.actions import as_actions
 from equifuzz.gate.batching import first_evaluation
 from equifuzz.gate.check import Probe
@@ -25,6 +24,7 @@ from equifuzz.gate.search import (
     staging,
     translation_scale,
 )
+from equifuzz.groups.elements import covering, elements_to_try
 
 O3 = ef.groups.o3()
 VEC = ef.reps.defining(O3)

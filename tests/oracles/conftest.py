@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from equifuzz import CanonicalForm
-from equifuzz.examples import Case, example_a, example_b
+from equifuzz.builders.examples import Case, example_a, example_b
 
 
 @pytest.fixture(scope="session")

@@ -377,7 +377,7 @@ def test_fraction_and_float_are_different_exact_numbers() -> None:
 
 
 def test_example_a_minimal_width_six() -> None:
-    ex = ef.examples.example_a()
+    ex = ef.builders.examples.example_a()
     assert ef.realizability(ex.net, ex.rho_in, ex.rho_out, width=5).realizable is False
     assert ef.realizability(ex.net, ex.rho_in, ex.rho_out, width=6).realizable is True
 

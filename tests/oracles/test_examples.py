@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import equifuzz as ef
-from equifuzz.examples import Case
+from equifuzz.builders.examples import Case
 
 BOUNDS = {"example_a": (6, 6, 6), "example_b": (12, 12, 24)}  # lower, orbit-refined upper, naive |G| m
 

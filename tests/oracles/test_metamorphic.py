@@ -177,7 +177,7 @@ def run(fn, *args, **kw):  # type: ignore[no-untyped-def]
 
 
 def exact_semantics_apply(k: mm.Known) -> bool:
-    from equifuzz.exact import rational_matrix
+    from equifuzz.nets.exact import rational_matrix
 
     return all(rational_matrix(k.rho_in(g)) is not None and rational_matrix(k.rho_out(g)) is not None
                for g in k.rho_in.group.generators)

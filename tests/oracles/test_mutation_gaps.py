@@ -10,8 +10,8 @@ import pytest
 
 import equifuzz as ef
 from equifuzz import ReLUNet
-from equifuzz.canonical import float_form
 from equifuzz.errors import EquifuzzError
+from equifuzz.nets.canonical import float_form
 from equifuzz.oracles.comparison import Defect, compare_float
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import equifuzz as ef
-from equifuzz.canonical import float_form, norm, norms, norms_exp, roundoff_threshold
 from equifuzz.certificate import check_verdict
+from equifuzz.nets.canonical import float_form, norm, norms, norms_exp, roundoff_threshold
 from equifuzz.oracles.comparison import _qnorms, fmt_pow2
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import equifuzz as ef
 from equifuzz import ReLUNet
 from equifuzz import strategies as efs
-from equifuzz.examples import Case
+from equifuzz.builders.examples import Case
 
 from ._strategies import Setting, fixed_basis, planted_lens, settings
 

@@ -269,9 +269,9 @@ def test_subgroups_budget_raises_a_typed_error() -> None:
 
 
 def test_campaign_reports_the_minimal_compensating_width_of_the_worked_examples() -> None:
-    from equifuzz.campaign import example_checks
-    from equifuzz.examples import example_a
-    from equifuzz.report.campaign_summary import summary_markdown
+    from equifuzz.builders.examples import example_a
+    from equifuzz.campaign.driver import example_checks
+    from equifuzz.campaign.summary import summary_markdown
 
     checks, finding, info = example_checks(example_a())
     assert info["minimal"] == 6 and info["minimal_decided"] and info["minimal_undecided"] == []

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import equifuzz as ef
-from equifuzz import certificate
 from equifuzz.certificate import WitnessEvaluator, evaluate_witness, sci, verify_witness
+from equifuzz.certificate import checker as certificate
 
 
 def _signed_permutations() -> tuple[ef.reps.Representation, ef.groups.FiniteGroup]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from equifuzz import ReLUNet, check_layerwise, compensate, groups, reps
-from equifuzz.examples import example_a, example_b
+from equifuzz.builders.examples import example_a, example_b
 from equifuzz.report import FailureCase, NotAFailureError, evaluate, minimize, write_report
 from equifuzz.report.minimize import coordinate_blocks, neuron_orbits
 from equifuzz.report.writers import render_repro

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from equifuzz import compensate
+from equifuzz.builders.examples import example_a
 from equifuzz.cli import main as cli_main
-from equifuzz.examples import example_a
 from equifuzz.plugin import report_failure
 from equifuzz.report import CaseFailure, FailureCase, attach_case, find_case, replay, write_report
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from equifuzz import ReLUNet, compensate, groups, reps
-from equifuzz.examples import example_a, example_b
+from equifuzz.builders.examples import example_a, example_b
 from equifuzz.report import REPORT_SCHEMA, FailureCase, SchemaError, minimize, validate, write_report, writers
 from equifuzz.report.writers import render_repro, report_folder_name
 

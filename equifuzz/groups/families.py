@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .finite_groups import FiniteGroup
-from .group_closure import from_matrices, from_permutations
-from .validation import check_int, check_order, check_type
+from ..errors.validation import check_int, check_order, check_type
+from .closure import from_matrices, from_permutations
+from .finite import FiniteGroup
 
 __all__ = [
     "cyclic",

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .groups import FiniteGroup, Subgroup
-from .linalg import null_space, range_space
-from .nets import ReLUNet
-from .oracles import compensate
-from .reps import PermutationRepresentation, Representation, subgroup_from_elements
+from ..groups.finite import FiniteGroup, Subgroup
+from ..nets.relu_net import ReLUNet
+from ..oracles import compensate
+from ..reps.finite import PermutationRepresentation, Representation, subgroup_from_elements
+from ..reps.linalg import null_space, range_space
 
 __all__ = [
     "build_relu_net",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EquifuzzError
+from ..errors.exceptions import EquifuzzError
 
 __all__ = [
     "PROFILES",

@@ -1,7 +1,7 @@
 """The argument checks of groups: a finite (or continuous) group, and objects that share one group.
 
 They raise :class:`~equifuzz.errors.EquifuzzError` subclasses whose message names the argument, as the
-checks of :mod:`equifuzz.validation` do.
+checks of :mod:`equifuzz.errors.validation` do.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .continuous_groups import ContinuousGroup
-from .errors import GroupMismatchError
-from .finite_groups import FiniteGroup, same_table
-from .validation import check_type
+from ..errors.exceptions import GroupMismatchError
+from ..errors.validation import check_type
+from .continuous import ContinuousGroup
+from .finite import FiniteGroup, same_table
 
 __all__ = ["check_group", "check_same_group", "same_group"]
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors.exceptions import InvalidArgument, NonFiniteError, ShapeError
+from ..errors.validation import check_array, check_fraction_entries, check_type, describe
 from .canonical import cluster_sums, float_form, norms, norms_exp, roundoff_threshold
-from .errors import InvalidArgument, NonFiniteError, ShapeError
-from .validation import check_array, check_fraction_entries, check_type, describe
 
 __all__ = ["ReLUNet", "CanonicalForm", "from_torch", "cluster_rows", "cluster_unoriented", "DisjointSets",
            "float_views", "HYPERPLANE_TOL"]

@@ -8,7 +8,7 @@ Both forms write f(x) = sum_H 1/2 c_H |n_H . x + beta_H| + L x + e.
   vectors (w, b) / ||(w, b)|| in R^{d+1} (scale-free: no overflow for 1e-300 or 1e300 weights).
 * :class:`ExactForm` is exact for float64 (dyadic) and Fraction weights alike: hyperplanes are
   primitive integer rows (w, b) oriented by the first non-zero entry of w, and channels, linear part and
-  constant are integer arrays over one rational scale (:mod:`equifuzz.exact`).
+  constant are integer arrays over one rational scale (:mod:`equifuzz.nets.exact`).
 """
 
 from __future__ import annotations

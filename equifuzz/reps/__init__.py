@@ -4,16 +4,17 @@ A :class:`Representation` is validated at construction: shapes, finiteness, inve
 homomorphism law rho(g h) = rho(g) rho(h) (checked for all g and all generators h, which suffices).
 
 This module gathers the representations' public names: the Representation type and its algebra
-(:mod:`equifuzz.finite_reps`), the named representations (:mod:`equifuzz.rep_families`), characters
-and intertwiners (:mod:`equifuzz.characters`) and representations of continuous groups
-(:mod:`equifuzz.continuous_reps`).
+(:mod:`equifuzz.reps.finite`), the named representations (:mod:`equifuzz.reps.families`), characters
+and intertwiners (:mod:`equifuzz.reps.characters`) and representations of continuous groups
+(:mod:`equifuzz.reps.continuous`).
 """
 
 from __future__ import annotations
 
 from .characters import decompose, dim_fix, dim_hom, fixed_basis, inner, intertwiners, irreducibles
-from .continuous_reps import ContinuousRepresentation, defining, determinant
-from .finite_reps import (
+from .continuous import ContinuousRepresentation, defining, determinant
+from .families import coset, permutation, regular, rotation, sign, signed_permutation, standard, trivial
+from .finite import (
     PermutationRepresentation,
     Representation,
     change_basis,
@@ -23,7 +24,6 @@ from .finite_reps import (
     subgroup_from_elements,
     tensor,
 )
-from .rep_families import coset, permutation, regular, rotation, sign, signed_permutation, standard, trivial
 
 __all__ = [
     "Representation",

@@ -6,7 +6,7 @@ case order, runs the worked examples and the compensation sweep of Example A, an
 ``summary.md``, ``summary.json`` (byte-identical for the same seed and profile, on any engine and any
 number of workers), ``compensation.png`` and one report per counterexample found: every network that
 is equivariant but not layer-wise at its width, and every case where a claim failed. Shards run on an
-engine (:mod:`equifuzz.engines`: local processes, or tasks on a Ray cluster); the report of a finding
+engine (:mod:`equifuzz.campaign.engines`: local processes, or tasks on a Ray cluster); the report of a finding
 is written as soon as its shard comes back, so an interrupted campaign keeps every report found.
 """
 
@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import groups, reps
-from .engines import local_devices, make_engine
-from .errors import RepresentationError
-from .examples import Case, example_a, example_b
-from .groups import FiniteGroup
-from .nets import ReLUNet
-from .oracles import (
+from .. import groups, reps
+from ..builders.examples import Case, example_a, example_b
+from ..errors.exceptions import RepresentationError
+from ..groups.finite import FiniteGroup
+from ..nets.relu_net import ReLUNet
+from ..oracles import (
     check_equivariant,
     check_layerwise,
     compensate,
@@ -36,14 +35,15 @@ from .oracles import (
     len_dimension,
     realizability,
 )
-from .oracles.verdict import jsonable
-from .profiles import PROFILES as _PROFILE_RECORDS
-from .profiles import CampaignPlan, active_profile
-from .report.campaign_summary import summary_markdown
-from .reps import Representation
+from ..oracles.verdict import jsonable
+from ..profiles.records import PROFILES as _PROFILE_RECORDS
+from ..profiles.records import CampaignPlan, active_profile
+from ..reps.finite import Representation
+from .engines import local_devices, make_engine
+from .summary import summary_markdown
 
 if TYPE_CHECKING:
-    from .report import FailureCase
+    from ..report import FailureCase
 
 __all__ = ["CLAIMS", "PROFILES", "CampaignPlan", "CampaignInterrupted", "CampaignResult", "run_campaign",
            "load_summary", "SUMMARY_SCHEMA_VERSION"]
@@ -166,7 +166,7 @@ class Finding:
     def to_case(self, device: str = "cpu") -> FailureCase:
         """The finding as a :class:`equifuzz.report.FailureCase` of the property it is about: ``T2``,
         ``T3`` and ``layerwise`` are layer-wise claims, every other campaign claim is about equivariance."""
-        from .report import FailureCase
+        from ..report import FailureCase
 
         claim = self.claim if self.claim in ("equivariant", "layerwise") else _CLAIM_OF.get(self.claim, "equivariant")
         desc = f"{self.kind} (campaign claim {self.claim})" + (f": {self.summary}" if self.summary else "")
@@ -188,9 +188,9 @@ class CaseOutcome:
 
 def run_case(spec: CaseSpec, profile: CampaignPlan, device: str | None = None) -> CaseOutcome:
     """Run every claim that applies to one case (networks from the seeded builders)."""
-    from .builders import build_flipped_net, build_relu_net, build_symmetrized_net
-    from .certificate import check_verdict
-    from .search import screen_then_confirm
+    from ..builders.networks import build_flipped_net, build_relu_net, build_symmetrized_net
+    from ..certificate.checker import check_verdict
+    from ..search import screen_then_confirm
 
     G, rho_in, rho_out = build_reps(spec)
     rng = np.random.default_rng(spec.seed)
@@ -481,7 +481,7 @@ def run_campaign(profile_name: str | None = None, *, seed: int = 0, out: str | P
 
 
 def _sweep_example_a(profile: CampaignPlan, seed: int, tick: Callable[[], None]) -> list[dict[str, Any]]:
-    from .search.sweep import compensation_sweep
+    from ..search.sweep import compensation_sweep
 
     case = example_a()
     rows = []
@@ -533,7 +533,7 @@ def _shard_reports(o: CaseOutcome, out: Path, device: str) -> list[Path]:
 
 def _write_reports(findings: list[Finding], out: Path, device: str) -> list[Path]:
     """Minimize and write the report of each finding (it records the case's own seed)."""
-    from .report import write_case_report
+    from ..report import write_case_report
 
     # minimization bounded by oracle checks (with a generous time cap), so reports do not depend on speed
     return [write_case_report(f.to_case(device), out=out, budget=120.0, max_checks=MINIMIZE_CHECKS)
@@ -544,14 +544,14 @@ def _minimal(f: ReLUNet, rho_in: Representation, rho_out: Representation,
              known: dict[int, Any] | None = None) -> dict[str, Any]:
     """The minimal compensating width of an equivariant f (the realizability oracle walked up from T4; the
     verdicts T3 and T4 already asked for, by width, in ``known``)."""
-    from .search.sweep import minimal_layerwise_width
+    from ..search.sweep import minimal_layerwise_width
 
     return minimal_layerwise_width(f, rho_in, rho_out, known=known).summary()
 
 
 def _plot(rows: list[dict[str, Any]], examples: dict[str, Any], path: Path,
           networks: list[dict[str, Any]] | None = None) -> None:
-    from .report.compensation import plot_compensation
+    from .compensation import plot_compensation
 
     plot_compensation(rows, examples, path, example_a().reference["len_risk"], networks)
 

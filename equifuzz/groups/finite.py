@@ -15,19 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import (
-    GroupAxiomError,
-    ShapeError,
-    UnknownElementError,
-)
-from .validation import (
-    MAX_ORDER,
-    check_array,
-    check_int,
-    check_order,
-    check_type,
-    describe,
-)
+from ..errors.exceptions import GroupAxiomError, ShapeError, UnknownElementError
+from ..errors.validation import MAX_ORDER, check_array, check_int, check_order, check_type, describe
 
 __all__ = ["FiniteGroup", "Subgroup", "from_table", "same_table"]
 
@@ -299,16 +288,16 @@ class FiniteGroup:
 
     def subgroup_classes(self, budget: int | None = None) -> list[Subgroup]:
         """One subgroup per conjugacy class of subgroups, sorted by order then elements (cyclic
-        extension, see :mod:`equifuzz.subgroup_lattice`); past ``budget`` joins
+        extension, see :mod:`equifuzz.groups.lattice`); past ``budget`` joins
         :class:`~equifuzz.errors.BudgetExceededError` is raised."""
-        from .subgroup_lattice import subgroup_classes
+        from .lattice import subgroup_classes
 
         return [Subgroup(self, elements, gens) for elements, gens in subgroup_classes(self, budget)]
 
     def subgroups(self, budget: int | None = None) -> list[Subgroup]:
         """All subgroups, sorted by order then elements, each with a small generating set: the
         conjugates of :meth:`subgroup_classes` (``budget`` as there)."""
-        from .subgroup_lattice import all_subgroups
+        from .lattice import all_subgroups
 
         return [Subgroup(self, elements, gens) for elements, gens in all_subgroups(self, budget)]
 
@@ -346,7 +335,7 @@ class FiniteGroup:
         return coset
 
     def _own(self, K: Subgroup) -> None:
-        from .errors import GroupMismatchError
+        from ..errors.exceptions import GroupMismatchError
 
         if not same_table(K.group, self):
             raise GroupMismatchError(f"subgroup {K} belongs to {K.group.name}, not to {self.name}")

@@ -5,8 +5,8 @@ message names the argument, what it got and what it needs, e.g. ``width must be 
 got True (bool)``. Helpers return the value converted to the form the caller works with (an ``int``
 from a numpy integer, a float64 array from a list or a tensor) so a caller validates and converts in
 one line. This module sits beside ``errors`` below every layer and imports none of them: the checks of
-a group, a representation or a network live with their types (:mod:`equifuzz.group_validation`,
-:mod:`equifuzz.finite_reps`, :mod:`equifuzz.net_validation`).
+a group, a representation or a network live with their types (:mod:`equifuzz.groups.validation`,
+:mod:`equifuzz.reps.finite`, :mod:`equifuzz.nets.validation`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from .errors import (
-    InvalidArgument,
-    NonFiniteError,
-    ShapeError,
-    TooLargeError,
-)
+from .exceptions import InvalidArgument, NonFiniteError, ShapeError, TooLargeError
 
 __all__ = [
     "MAX_ORDER",
@@ -273,7 +268,7 @@ def check_function(name: str, F: Callable[[np.ndarray], Any], X: np.ndarray, p: 
 
     Returns p. An exception raised by the callable becomes an InvalidArgument naming it.
     """
-    from .errors import EquifuzzError
+    from .exceptions import EquifuzzError
 
     try:
         Y = np.atleast_2d(np.asarray(F(X), dtype=np.float64))

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import EquifuzzError
+from ..errors.exceptions import EquifuzzError
 
 __all__ = ["ENGINES", "MAX_RETRIES", "EngineError", "LocalEngine", "RayEngine", "make_engine", "local_devices",
            "run_shard"]

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .groups import ContinuousGroup, FiniteGroup
+from .continuous import ContinuousGroup
+from .finite import FiniteGroup
 
 __all__ = ["Element", "ALL_ELEMENTS_UP_TO", "covering", "elements_to_try", "identity_element"]
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from . import groups, reps
-from .groups import FiniteGroup
-from .nets import ReLUNet
-from .reps import Representation
+from .. import groups, reps
+from ..groups.finite import FiniteGroup
+from ..nets.relu_net import ReLUNet
+from ..reps.finite import Representation
 
 __all__ = ["Case", "example_a", "example_b", "example_gn_gen", "all_examples"]
 

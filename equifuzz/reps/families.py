@@ -9,13 +9,13 @@ from typing import overload
 
 import numpy as np
 
-from .continuous_groups import ContinuousGroup
-from .continuous_reps import ContinuousRepresentation, rotation_turns
-from .errors import RepresentationError, ShapeError
-from .finite_groups import FiniteGroup, Subgroup
-from .finite_reps import Representation, _check_size, from_generators
-from .group_validation import check_group
-from .validation import check_array, check_bytes, check_int, check_type, describe
+from ..errors.exceptions import RepresentationError, ShapeError
+from ..errors.validation import check_array, check_bytes, check_int, check_type, describe
+from ..groups.continuous import ContinuousGroup
+from ..groups.finite import FiniteGroup, Subgroup
+from ..groups.validation import check_group
+from .continuous import ContinuousRepresentation, rotation_turns
+from .finite import Representation, _check_size, from_generators
 
 __all__ = [
     "trivial",

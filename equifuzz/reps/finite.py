@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .continuous_reps import ContinuousRepresentation
-from .errors import (
+from ..errors.exceptions import (
     GroupMismatchError,
     HomomorphismError,
     NonFiniteError,
@@ -23,15 +22,10 @@ from .errors import (
     ShapeError,
     SingularMatrixError,
 )
-from .finite_groups import FiniteGroup, Subgroup
-from .group_validation import check_group, check_same_group, same_group
-from .validation import (
-    check_array,
-    check_bytes,
-    check_real,
-    check_type,
-    describe,
-)
+from ..errors.validation import check_array, check_bytes, check_real, check_type, describe
+from ..groups.finite import FiniteGroup, Subgroup
+from ..groups.validation import check_group, check_same_group, same_group
+from .continuous import ContinuousRepresentation
 
 __all__ = [
     "Representation",

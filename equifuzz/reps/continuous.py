@@ -10,13 +10,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import (
-    ShapeError,
-)
-from .groups import ContinuousGroup
-from .validation import (
-    check_type,
-)
+from ..errors.exceptions import ShapeError
+from ..errors.validation import check_type
+from ..groups.continuous import ContinuousGroup
 
 __all__ = ["ContinuousRepresentation", "defining", "determinant", "rotation_turns"]
 

@@ -7,18 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import (
-    GroupClosureError,
-    NonFiniteError,
-    ShapeError,
-)
-from .finite_groups import DEFAULT_MAX_ORDER, FiniteGroup, _check_max_order, _int_vector, _names_for, _sequence
-from .validation import (
-    check_array,
-    check_bytes,
-    check_int,
-    check_real,
-)
+from ..errors.exceptions import GroupClosureError, NonFiniteError, ShapeError
+from ..errors.validation import check_array, check_bytes, check_int, check_real
+from .finite import DEFAULT_MAX_ORDER, FiniteGroup, _check_max_order, _int_vector, _names_for, _sequence
 
 __all__ = ["from_permutations", "from_matrices"]
 

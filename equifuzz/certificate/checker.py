@@ -1,10 +1,10 @@
 """The independent checker: re-verify a verdict's evidence by direct, exact evaluation.
 
 It shares nothing with the oracles but the network weights and the reading of representation matrices
-(:func:`equifuzz.exact.rational_matrix`: a float matrix within a few ulps of a rational one is that
+(:func:`equifuzz.nets.exact.rational_matrix`: a float matrix within a few ulps of a rational one is that
 rational matrix, as the question means it). It evaluates networks exactly on dyadic inputs (every float64
 is one) in integer arithmetic (each array is Python integers over one rational scale,
-:mod:`equifuzz.exact`; no Fraction is formed per neuron), and checks
+:mod:`equifuzz.nets.exact`; no Fraction is formed per neuron), and checks
 
 * a **witness** of a failure: points x_k, coefficients c_k and an element acting by (A, B); the error
   E = ||sum_k c_k (f(A x_k) - B g(x_k))|| is computed exactly and must exceed ``tolerance`` times the
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .exact import Scaled, rational_matrix, scaled
-from .nets import ReLUNet
+from ..nets.exact import Scaled, rational_matrix, scaled
+from ..nets.relu_net import ReLUNet
 
 __all__ = ["ExactNet", "Witness", "WitnessEvaluator", "evaluate_witness", "verify_witness", "verify_matching",
            "verify_permutation", "check_verdict", "exact_net", "sci"]
@@ -228,7 +228,7 @@ def _fractions(M: Any) -> np.ndarray:
 def _matrix(M: Any) -> np.ndarray:
     """A representation matrix as exact Fractions, read as the oracles' question reads it: a float matrix
     within a few units in the last place of a rational one (cos(pi/2) = 6e-17 as 0) is that rational
-    matrix (:func:`equifuzz.exact.rational_matrix`), any other float matrix its exact dyadic value."""
+    matrix (:func:`equifuzz.nets.exact.rational_matrix`), any other float matrix its exact dyadic value."""
     a = np.asarray(M)
     if a.dtype != object:
         q = rational_matrix(a)

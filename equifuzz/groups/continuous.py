@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .finite_groups import FiniteGroup
-from .group_closure import from_matrices
-from .group_families import cyclic, dihedral
+from .closure import from_matrices
+from .families import cyclic, dihedral
+from .finite import FiniteGroup
 
 __all__ = ["ContinuousGroup", "so2", "o2", "so3", "o3"]
 

@@ -2,17 +2,17 @@
 a network with its two representations, and a torch module whose function is exactly its weights.
 
 They raise :class:`~equifuzz.errors.EquifuzzError` subclasses whose message names the argument, as the
-checks of :mod:`equifuzz.validation` do.
+checks of :mod:`equifuzz.errors.validation` do.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import InvalidArgument, ShapeError
-from .finite_reps import check_reps
-from .nets import ReLUNet, from_torch
-from .validation import describe
+from ..errors.exceptions import InvalidArgument, ShapeError
+from ..errors.validation import describe
+from ..reps.finite import check_reps
+from .relu_net import ReLUNet, from_torch
 
 __all__ = ["torch_relu_net", "check_net", "check_net_and_reps", "check_dims"]
 

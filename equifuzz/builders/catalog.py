@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import groups, reps
-from .errors import RepresentationError
-from .groups import FiniteGroup
+from .. import groups, reps
+from ..errors.exceptions import RepresentationError
+from ..groups.finite import FiniteGroup
 
 
 def default_groups() -> list[FiniteGroup]:

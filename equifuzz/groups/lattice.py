@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import BudgetExceededError, ShapeError
+from ..errors.exceptions import BudgetExceededError, ShapeError
 
 if TYPE_CHECKING:
-    from .finite_groups import FiniteGroup
+    from .finite import FiniteGroup
 
 #: a subgroup as (its elements, sorted; a small generating set)
 Found = tuple[tuple[int, ...], tuple[int, ...]]

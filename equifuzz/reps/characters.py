@@ -7,22 +7,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import (
-    RepresentationError,
-    ShapeError,
-)
-from .finite_reps import Representation, _check_rank_tol, _same_group, check_rep
-from .group_validation import check_group
-from .groups import FiniteGroup, Subgroup
+from ..errors.exceptions import RepresentationError, ShapeError
+from ..errors.validation import check_array, check_bytes, check_int, check_type, describe
+from ..groups.finite import FiniteGroup, Subgroup
+from ..groups.validation import check_group
+from .families import regular
+from .finite import Representation, _check_rank_tol, _same_group, check_rep
 from .linalg import null_space
-from .rep_families import regular
-from .validation import (
-    check_array,
-    check_bytes,
-    check_int,
-    check_type,
-    describe,
-)
 
 __all__ = ["inner", "dim_hom", "dim_fix", "fixed_basis", "intertwiners", "irreducibles", "decompose"]
 
