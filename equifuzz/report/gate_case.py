@@ -34,6 +34,7 @@ from ..search.probe import Action, Probe, measure, node_permutation, permute_axi
 from .fingerprint import fingerprint
 from .persist import save_function
 from .replay import ReportError
+from .unpickle import load
 from .writers import atomic_folder, report_folder
 
 __all__ = ["write_gate_report", "replay", "is_gate_report", "CASE_FORMAT"]
@@ -349,7 +350,7 @@ def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
     A folder that holds no readable gate case raises ``ReportError``."""
     folder = Path(folder)
     try:
-        case = torch.load(folder / "case.pt", weights_only=False)
+        case = load(folder / "case.pt")
     except Exception as exc:
         raise ReportError(f"{folder / 'case.pt'} cannot be read: {type(exc).__name__}: {exc}") from None
     if not isinstance(case, dict) or case.get("format") != CASE_FORMAT:
@@ -359,7 +360,7 @@ def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
         path = folder / "module.pt"
         if not path.exists():
             raise ReportError(f"{path} does not exist (the module did not pickle): pass the function to replay")
-        fn = torch.load(path, weights_only=False)
+        fn = load(path)
     dtype = getattr(torch, case["dtype"])
     device = torch.device("cpu")
     if isinstance(fn, torch.nn.Module):
@@ -373,7 +374,7 @@ def replay(folder: str | Path, fn: Callable[..., Any] | None = None) -> Measure:
                           for b in case["out_blocks"]]
     if _by_action(case):  # blocks acted on by their own actions (images, user-written ones): the pickled ones
         try:
-            saved = torch.load(folder / "actions.pt", weights_only=False)[0]
+            saved = load(folder / "actions.pt")[0]
         except Exception as exc:
             raise ReportError(f"{folder / 'actions.pt'} cannot be read ({type(exc).__name__}: {exc}): this report's "
                               "actions did not pickle, so it cannot be replayed") from None
