@@ -13,22 +13,36 @@ wraps them into its :class:`~equifuzz.groups.Subgroup` objects.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Protocol
 
 import numpy as np
 
 from ..errors.exceptions import BudgetExceededError, ShapeError
 
-if TYPE_CHECKING:
-    from .finite import FiniteGroup
+
+class CayleyTable(Protocol):
+    """What the lattice reads of a group (a :class:`~equifuzz.groups.FiniteGroup` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def order(self) -> int: ...
+    @property
+    def table(self) -> np.ndarray: ...
+    @property
+    def inverses(self) -> np.ndarray: ...
+    @property
+    def class_labels(self) -> np.ndarray: ...
+    def _closure_mask(self, gens: Iterable[int]) -> np.ndarray: ...
 
 #: a subgroup as (its elements, sorted; a small generating set)
 Found = tuple[tuple[int, ...], tuple[int, ...]]
 
-__all__ = ["subgroup_classes", "all_subgroups"]
+__all__ = ["CayleyTable", "subgroup_classes", "all_subgroups"]
 
 
-def _cyclic_subgroups(G: FiniteGroup) -> list[tuple[np.ndarray, int]]:
+def _cyclic_subgroups(G: CayleyTable) -> list[tuple[np.ndarray, int]]:
     """Each cyclic subgroup once, as (mask, generator)."""
     seen: dict[bytes, tuple[np.ndarray, int]] = {}
     for g in range(1, G.order):
@@ -37,12 +51,12 @@ def _cyclic_subgroups(G: FiniteGroup) -> list[tuple[np.ndarray, int]]:
     return list(seen.values())
 
 
-def _class_key(G: FiniteGroup, mask: np.ndarray) -> tuple[int, tuple[int, ...]]:
+def _class_key(G: CayleyTable, mask: np.ndarray) -> tuple[int, tuple[int, ...]]:
     lab = G.class_labels
     return (int(mask.sum()), tuple(int(x) for x in np.bincount(lab[mask], minlength=int(lab.max()) + 1)))
 
 
-def _conjugate_into(G: FiniteGroup, gens: tuple[int, ...], target: np.ndarray, allg: np.ndarray) -> bool:
+def _conjugate_into(G: CayleyTable, gens: tuple[int, ...], target: np.ndarray, allg: np.ndarray) -> bool:
     """Whether some g puts g gens g^-1 inside the subgroup ``target`` (of the same order: then equal)."""
     if not gens:
         return True
@@ -50,7 +64,7 @@ def _conjugate_into(G: FiniteGroup, gens: tuple[int, ...], target: np.ndarray, a
     return bool(np.any(np.all(target[imgs], axis=1)))
 
 
-def subgroup_classes(G: FiniteGroup, budget: int | None = None) -> list[Found]:
+def subgroup_classes(G: CayleyTable, budget: int | None = None) -> list[Found]:
     """One subgroup per conjugacy class of subgroups of G, as (elements, generators), sorted by order then
     elements.
 
@@ -93,7 +107,7 @@ def subgroup_classes(G: FiniteGroup, budget: int | None = None) -> list[Found]:
     return subs
 
 
-def all_subgroups(G: FiniteGroup, budget: int | None = None) -> list[Found]:
+def all_subgroups(G: CayleyTable, budget: int | None = None) -> list[Found]:
     """Every subgroup of G (the conjugates of the class representatives), as (elements, generators),
     sorted by order then elements."""
     found: dict[bytes, Found] = {}
