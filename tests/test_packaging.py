@@ -74,6 +74,8 @@ def test_wheel_contents(tmp_path):
         assert "equifuzz/strategies/__init__.py" in names
         assert {"equifuzz/strategies/_groups.py", "equifuzz/strategies/_reps.py"} <= names
         assert "equifuzz/__init__.py" in names and "equifuzz/py.typed" in names
+        modules = {str(f.relative_to(ROOT)) for f in (ROOT / "equifuzz").rglob("*.py") if "__pycache__" not in f.parts}
+        assert len(modules) > 80 and modules <= names, sorted(modules - names)  # every package of every layer
         assert not any(n.startswith("strategies/") for n in names)  # mapped, not shipped top level
         assert not any(n.startswith("tests/") for n in names)
         (ep_name,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
