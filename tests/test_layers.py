@@ -5,6 +5,7 @@ re-exports its modules and no module imports its own package's __init__, and no 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,23 @@ def test_no_module_over_600_lines():
     assert len(sizes) > 40
     over = {name: n for name, n in sizes.items() if n > MAX_LINES}
     assert not over, over
+
+
+def test_the_readme_layout_shows_every_package_and_only_modules_that_exist():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Layout", 1)[1].split("```", 2)[1]
+    shown: set[str] = set()
+    current: list[str] = []
+    for line in block.splitlines()[2:]:  # after the language line and `equifuzz/`
+        heads = [w.rstrip("/") for w in line[:32].split() if w.endswith("/")]  # the left column: package names
+        if heads:
+            current = heads
+            shown |= set(heads)
+        if line.startswith("  __init__.py"):
+            current = [""]
+        for group in re.findall(r"\(([A-Za-z_]\w*(?:, [A-Za-z_]\w*)*)\)", line):
+            for name in (n.strip() for n in group.split(",")):
+                where = [ROOT / "equifuzz" / p / f"{name}.py" for p in current]
+                assert any(w.is_file() for w in where), f"README layout: no module {name} in {current}"
+    packages = {p.name for p in (ROOT / "equifuzz").iterdir() if (p / "__init__.py").is_file()}
+    assert shown == packages | {"strategies"}
