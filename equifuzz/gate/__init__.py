@@ -14,7 +14,8 @@ few calls), ``assertion`` (the assertion itself).
 """
 
 from ..report.gate_case import replay
-from .actions import Action, Element, Fixed, Linear, Points, irreps_representation
+from ..search.probe import Fixed
+from .actions import Action, Element, Linear, Points, irreps_representation
 from .approximate import ApproximateVerdict, assert_approximately_equivariant
 from .assertion import BUDGETS, Budget, GateVerdict, RoundingWarning, assert_equivariant
 from .batch import BatchIndependenceError

@@ -23,7 +23,7 @@ from ..groups.finite import FiniteGroup
 from ..groups.validation import same_group
 from ..reps.continuous import ContinuousRepresentation, defining
 from ..reps.finite import Representation
-from ..search.probe import Action
+from ..search.probe import Action, Fixed
 
 __all__ = ["Element", "Action", "Linear", "Points", "Fixed", "apply_many", "apply_pairs", "apply_stacked", "as_action",
            "as_actions", "irreps_representation", "cartesian_points"]
@@ -133,20 +133,6 @@ class Points(Linear):
         if g.translation is not None:
             y = y + torch.as_tensor(g.translation, dtype=x.dtype, device=x.device)
         return y
-
-
-@dataclass(eq=False)
-class Fixed(Action):
-    """A block that does not transform (passed through unchanged; not drawn by the gate)."""
-
-    name: str = "not transformed"
-
-    def __post_init__(self) -> None:
-        self.dim = None
-        self.transforms = False
-
-    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
-        return x
 
 
 def _check_dim(a: Linear, shape: Sequence[int]) -> None:

@@ -28,8 +28,7 @@ import torch
 
 from ..errors.exceptions import ShapeError
 from ..groups.elements import Element
-from ..search.probe import Action, node_permutation, permute_axis, relabel_indices
-from .actions import Fixed
+from ..search.probe import Action, Fixed, node_permutation, permute_axis, relabel_indices
 
 __all__ = ["NodeWise", "EdgeIndex", "Adjacency", "permutes", "node_count", "with_node_permutations", "name_blocks"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from ..errors.exceptions import RepresentationError, ShapeError
 from ..groups.elements import Element
 from ..oracles.error import Measure, equivariance_error
 
-__all__ = ["Action", "Probe", "transform_inputs", "measure", "compare", "check_shapes", "permute_axis",
+__all__ = ["Action", "Fixed", "Probe", "transform_inputs", "measure", "compare", "check_shapes", "permute_axis",
            "relabel_indices", "node_permutation"]
 
 
@@ -85,6 +86,20 @@ class Action(abc.ABC):
                     "replay": "action", "action": self.describe(g)}
         return {"name": self.name, "matrix": self.matrix(g) if moves else None,
                 "translation": g.translation if moves and self.translates else None, "nodes": self.nodes()}
+
+
+@dataclass(eq=False)
+class Fixed(Action):
+    """A block that does not transform (passed through unchanged; not drawn by the gate)."""
+
+    name: str = "not transformed"
+
+    def __post_init__(self) -> None:
+        self.dim = None
+        self.transforms = False
+
+    def apply(self, g: Element, x: torch.Tensor) -> torch.Tensor:
+        return x
 
 
 def node_permutation(g: Element, device: torch.device) -> torch.Tensor | None:
