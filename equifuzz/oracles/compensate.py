@@ -20,7 +20,7 @@ from ..nets.relu_net import ReLUNet, cluster_rows
 from ..nets.validation import check_net_and_reps
 from ..reps.characters import fixed_basis
 from ..reps.finite import Representation
-from .equivariance import DEFAULT_TOL, _check_net, check_equivariant, rational_matrix
+from .equivariance import DEFAULT_TOL, _check_net, canonical_verdict, rational_matrix
 from .identity import check_conditioning, well_conditioned
 from .scaling import balanced, extreme_weights, far_hyperplanes, fits_float, unbalanced
 
@@ -45,6 +45,11 @@ def symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) ->
     """The width-|G| m network S f (T5a); exact when the weights are Fractions and the reps rational."""
     net = check_net_and_reps("net", net, rho_in, rho_out)
     _check_net(net, rho_in, rho_out)
+    return _symmetrize(net, rho_in, rho_out)
+
+
+def _symmetrize(net: ReLUNet, rho_in: Representation, rho_out: Representation) -> ReLUNet:
+    """:func:`symmetrize` for arguments already validated."""
     G = rho_in.group
     n = G.order
     inv = G.inverses
@@ -97,11 +102,19 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
     net = check_net_and_reps("net", net, rho_in, rho_out)
     merge = check_bool("merge", merge)
     tol = check_tolerance("tol", tol)
+    _check_net(net, rho_in, rho_out)
+    return compensate_validated(net, rho_in, rho_out, merge, tol)
+
+
+def compensate_validated(net: ReLUNet, rho_in: Representation, rho_out: Representation, merge: bool, tol: float
+                         ) -> ReLUNet:
+    """:func:`compensate` for arguments it has validated (a ReLUNet, finite-group representations of its
+    dimensions, a float tolerance): the oracles above it call this, so one call validates once."""
     if not net.exact and not _monomial(rho_in, rho_out):
         exact_ok = _exactly_rational(rho_in, rho_out) and _rational(rho_in, rho_out)
         cond = max(np.linalg.cond(rho_in(g)) * np.linalg.cond(rho_out(g)) for g in rho_in.group.generators)
         if not well_conditioned(float(cond), tol) and not (
-                exact_ok and check_equivariant(net, rho_in, rho_out, semantics="exact").holds is True):
+                exact_ok and _holds_exactly(net, rho_in, rho_out)):
             # float64 weights that are not exactly equivariant, in a basis too ill-conditioned for float64 to
             # tell their round-off from a defect: S f cannot be trusted to be f up to round-off
             check_conditioning(float(cond), tol, "the generators")
@@ -130,12 +143,17 @@ def compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, *,
 
 def _compensate(net: ReLUNet, rho_in: Representation, rho_out: Representation, merge: bool, tol: float
                 ) -> ReLUNet:
-    S = symmetrize(net, rho_in, rho_out)
+    S = _symmetrize(net, rho_in, rho_out)
     if not merge:
         return S
     if S.exact:
         return _merge_exact(S, rho_in, rho_out)
     return _merge_float(S, rho_in, rho_out, tol)
+
+
+def _holds_exactly(net: ReLUNet, rho_in: Representation, rho_out: Representation) -> bool:
+    v = canonical_verdict(net, rho_in, rho_out, None, semantics="exact")
+    return v is not None and v.holds is True
 
 
 def _monomial(*reps: Representation) -> bool:

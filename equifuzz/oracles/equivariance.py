@@ -519,6 +519,13 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: 
     if net1.d != net2.d or net1.p != net2.p:
         raise ShapeError(f"networks map R^{net1.d} -> R^{net1.p} and R^{net2.d} -> R^{net2.p}: not comparable")
     semantics = check_choice("semantics", semantics, SEMANTICS)
+    return _equivalent(net1, net2, float(tol), semantics, seed=seed, eps=eps, scope="; ".join(scopes))
+
+
+def _equivalent(net1: ReLUNet, net2: ReLUNet, tol: float, semantics: str = "auto", *, seed: int = 0,
+                eps: float = EPS, scope: str = "") -> EquivalenceVerdict:
+    """:func:`equivalent` for arguments it has validated (two ReLUNets of the same dimensions, a float
+    tolerance, a known ``semantics``): no validation here."""
     tol_ = 0.0 if (net1.exact or net2.exact or semantics == "exact") else float(tol)
     decision = decide(net1, net2, [Element(None, "identity", None, None)], tol_, semantics=semantics, seed=seed,
                       eps=eps)
@@ -527,4 +534,4 @@ def equivalent(net1: ReLUNet, net2: ReLUNet, *, tol: float | None = None, seed: 
     reason = o.note if decision.status != "fails" or not ds else ds[0].describe()
     method = "canonical-exact" if decision.semantics == "exact" else "canonical-float64"
     return EquivalenceVerdict(decision.holds, o.error, tol_, method, reason=reason, semantics=decision.semantics,
-                              witness=o.witness, scope="; ".join(scopes))
+                              witness=o.witness, scope=scope)

@@ -30,8 +30,8 @@ from ..nets.canonical import norm
 from ..nets.relu_net import ReLUNet, cluster_rows
 from ..nets.validation import check_net_and_reps
 from ..reps.finite import Representation, subgroup_from_elements
-from .compensate import compensate
-from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, canonical_verdict, equivalent
+from .compensate import compensate_validated
+from .equivariance import DEFAULT_TOL, EquivarianceVerdict, _check_net, _equivalent, canonical_verdict
 from .layerwise import _check_layerwise
 from .orbit_types import KinkOrbit, Setting, orbit_types
 from .realizability_search import Problem, Structure
@@ -225,7 +225,7 @@ def _realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, 
                                                           f"pair its kink hyperplanes with their images ({exc})")
     lower = sum(o.min_neurons for o in orbits)
     gn_lower = sum(o.size for o in orbits)
-    t5b = compensate(net, rho_in, rho_out, merge=True, tol=tol)
+    t5b = compensate_validated(net, rho_in, rho_out, True, tol)  # validated by realizability
     upper = t5b.width
     common = dict(width=int(width), lower=lower, naive_upper=naive, gn_lower=gn_lower, orbits=tuple(orbits),
                   tolerance=tol, budget=budget, equivariance=ev, exact=False)
@@ -236,7 +236,7 @@ def _realizability(f: ReLUNet, rho_in: Representation, rho_out: Representation, 
     st, fx = _setting(f, rho_in, rho_out, tol)
     common["exact"] = st.exact
     if st.exact:
-        exact_t5b = compensate(fx, rho_in, rho_out, merge=True, tol=tol)
+        exact_t5b = compensate_validated(fx, rho_in, rho_out, True, tol)
         t5b = exact_t5b if exact_t5b.width == upper else t5b
     t5b_ok, t5b_note = _verify_witness(t5b, fx, rho_in, rho_out, st, tol) if width >= upper else (False, "")
     if width >= upper and method == "auto":
@@ -433,13 +433,13 @@ def _verify_witness(witness: ReLUNet, f: ReLUNet, rho_in: Representation, rho_ou
     if st.exact:
         wx = witness if witness.exact else witness.to_exact()
         fx = f if f.exact else f.to_exact()
-        eq = equivalent(wx, fx)
+        eq = _equivalent(wx, fx, DEFAULT_TOL)
         lw = _check_layerwise(wx, rho_in, rho_out, True, DEFAULT_TOL, "auto")  # validated by realizability
         ok = eq.holds is True and lw.holds is True
         return ok, ("verified exactly over the rationals (equivalent + check_layerwise)" if ok else
                     f"exact check failed: equivalent {eq.holds}, layer-wise {lw.holds}")
     wf, ff = witness.to_float(), f.to_float()
-    eq = equivalent(wf, ff, tol=max(tol, 1e-7))
+    eq = _equivalent(wf, ff, max(tol, 1e-7))
     lw = _check_layerwise(wf, rho_in, rho_out, True, max(tol, 1e-7), "auto")
     ok = eq.holds is True and lw.holds is True
     res = f"{eq.max_difference:.2e}"

@@ -74,6 +74,33 @@ def test_realizability_uses_the_equivariance_verdict_already_given() -> None:
     assert rz.equivariance is ev
 
 
+@pytest.mark.parametrize("below", [True, False])
+def test_realizability_validates_its_arguments_once(monkeypatch: pytest.MonkeyPatch, below: bool) -> None:
+    """One call validates the network and the representations once, at its entry: the compensation, the
+    equivalence and layer-wise checks of its witness and the equivariance verdict take them validated."""
+    import equifuzz.nets.validation as nv
+
+    calls: list[str] = []
+    for name in ("check_net_and_reps", "check_reps", "check_net"):
+        real = getattr(nv, name)
+        monkeypatch.setattr(nv, name, lambda *a, _real=real, _name=name, **k: (calls.append(_name), _real(*a, **k))[1])
+    import equifuzz.oracles.compensate as oc
+    import equifuzz.oracles.equivariance as oe
+    import equifuzz.oracles.layerwise as ol
+    import equifuzz.oracles.realizability as orz
+    for mod in (oc, oe, ol, orz):  # the names these modules imported
+        for name in ("check_net_and_reps", "check_reps", "check_net"):
+            if hasattr(mod, name):
+                monkeypatch.setattr(mod, name, getattr(nv, name))
+    D4 = ef.groups.dihedral(4)
+    ri, ro = ef.reps.rotation(D4), ef.reps.trivial(D4)
+    S = ef.compensate(build_relu_net(2, 1, 2, 3), ri, ro)
+    calls.clear()
+    rz = ef.realizability(S, ri, ro, S.width - 1 if below else S.width)
+    assert rz.realizable is (not below)
+    assert calls.count("check_reps") == 1 and calls.count("check_net") == 1, calls
+
+
 def test_early_still_refuses_what_decide_refuses() -> None:
     """A first element that fails and a second one too ill-conditioned for float64: decide raises on the second,
     and so does the early answer (it does not stop at the first failure before checking what decide refuses)."""
